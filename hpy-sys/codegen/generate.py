@@ -500,13 +500,11 @@ class Model:
         for name, items in self.enums:
             out.append("/// C `enum %s` (an `int`).\npub type %s = c_int;\n" % (name, name))
             for item, value in items:
-                out.append("pub const %s: %s = %d;\n" % (item, name, value))
+                out.append("/// C `%s` (`%s`).\npub const %s: %s = %d;\n" % (item, name, item, name, value))
         out.append("\n// ---- #define constants ----\n")
         for name, rtype, value in self.macros:
             lit = '"%s"' % value if rtype == "&str" else str(value)
-            if rtype.startswith("&"):
-                rtype = "&'static " + rtype[1:]
-            out.append("pub const %s: %s = %s;\n" % (name, rtype, lit))
+            out.append("/// C `#define %s`.\npub const %s: %s = %s;\n" % (name, name, rtype, lit))
         out.append("\n// ---- function-pointer typedefs (`None` is C's NULL) ----\n")
         for name, ret, params in self.fn_typedefs:
             ps = t.params(params)
@@ -528,7 +526,7 @@ class Model:
                            "    pub u: %s,\n" % (name, uname))
                 extra.append("/// The anonymous union inside C `%s`.\n#[repr(C)]\n#[derive(Copy, Clone)]\n"
                              "pub union %s {\n" % (name, uname)
-                             + "".join("    pub %s: %s,\n" % (ident(n), r) for n, _, r in f[1])
+                             + "".join("    /// C: `%s;`\n    pub %s: %s,\n" % (d, ident(n), r) for n, d, r in f[1])
                              + "}\n")
             else:
                 out.append("    /// C: `%s;`\n    pub %s: %s,\n" % (f[1], ident(f[0]), f[2]))

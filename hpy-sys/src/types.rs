@@ -43,183 +43,343 @@ pub struct cpy_Py_buffer {
 // ---- enums: C enums are `int`-sized; their values are integer constants ----
 /// C `enum HPy_SourceKind` (an `int`).
 pub type HPy_SourceKind = c_int;
+/// C `HPy_SourceKind_Expr` (`HPy_SourceKind`).
 pub const HPy_SourceKind_Expr: HPy_SourceKind = 0;
+/// C `HPy_SourceKind_File` (`HPy_SourceKind`).
 pub const HPy_SourceKind_File: HPy_SourceKind = 1;
+/// C `HPy_SourceKind_Single` (`HPy_SourceKind`).
 pub const HPy_SourceKind_Single: HPy_SourceKind = 2;
 /// C `enum _HPyCapsule_key` (an `int`).
 pub type _HPyCapsule_key = c_int;
+/// C `HPyCapsule_key_Pointer` (`_HPyCapsule_key`).
 pub const HPyCapsule_key_Pointer: _HPyCapsule_key = 0;
+/// C `HPyCapsule_key_Name` (`_HPyCapsule_key`).
 pub const HPyCapsule_key_Name: _HPyCapsule_key = 1;
+/// C `HPyCapsule_key_Context` (`_HPyCapsule_key`).
 pub const HPyCapsule_key_Context: _HPyCapsule_key = 2;
+/// C `HPyCapsule_key_Destructor` (`_HPyCapsule_key`).
 pub const HPyCapsule_key_Destructor: _HPyCapsule_key = 3;
 /// C `enum HPy_RichCmpOp` (an `int`).
 pub type HPy_RichCmpOp = c_int;
+/// C `HPy_LT` (`HPy_RichCmpOp`).
 pub const HPy_LT: HPy_RichCmpOp = 0;
+/// C `HPy_LE` (`HPy_RichCmpOp`).
 pub const HPy_LE: HPy_RichCmpOp = 1;
+/// C `HPy_EQ` (`HPy_RichCmpOp`).
 pub const HPy_EQ: HPy_RichCmpOp = 2;
+/// C `HPy_NE` (`HPy_RichCmpOp`).
 pub const HPy_NE: HPy_RichCmpOp = 3;
+/// C `HPy_GT` (`HPy_RichCmpOp`).
 pub const HPy_GT: HPy_RichCmpOp = 4;
+/// C `HPy_GE` (`HPy_RichCmpOp`).
 pub const HPy_GE: HPy_RichCmpOp = 5;
 /// C `enum HPyFunc_Signature` (an `int`).
 pub type HPyFunc_Signature = c_int;
+/// C `HPyFunc_VARARGS` (`HPyFunc_Signature`).
 pub const HPyFunc_VARARGS: HPyFunc_Signature = 1;
+/// C `HPyFunc_KEYWORDS` (`HPyFunc_Signature`).
 pub const HPyFunc_KEYWORDS: HPyFunc_Signature = 2;
+/// C `HPyFunc_NOARGS` (`HPyFunc_Signature`).
 pub const HPyFunc_NOARGS: HPyFunc_Signature = 3;
+/// C `HPyFunc_O` (`HPyFunc_Signature`).
 pub const HPyFunc_O: HPyFunc_Signature = 4;
+/// C `HPyFunc_DESTROYFUNC` (`HPyFunc_Signature`).
 pub const HPyFunc_DESTROYFUNC: HPyFunc_Signature = 5;
+/// C `HPyFunc_GETBUFFERPROC` (`HPyFunc_Signature`).
 pub const HPyFunc_GETBUFFERPROC: HPyFunc_Signature = 6;
+/// C `HPyFunc_RELEASEBUFFERPROC` (`HPyFunc_Signature`).
 pub const HPyFunc_RELEASEBUFFERPROC: HPyFunc_Signature = 7;
+/// C `HPyFunc_UNARYFUNC` (`HPyFunc_Signature`).
 pub const HPyFunc_UNARYFUNC: HPyFunc_Signature = 8;
+/// C `HPyFunc_BINARYFUNC` (`HPyFunc_Signature`).
 pub const HPyFunc_BINARYFUNC: HPyFunc_Signature = 9;
+/// C `HPyFunc_TERNARYFUNC` (`HPyFunc_Signature`).
 pub const HPyFunc_TERNARYFUNC: HPyFunc_Signature = 10;
+/// C `HPyFunc_INQUIRY` (`HPyFunc_Signature`).
 pub const HPyFunc_INQUIRY: HPyFunc_Signature = 11;
+/// C `HPyFunc_LENFUNC` (`HPyFunc_Signature`).
 pub const HPyFunc_LENFUNC: HPyFunc_Signature = 12;
+/// C `HPyFunc_SSIZEARGFUNC` (`HPyFunc_Signature`).
 pub const HPyFunc_SSIZEARGFUNC: HPyFunc_Signature = 13;
+/// C `HPyFunc_SSIZESSIZEARGFUNC` (`HPyFunc_Signature`).
 pub const HPyFunc_SSIZESSIZEARGFUNC: HPyFunc_Signature = 14;
+/// C `HPyFunc_SSIZEOBJARGPROC` (`HPyFunc_Signature`).
 pub const HPyFunc_SSIZEOBJARGPROC: HPyFunc_Signature = 15;
+/// C `HPyFunc_SSIZESSIZEOBJARGPROC` (`HPyFunc_Signature`).
 pub const HPyFunc_SSIZESSIZEOBJARGPROC: HPyFunc_Signature = 16;
+/// C `HPyFunc_OBJOBJARGPROC` (`HPyFunc_Signature`).
 pub const HPyFunc_OBJOBJARGPROC: HPyFunc_Signature = 17;
+/// C `HPyFunc_FREEFUNC` (`HPyFunc_Signature`).
 pub const HPyFunc_FREEFUNC: HPyFunc_Signature = 18;
+/// C `HPyFunc_GETATTRFUNC` (`HPyFunc_Signature`).
 pub const HPyFunc_GETATTRFUNC: HPyFunc_Signature = 19;
+/// C `HPyFunc_GETATTROFUNC` (`HPyFunc_Signature`).
 pub const HPyFunc_GETATTROFUNC: HPyFunc_Signature = 20;
+/// C `HPyFunc_SETATTRFUNC` (`HPyFunc_Signature`).
 pub const HPyFunc_SETATTRFUNC: HPyFunc_Signature = 21;
+/// C `HPyFunc_SETATTROFUNC` (`HPyFunc_Signature`).
 pub const HPyFunc_SETATTROFUNC: HPyFunc_Signature = 22;
+/// C `HPyFunc_REPRFUNC` (`HPyFunc_Signature`).
 pub const HPyFunc_REPRFUNC: HPyFunc_Signature = 23;
+/// C `HPyFunc_HASHFUNC` (`HPyFunc_Signature`).
 pub const HPyFunc_HASHFUNC: HPyFunc_Signature = 24;
+/// C `HPyFunc_RICHCMPFUNC` (`HPyFunc_Signature`).
 pub const HPyFunc_RICHCMPFUNC: HPyFunc_Signature = 25;
+/// C `HPyFunc_GETITERFUNC` (`HPyFunc_Signature`).
 pub const HPyFunc_GETITERFUNC: HPyFunc_Signature = 26;
+/// C `HPyFunc_ITERNEXTFUNC` (`HPyFunc_Signature`).
 pub const HPyFunc_ITERNEXTFUNC: HPyFunc_Signature = 27;
+/// C `HPyFunc_DESCRGETFUNC` (`HPyFunc_Signature`).
 pub const HPyFunc_DESCRGETFUNC: HPyFunc_Signature = 28;
+/// C `HPyFunc_DESCRSETFUNC` (`HPyFunc_Signature`).
 pub const HPyFunc_DESCRSETFUNC: HPyFunc_Signature = 29;
+/// C `HPyFunc_INITPROC` (`HPyFunc_Signature`).
 pub const HPyFunc_INITPROC: HPyFunc_Signature = 30;
+/// C `HPyFunc_NEWFUNC` (`HPyFunc_Signature`).
 pub const HPyFunc_NEWFUNC: HPyFunc_Signature = 31;
+/// C `HPyFunc_GETTER` (`HPyFunc_Signature`).
 pub const HPyFunc_GETTER: HPyFunc_Signature = 32;
+/// C `HPyFunc_SETTER` (`HPyFunc_Signature`).
 pub const HPyFunc_SETTER: HPyFunc_Signature = 33;
+/// C `HPyFunc_OBJOBJPROC` (`HPyFunc_Signature`).
 pub const HPyFunc_OBJOBJPROC: HPyFunc_Signature = 34;
+/// C `HPyFunc_TRAVERSEPROC` (`HPyFunc_Signature`).
 pub const HPyFunc_TRAVERSEPROC: HPyFunc_Signature = 35;
+/// C `HPyFunc_DESTRUCTOR` (`HPyFunc_Signature`).
 pub const HPyFunc_DESTRUCTOR: HPyFunc_Signature = 36;
+/// C `HPyFunc_CAPSULE_DESTRUCTOR` (`HPyFunc_Signature`).
 pub const HPyFunc_CAPSULE_DESTRUCTOR: HPyFunc_Signature = 37;
+/// C `HPyFunc_VECTORCALLFUNC` (`HPyFunc_Signature`).
 pub const HPyFunc_VECTORCALLFUNC: HPyFunc_Signature = 38;
+/// C `HPyFunc_MOD_CREATE` (`HPyFunc_Signature`).
 pub const HPyFunc_MOD_CREATE: HPyFunc_Signature = 39;
 /// C `enum HPySlot_Slot` (an `int`).
 pub type HPySlot_Slot = c_int;
+/// C `HPy_bf_getbuffer` (`HPySlot_Slot`).
 pub const HPy_bf_getbuffer: HPySlot_Slot = 1;
+/// C `HPy_bf_releasebuffer` (`HPySlot_Slot`).
 pub const HPy_bf_releasebuffer: HPySlot_Slot = 2;
+/// C `HPy_mp_ass_subscript` (`HPySlot_Slot`).
 pub const HPy_mp_ass_subscript: HPySlot_Slot = 3;
+/// C `HPy_mp_length` (`HPySlot_Slot`).
 pub const HPy_mp_length: HPySlot_Slot = 4;
+/// C `HPy_mp_subscript` (`HPySlot_Slot`).
 pub const HPy_mp_subscript: HPySlot_Slot = 5;
+/// C `HPy_nb_absolute` (`HPySlot_Slot`).
 pub const HPy_nb_absolute: HPySlot_Slot = 6;
+/// C `HPy_nb_add` (`HPySlot_Slot`).
 pub const HPy_nb_add: HPySlot_Slot = 7;
+/// C `HPy_nb_and` (`HPySlot_Slot`).
 pub const HPy_nb_and: HPySlot_Slot = 8;
+/// C `HPy_nb_bool` (`HPySlot_Slot`).
 pub const HPy_nb_bool: HPySlot_Slot = 9;
+/// C `HPy_nb_divmod` (`HPySlot_Slot`).
 pub const HPy_nb_divmod: HPySlot_Slot = 10;
+/// C `HPy_nb_float` (`HPySlot_Slot`).
 pub const HPy_nb_float: HPySlot_Slot = 11;
+/// C `HPy_nb_floor_divide` (`HPySlot_Slot`).
 pub const HPy_nb_floor_divide: HPySlot_Slot = 12;
+/// C `HPy_nb_index` (`HPySlot_Slot`).
 pub const HPy_nb_index: HPySlot_Slot = 13;
+/// C `HPy_nb_inplace_add` (`HPySlot_Slot`).
 pub const HPy_nb_inplace_add: HPySlot_Slot = 14;
+/// C `HPy_nb_inplace_and` (`HPySlot_Slot`).
 pub const HPy_nb_inplace_and: HPySlot_Slot = 15;
+/// C `HPy_nb_inplace_floor_divide` (`HPySlot_Slot`).
 pub const HPy_nb_inplace_floor_divide: HPySlot_Slot = 16;
+/// C `HPy_nb_inplace_lshift` (`HPySlot_Slot`).
 pub const HPy_nb_inplace_lshift: HPySlot_Slot = 17;
+/// C `HPy_nb_inplace_multiply` (`HPySlot_Slot`).
 pub const HPy_nb_inplace_multiply: HPySlot_Slot = 18;
+/// C `HPy_nb_inplace_or` (`HPySlot_Slot`).
 pub const HPy_nb_inplace_or: HPySlot_Slot = 19;
+/// C `HPy_nb_inplace_power` (`HPySlot_Slot`).
 pub const HPy_nb_inplace_power: HPySlot_Slot = 20;
+/// C `HPy_nb_inplace_remainder` (`HPySlot_Slot`).
 pub const HPy_nb_inplace_remainder: HPySlot_Slot = 21;
+/// C `HPy_nb_inplace_rshift` (`HPySlot_Slot`).
 pub const HPy_nb_inplace_rshift: HPySlot_Slot = 22;
+/// C `HPy_nb_inplace_subtract` (`HPySlot_Slot`).
 pub const HPy_nb_inplace_subtract: HPySlot_Slot = 23;
+/// C `HPy_nb_inplace_true_divide` (`HPySlot_Slot`).
 pub const HPy_nb_inplace_true_divide: HPySlot_Slot = 24;
+/// C `HPy_nb_inplace_xor` (`HPySlot_Slot`).
 pub const HPy_nb_inplace_xor: HPySlot_Slot = 25;
+/// C `HPy_nb_int` (`HPySlot_Slot`).
 pub const HPy_nb_int: HPySlot_Slot = 26;
+/// C `HPy_nb_invert` (`HPySlot_Slot`).
 pub const HPy_nb_invert: HPySlot_Slot = 27;
+/// C `HPy_nb_lshift` (`HPySlot_Slot`).
 pub const HPy_nb_lshift: HPySlot_Slot = 28;
+/// C `HPy_nb_multiply` (`HPySlot_Slot`).
 pub const HPy_nb_multiply: HPySlot_Slot = 29;
+/// C `HPy_nb_negative` (`HPySlot_Slot`).
 pub const HPy_nb_negative: HPySlot_Slot = 30;
+/// C `HPy_nb_or` (`HPySlot_Slot`).
 pub const HPy_nb_or: HPySlot_Slot = 31;
+/// C `HPy_nb_positive` (`HPySlot_Slot`).
 pub const HPy_nb_positive: HPySlot_Slot = 32;
+/// C `HPy_nb_power` (`HPySlot_Slot`).
 pub const HPy_nb_power: HPySlot_Slot = 33;
+/// C `HPy_nb_remainder` (`HPySlot_Slot`).
 pub const HPy_nb_remainder: HPySlot_Slot = 34;
+/// C `HPy_nb_rshift` (`HPySlot_Slot`).
 pub const HPy_nb_rshift: HPySlot_Slot = 35;
+/// C `HPy_nb_subtract` (`HPySlot_Slot`).
 pub const HPy_nb_subtract: HPySlot_Slot = 36;
+/// C `HPy_nb_true_divide` (`HPySlot_Slot`).
 pub const HPy_nb_true_divide: HPySlot_Slot = 37;
+/// C `HPy_nb_xor` (`HPySlot_Slot`).
 pub const HPy_nb_xor: HPySlot_Slot = 38;
+/// C `HPy_sq_ass_item` (`HPySlot_Slot`).
 pub const HPy_sq_ass_item: HPySlot_Slot = 39;
+/// C `HPy_sq_concat` (`HPySlot_Slot`).
 pub const HPy_sq_concat: HPySlot_Slot = 40;
+/// C `HPy_sq_contains` (`HPySlot_Slot`).
 pub const HPy_sq_contains: HPySlot_Slot = 41;
+/// C `HPy_sq_inplace_concat` (`HPySlot_Slot`).
 pub const HPy_sq_inplace_concat: HPySlot_Slot = 42;
+/// C `HPy_sq_inplace_repeat` (`HPySlot_Slot`).
 pub const HPy_sq_inplace_repeat: HPySlot_Slot = 43;
+/// C `HPy_sq_item` (`HPySlot_Slot`).
 pub const HPy_sq_item: HPySlot_Slot = 44;
+/// C `HPy_sq_length` (`HPySlot_Slot`).
 pub const HPy_sq_length: HPySlot_Slot = 45;
+/// C `HPy_sq_repeat` (`HPySlot_Slot`).
 pub const HPy_sq_repeat: HPySlot_Slot = 46;
+/// C `HPy_tp_call` (`HPySlot_Slot`).
 pub const HPy_tp_call: HPySlot_Slot = 50;
+/// C `HPy_tp_hash` (`HPySlot_Slot`).
 pub const HPy_tp_hash: HPySlot_Slot = 59;
+/// C `HPy_tp_init` (`HPySlot_Slot`).
 pub const HPy_tp_init: HPySlot_Slot = 60;
+/// C `HPy_tp_new` (`HPySlot_Slot`).
 pub const HPy_tp_new: HPySlot_Slot = 65;
+/// C `HPy_tp_repr` (`HPySlot_Slot`).
 pub const HPy_tp_repr: HPySlot_Slot = 66;
+/// C `HPy_tp_richcompare` (`HPySlot_Slot`).
 pub const HPy_tp_richcompare: HPySlot_Slot = 67;
+/// C `HPy_tp_str` (`HPySlot_Slot`).
 pub const HPy_tp_str: HPySlot_Slot = 70;
+/// C `HPy_tp_traverse` (`HPySlot_Slot`).
 pub const HPy_tp_traverse: HPySlot_Slot = 71;
+/// C `HPy_nb_matrix_multiply` (`HPySlot_Slot`).
 pub const HPy_nb_matrix_multiply: HPySlot_Slot = 75;
+/// C `HPy_nb_inplace_matrix_multiply` (`HPySlot_Slot`).
 pub const HPy_nb_inplace_matrix_multiply: HPySlot_Slot = 76;
+/// C `HPy_tp_finalize` (`HPySlot_Slot`).
 pub const HPy_tp_finalize: HPySlot_Slot = 80;
+/// C `HPy_tp_destroy` (`HPySlot_Slot`).
 pub const HPy_tp_destroy: HPySlot_Slot = 1000;
+/// C `HPy_mod_create` (`HPySlot_Slot`).
 pub const HPy_mod_create: HPySlot_Slot = 2000;
+/// C `HPy_mod_exec` (`HPySlot_Slot`).
 pub const HPy_mod_exec: HPySlot_Slot = 2001;
 /// C `enum HPyMember_FieldType` (an `int`).
 pub type HPyMember_FieldType = c_int;
+/// C `HPyMember_SHORT` (`HPyMember_FieldType`).
 pub const HPyMember_SHORT: HPyMember_FieldType = 0;
+/// C `HPyMember_INT` (`HPyMember_FieldType`).
 pub const HPyMember_INT: HPyMember_FieldType = 1;
+/// C `HPyMember_LONG` (`HPyMember_FieldType`).
 pub const HPyMember_LONG: HPyMember_FieldType = 2;
+/// C `HPyMember_FLOAT` (`HPyMember_FieldType`).
 pub const HPyMember_FLOAT: HPyMember_FieldType = 3;
+/// C `HPyMember_DOUBLE` (`HPyMember_FieldType`).
 pub const HPyMember_DOUBLE: HPyMember_FieldType = 4;
+/// C `HPyMember_STRING` (`HPyMember_FieldType`).
 pub const HPyMember_STRING: HPyMember_FieldType = 5;
+/// C `HPyMember_OBJECT` (`HPyMember_FieldType`).
 pub const HPyMember_OBJECT: HPyMember_FieldType = 6;
+/// C `HPyMember_CHAR` (`HPyMember_FieldType`).
 pub const HPyMember_CHAR: HPyMember_FieldType = 7;
+/// C `HPyMember_BYTE` (`HPyMember_FieldType`).
 pub const HPyMember_BYTE: HPyMember_FieldType = 8;
+/// C `HPyMember_UBYTE` (`HPyMember_FieldType`).
 pub const HPyMember_UBYTE: HPyMember_FieldType = 9;
+/// C `HPyMember_USHORT` (`HPyMember_FieldType`).
 pub const HPyMember_USHORT: HPyMember_FieldType = 10;
+/// C `HPyMember_UINT` (`HPyMember_FieldType`).
 pub const HPyMember_UINT: HPyMember_FieldType = 11;
+/// C `HPyMember_ULONG` (`HPyMember_FieldType`).
 pub const HPyMember_ULONG: HPyMember_FieldType = 12;
+/// C `HPyMember_STRING_INPLACE` (`HPyMember_FieldType`).
 pub const HPyMember_STRING_INPLACE: HPyMember_FieldType = 13;
+/// C `HPyMember_BOOL` (`HPyMember_FieldType`).
 pub const HPyMember_BOOL: HPyMember_FieldType = 14;
+/// C `HPyMember_OBJECT_EX` (`HPyMember_FieldType`).
 pub const HPyMember_OBJECT_EX: HPyMember_FieldType = 16;
+/// C `HPyMember_LONGLONG` (`HPyMember_FieldType`).
 pub const HPyMember_LONGLONG: HPyMember_FieldType = 17;
+/// C `HPyMember_ULONGLONG` (`HPyMember_FieldType`).
 pub const HPyMember_ULONGLONG: HPyMember_FieldType = 18;
+/// C `HPyMember_HPYSSIZET` (`HPyMember_FieldType`).
 pub const HPyMember_HPYSSIZET: HPyMember_FieldType = 19;
+/// C `HPyMember_NONE` (`HPyMember_FieldType`).
 pub const HPyMember_NONE: HPyMember_FieldType = 20;
 /// C `enum HPyDef_Kind` (an `int`).
 pub type HPyDef_Kind = c_int;
+/// C `HPyDef_Kind_Slot` (`HPyDef_Kind`).
 pub const HPyDef_Kind_Slot: HPyDef_Kind = 1;
+/// C `HPyDef_Kind_Meth` (`HPyDef_Kind`).
 pub const HPyDef_Kind_Meth: HPyDef_Kind = 2;
+/// C `HPyDef_Kind_Member` (`HPyDef_Kind`).
 pub const HPyDef_Kind_Member: HPyDef_Kind = 3;
+/// C `HPyDef_Kind_GetSet` (`HPyDef_Kind`).
 pub const HPyDef_Kind_GetSet: HPyDef_Kind = 4;
 /// C `enum HPyType_BuiltinShape` (an `int`).
 pub type HPyType_BuiltinShape = c_int;
+/// C `HPyType_BuiltinShape_Legacy` (`HPyType_BuiltinShape`).
 pub const HPyType_BuiltinShape_Legacy: HPyType_BuiltinShape = -1;
+/// C `HPyType_BuiltinShape_Object` (`HPyType_BuiltinShape`).
 pub const HPyType_BuiltinShape_Object: HPyType_BuiltinShape = 0;
+/// C `HPyType_BuiltinShape_Type` (`HPyType_BuiltinShape`).
 pub const HPyType_BuiltinShape_Type: HPyType_BuiltinShape = 1;
+/// C `HPyType_BuiltinShape_Long` (`HPyType_BuiltinShape`).
 pub const HPyType_BuiltinShape_Long: HPyType_BuiltinShape = 2;
+/// C `HPyType_BuiltinShape_Float` (`HPyType_BuiltinShape`).
 pub const HPyType_BuiltinShape_Float: HPyType_BuiltinShape = 3;
+/// C `HPyType_BuiltinShape_Unicode` (`HPyType_BuiltinShape`).
 pub const HPyType_BuiltinShape_Unicode: HPyType_BuiltinShape = 4;
+/// C `HPyType_BuiltinShape_Tuple` (`HPyType_BuiltinShape`).
 pub const HPyType_BuiltinShape_Tuple: HPyType_BuiltinShape = 5;
+/// C `HPyType_BuiltinShape_List` (`HPyType_BuiltinShape`).
 pub const HPyType_BuiltinShape_List: HPyType_BuiltinShape = 6;
 /// C `enum HPyType_SpecParam_Kind` (an `int`).
 pub type HPyType_SpecParam_Kind = c_int;
+/// C `HPyType_SpecParam_Base` (`HPyType_SpecParam_Kind`).
 pub const HPyType_SpecParam_Base: HPyType_SpecParam_Kind = 1;
+/// C `HPyType_SpecParam_BasesTuple` (`HPyType_SpecParam_Kind`).
 pub const HPyType_SpecParam_BasesTuple: HPyType_SpecParam_Kind = 2;
+/// C `HPyType_SpecParam_Metaclass` (`HPyType_SpecParam_Kind`).
 pub const HPyType_SpecParam_Metaclass: HPyType_SpecParam_Kind = 3;
 
 // ---- #define constants ----
+/// C `#define HPY_ABI_VERSION`.
 pub const HPY_ABI_VERSION: u32 = 0;
+/// C `#define HPY_ABI_VERSION_MINOR`.
 pub const HPY_ABI_VERSION_MINOR: u32 = 0;
-pub const HPY_ABI_TAG: &'static str = "hpy0";
-pub const HPY_VERSION: &'static str = "0.9.0";
-pub const HPY_GIT_REVISION: &'static str = "f611473";
+/// C `#define HPY_ABI_TAG`.
+pub const HPY_ABI_TAG: &str = "hpy0";
+/// C `#define HPY_VERSION`.
+pub const HPY_VERSION: &str = "0.9.0";
+/// C `#define HPY_GIT_REVISION`.
+pub const HPY_GIT_REVISION: &str = "f611473";
+/// C `#define HPY_SSIZE_T_MAX`.
 pub const HPY_SSIZE_T_MAX: HPy_ssize_t = 9223372036854775807;
+/// C `#define HPY_SSIZE_T_MIN`.
 pub const HPY_SSIZE_T_MIN: HPy_ssize_t = -9223372036854775808;
+/// C `#define _Py_TPFLAGS_HEAPTYPE`.
 pub const _Py_TPFLAGS_HEAPTYPE: c_ulong = 512;
+/// C `#define _Py_TPFLAGS_HAVE_VERSION_TAG`.
 pub const _Py_TPFLAGS_HAVE_VERSION_TAG: c_ulong = 262144;
+/// C `#define HPy_TPFLAGS_DEFAULT`.
 pub const HPy_TPFLAGS_DEFAULT: c_ulong = 262656;
+/// C `#define HPy_TPFLAGS_HAVE_VECTORCALL`.
 pub const HPy_TPFLAGS_HAVE_VECTORCALL: c_ulong = 2048;
+/// C `#define HPy_TPFLAGS_BASETYPE`.
 pub const HPy_TPFLAGS_BASETYPE: c_ulong = 1024;
+/// C `#define HPy_TPFLAGS_HAVE_GC`.
 pub const HPy_TPFLAGS_HAVE_GC: c_ulong = 16384;
 
 // ---- function-pointer typedefs (`None` is C's NULL) ----
@@ -466,9 +626,13 @@ pub struct HPyDef {
 #[repr(C)]
 #[derive(Copy, Clone)]
 pub union HPyDef_Union {
+    /// C: `HPySlot slot;`
     pub slot: HPySlot,
+    /// C: `HPyMeth meth;`
     pub meth: HPyMeth,
+    /// C: `HPyMember member;`
     pub member: HPyMember,
+    /// C: `HPyGetSet getset;`
     pub getset: HPyGetSet,
 }
 /// C `HPyCapsule_Destructor`.

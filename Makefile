@@ -1,0 +1,37 @@
+# hpy-rs: the two commands a newcomer runs are `make demo` and `make test`.
+# Everything they need (virtual environments with hpy 0.9.0 and pytest) is created under build/.
+
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+# The interpreter used by `make demo` and `make generate`: CPython 3.11 if present, else the
+# first CPython found (tools/pythons.sh lists them).
+DEMO_PY = $(shell tools/pythons.sh | awk '$$1 == "3.11" {print; exit}' | grep . || tools/pythons.sh | head -n 1)
+
+.PHONY: help demo test generate clean
+
+help:
+	@echo "make demo      build an example module and run it on CPython in universal and debug mode"
+	@echo "make test      everything: unit tests, layout proof, Python tests on every CPython found"
+	@echo "make generate  regenerate hpy-sys from the hpy 0.9.0 C headers"
+	@echo "make clean     remove build/ and target/"
+
+demo:
+	@set -e; read minor python <<< "$(DEMO_PY)"; \
+	  [ -n "$$python" ] || { echo "no CPython 3.8-3.13 found"; exit 1; }; \
+	  py="$$(tools/venv.sh "$$minor" "$$python")"; \
+	  echo "building the raw example module (hpy-sys only) ..."; \
+	  cargo build -p rawadd --release --quiet; \
+	  mkdir -p build/modules; cp target/release/librawadd.so build/modules/rawadd.hpy0.so; \
+	  "$$py" tools/demo.py build/modules/rawadd.hpy0.so
+
+test:
+	@tools/test.sh
+
+generate:
+	@set -e; read minor python <<< "$(DEMO_PY)"; \
+	  py="$$(tools/venv.sh "$$minor" "$$python")"; \
+	  "$$py" hpy-sys/codegen/generate.py
+
+clean:
+	rm -rf build target

@@ -1,0 +1,75 @@
+"""Shared pytest machinery for hpy-rs: load a built `.hpy0.so` in each HPy mode.
+
+Every module test runs three times, in universal, debug and trace mode. In debug mode each test
+is wrapped in HPy's LeakDetector, so a handle leaked by the Rust side fails the test.
+
+The built modules come from the test driver (tools/test.sh) through environment variables:
+`HPYRS_RAWADD_SO` is the path of `rawadd.hpy0.so`.
+"""
+import importlib.util
+import os
+import shutil
+import sys
+
+import pytest
+
+import hpy.universal
+from hpy.debug import LeakDetector
+
+MODES = {
+    "universal": hpy.universal.MODE_UNIVERSAL,
+    "debug": hpy.universal.MODE_DEBUG,
+    "trace": hpy.universal.MODE_TRACE,
+}
+
+# What `ctx->name` says in each mode (hpy 0.9.0, CPython backend).
+CONTEXT_NAMES = {
+    "universal": "HPy Universal ABI (CPython backend)",
+    "debug": "HPy Debug Mode ABI",
+    "trace": "HPy Trace Mode ABI",
+}
+
+
+def pytest_configure(config):
+    config.addinivalue_line(
+        "markers", "leaks_on_purpose: the test leaks a handle deliberately; no automatic leak check")
+    impl = sys.implementation
+    print("hpy-rs tests on %s %s, hpy %s" % (
+        impl.name, ".".join(map(str, sys.version_info[:3])), hpy.universal.get_version()[0]))
+
+
+def built_module(env_var):
+    path = os.environ.get(env_var)
+    if not path or not os.path.exists(path):
+        pytest.fail("%s is not set to a built module (run the tests through `make test`)" % env_var)
+    return path
+
+
+def load(name, so_path, mode, tmp_path_factory):
+    """Load `so_path` as module `name` in `mode`.
+
+    Each mode loads its own copy of the file: dlopen returns the same library for the same file,
+    and the library's stored trampoline context would then be shared between the modes.
+    """
+    directory = tmp_path_factory.mktemp(mode)
+    target = str(directory / os.path.basename(so_path))
+    assert ".hpy" not in str(directory), "hpy.universal reads the ABI tag from the first '.hpy' in the path"
+    shutil.copy(so_path, target)
+    spec = importlib.util.spec_from_file_location(name, target)
+    return hpy.universal.load(name, target, spec, mode=MODES[mode])
+
+
+@pytest.fixture(scope="session", params=list(MODES))
+def hpy_mode(request):
+    return request.param
+
+
+@pytest.fixture(autouse=True)
+def leak_check(request):
+    """In debug mode, fail any test that leaves a handle open."""
+    if "hpy_mode" not in request.fixturenames or request.getfixturevalue("hpy_mode") != "debug" \
+            or request.node.get_closest_marker("leaks_on_purpose"):
+        yield
+        return
+    with LeakDetector():
+        yield

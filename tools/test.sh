@@ -1,0 +1,75 @@
+#!/usr/bin/env bash
+# `make test`: everything, on every CPython found. Prints a summary and exits non-zero if any
+# step failed.
+#
+#  1. a venv per interpreter (tools/venv.sh): hpy 0.9.0 + pytest
+#  2. cargo test (unit tests, the hpy-sys layout proof against the C headers), clippy, rustdoc
+#  3. freshness: regenerating hpy-sys changes nothing
+#  4. the raw fixture module, built once, tested on every interpreter in universal, debug
+#     (leak detector around every test) and trace mode
+set -uo pipefail
+cd "$(dirname "$0")/.."
+root="$PWD"
+failures=()
+step() { printf '\n\033[1m== %s\033[0m\n' "$*"; }
+fail() { failures+=("$1"); printf '\033[31mFAILED: %s\033[0m\n' "$1"; }
+
+step "CPython interpreters"
+mapfile -t found < <(tools/pythons.sh)
+if [ ${#found[@]} -eq 0 ]; then
+    echo "no CPython 3.8-3.13 found (looked under pyenv and on PATH)"; exit 1
+fi
+declare -A venv_python
+versions=()
+results=()
+for line in "${found[@]}"; do
+    minor="${line%% *}"; python="${line#* }"
+    if py="$(tools/venv.sh "$minor" "$python")"; then
+        venv_python[$minor]="$py"; versions+=("$minor")
+        echo "CPython $("$py" -c 'import sys; print(".".join(map(str, sys.version_info[:3])))')  $python  (venv build/venv/$minor)"
+    else
+        fail "venv for CPython $minor ($python)"
+    fi
+done
+[ ${#versions[@]} -gt 0 ] || { echo "no usable interpreter"; exit 1; }
+# Any venv has the hpy headers; they are the same files on every interpreter.
+header_python="${venv_python[${versions[0]}]}"
+
+step "cargo test (unit tests and the hpy-sys layout proof)"
+HPY_PYTHON="$header_python" cargo test --workspace --quiet -- --nocapture || fail "cargo test"
+
+step "cargo clippy and cargo doc"
+cargo clippy --workspace --all-targets --quiet -- -D warnings || fail "cargo clippy"
+RUSTDOCFLAGS="-D warnings" cargo doc --workspace --no-deps --quiet || fail "cargo doc"
+
+step "hpy-sys freshness (regenerating from the hpy 0.9.0 headers changes nothing)"
+"$header_python" hpy-sys/codegen/generate.py --check || fail "hpy-sys freshness"
+
+step "build the raw fixture module (hpy-sys only)"
+mkdir -p build/modules
+rm -f build/modules/rawadd.hpy0.so   # never test a stale build
+if cargo build -p rawadd --quiet; then
+    cp target/debug/librawadd.so build/modules/rawadd.hpy0.so
+    echo "build/modules/rawadd.hpy0.so"
+else
+    fail "build rawadd"
+fi
+export HPYRS_RAWADD_SO="$root/build/modules/rawadd.hpy0.so"
+
+for minor in "${versions[@]}"; do
+    step "CPython $minor: Python tests in universal, debug (leak-checked) and trace mode"
+    if (cd tests/python && "${venv_python[$minor]}" -m pytest -v -p no:cacheprovider -rs); then
+        results+=("CPython $minor: passed (universal, debug, trace)")
+    else
+        results+=("CPython $minor: FAILED"); fail "python tests on CPython $minor"
+    fi
+done
+
+step "summary"
+printf '%s\n' "${results[@]}"
+if [ ${#failures[@]} -gt 0 ]; then
+    printf '\033[31m%d step(s) failed:\033[0m\n' "${#failures[@]}"
+    printf '  - %s\n' "${failures[@]}"
+    exit 1
+fi
+echo "all passed"
