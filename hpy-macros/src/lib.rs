@@ -1,4 +1,74 @@
-//! Procedural macros for the `hpy` crate.
+//! Procedural macros for the `hpy` crate. This crate only declares the attributes; the code
+//! generation lives in `hpy-macros-backend`, where it is unit-tested.
 //!
-//! **Status: skeleton.** `#[hpy::module]`, `#[hpy::function]`, `#[hpy::class]` and
-//! `#[hpy::methods]` will live here, as thin wrappers over a plain, unit-tested code generator.
+//! Use them through `hpy`: `#[hpy::module]`, `#[hpy::function]`, `#[hpy::init]`.
+
+use proc_macro::TokenStream;
+
+/// Make a Rust `mod` an HPy extension module.
+///
+/// ```ignore
+/// /// Module docstring.
+/// #[hpy::module]            // or #[hpy::module(name = "other_name")]
+/// mod quickstart {
+///     #[hpy::function]
+///     fn add(a: i64, b: i64) -> i64 { a + b }
+///
+///     static CACHE: hpy::Global = hpy::Global::new();   // registered automatically
+///
+///     #[hpy::init]               // optional: runs at import (HPy_mod_exec)
+///     fn init(ctx: hpy::Context<'_>, m: &hpy::Handle<'_, hpy::Module>) -> hpy::Result<()> {
+///         m.setattr("VERSION", "1.0")
+///     }
+/// }
+/// ```
+///
+/// Exports `HPyInit_<name>` and the three other entry points of a universal module; build the
+/// crate as a `cdylib` named `<name>.hpy0.so`.
+#[proc_macro_attribute]
+pub fn module(attr: TokenStream, item: TokenStream) -> TokenStream {
+    hpy_macros_backend::module(attr.into(), item.into()).into()
+}
+
+/// Make a Rust function callable from Python (inside an `#[hpy::module]`).
+///
+/// Parameters are converted with `hpy::FromHPy`, the result with `hpy::IntoHPy` (or returned
+/// as `Result`). A parameter of type `hpy::Context<'_>` receives the call's context.
+/// Without options, parameters are positional-only; `signature = (a, b = 1, *, c, **kw)`
+/// declares keyword, keyword-only, defaulted, `*args` and `**kwargs` parameters. `name = "..."`
+/// sets the Python name. The `///` docs become the docstring.
+#[proc_macro_attribute]
+pub fn function(attr: TokenStream, item: TokenStream) -> TokenStream {
+    hpy_macros_backend::function(attr.into(), item.into()).into()
+}
+
+/// Mark the optional init function of an `#[hpy::module]` (consumed by `#[hpy::module]`;
+/// an error anywhere else).
+#[proc_macro_attribute]
+pub fn init(_attr: TokenStream, item: TokenStream) -> TokenStream {
+    let item = proc_macro2::TokenStream::from(item);
+    let err = syn_error(&item, "#[hpy::init] marks the init function of an `#[hpy::module] mod`: put it inside one");
+    err.into()
+}
+
+fn syn_error(item: &proc_macro2::TokenStream, msg: &str) -> proc_macro2::TokenStream {
+    let span = item.clone().into_iter().next().map_or_else(proc_macro2::Span::call_site, |t| t.span());
+    let msg = proc_macro2::Literal::string(msg);
+    let mut out: proc_macro2::TokenStream = quote_compile_error(span, msg);
+    out.extend(item.clone());
+    out
+}
+
+fn quote_compile_error(span: proc_macro2::Span, msg: proc_macro2::Literal) -> proc_macro2::TokenStream {
+    use proc_macro2::{Delimiter, Group, Ident, Punct, Spacing, TokenTree};
+    let mut body = proc_macro2::TokenStream::new();
+    body.extend([TokenTree::Literal(msg)]);
+    let mut ts = proc_macro2::TokenStream::new();
+    ts.extend([
+        TokenTree::Ident(Ident::new("compile_error", span)),
+        TokenTree::Punct(Punct::new('!', Spacing::Alone)),
+        TokenTree::Group(Group::new(Delimiter::Parenthesis, body)),
+        TokenTree::Punct(Punct::new(';', Spacing::Alone)),
+    ]);
+    ts.into_iter().map(|mut t| { t.set_span(span); t }).collect()
+}

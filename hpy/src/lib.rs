@@ -1,8 +1,58 @@
 //! Safe Rust bindings for [HPy](https://hpyproject.org), the "better C API for Python".
 //!
-//! **Status: skeleton.** This crate will hold the safe layer (`Context<'ctx>`, owned and borrowed
-//! handles, typed handles, `Result`-based errors, conversions). Until then, the raw universal ABI
-//! is available as [`ffi`] (the `hpy-sys` crate).
+//! Write a Python extension in Rust once, build it once, and load the same `<name>.hpy0.so` on
+//! every CPython that has the `hpy` runtime, on PyPy and on GraalPy, in HPy's universal, debug
+//! (leak and misuse detection) or trace mode.
+//!
+//! ```ignore
+//! #![forbid(unsafe_code)]
+//! #[hpy::module]
+//! mod hello {
+//!     use hpy::{Context, Result};
+//!
+//!     /// Add two integers.
+//!     #[hpy::function]
+//!     fn add(a: i64, b: i64) -> Result<i64> {
+//!         a.checked_add(b).ok_or_else(|| hpy::exceptions::OverflowError::new_err("too big"))
+//!     }
+//! }
+//! ```
+//!
+//! The pieces:
+//! * [`Context`]: the per-call token; every handle borrows it, so no handle outlives its call.
+//! * [`Handle`] (owned, closed on drop) and [`Borrowed`] (arguments, constants), typed by a
+//!   [kind](kinds) (`Handle<'ctx, Long>`, `Handle<'ctx, Unicode>`, ...), with checked downcasts.
+//! * [`Result`] and [`Error`] everywhere; Python's exceptions as [`exceptions`]`::ValueError` etc.
+//! * [`FromHPy`] / [`IntoHPy`] conversions for Rust's numbers, strings, bytes, options,
+//!   vectors, tuples and maps.
+//! * [`Global`] for module-level state; [`Context::allow_threads`] to release the interpreter.
+//! * the macros `#[hpy::module]`, `#[hpy::function]` that generate HPy's definitions, the
+//!   exported entry points and the CPython trampolines.
+#![deny(unsafe_op_in_unsafe_fn)]
+#![warn(missing_docs)]
+
+pub mod context;
+pub mod conversion;
+pub mod err;
+pub mod exceptions;
+pub mod global;
+pub mod handle;
+#[doc(hidden)]
+pub mod impl_;
+pub mod kinds;
+pub mod object;
+pub mod types;
+
+pub use context::Context;
+pub use conversion::{FromHPy, FromHPyOwned, IntoHPy};
+pub use err::{Error, ExceptionType, Result};
+pub use global::Global;
+pub use handle::{Borrowed, Handle};
+pub use kinds::{Any, Bool, Bytes, Capsule, Dict, Float, Kind, List, Long, Module, NoneType, Tuple, Type, Unicode};
+pub use object::{CallArgs, CompareOp};
+pub use types::{ListBuilder, Tracker, TupleBuilder};
+
+pub use hpy_macros::{function, init, module};
 
 /// The raw HPy 0.9.0 universal ABI, re-exported from `hpy-sys`.
 pub use hpy_sys as ffi;

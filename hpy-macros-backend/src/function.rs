@@ -1,0 +1,364 @@
+//! `#[hpy::function]`: a Rust function becomes an HPy module function.
+//!
+//! The function itself is kept as written. Next to it the macro emits a `static` `HPyDef`
+//! named [`def_ident`] (found by `#[hpy::module]`), built by `hpy::__hpy_function_def!`, which
+//! holds the `unsafe` trampolines, so the user's crate needs no `unsafe`.
+
+use proc_macro2::{Span, TokenStream};
+use quote::{format_ident, quote, quote_spanned};
+use syn::parse::{Parse, ParseStream};
+use syn::spanned::Spanned;
+use syn::{Attribute, FnArg, Ident, ItemFn, LitStr, Pat, ReturnType, Token, Type};
+
+use crate::signature::{parse_signature, Signature};
+
+/// The name of the `static HPyDef` generated for function `f`.
+pub fn def_ident(f: &Ident) -> Ident {
+    format_ident!("__HPY_DEF_{}", f)
+}
+
+/// Options of `#[hpy::function(...)]`.
+#[derive(Default)]
+pub struct FunctionOptions {
+    pub name: Option<LitStr>,
+    pub signature: Option<Signature>,
+}
+
+impl Parse for FunctionOptions {
+    fn parse(input: ParseStream<'_>) -> syn::Result<Self> {
+        let mut opts = FunctionOptions::default();
+        while !input.is_empty() {
+            let key: Ident = input.parse()?;
+            input.parse::<Token![=]>()?;
+            match key.to_string().as_str() {
+                "name" => opts.name = Some(input.parse()?),
+                "signature" => {
+                    let group: proc_macro2::Group = input.parse()?;
+                    opts.signature = Some(parse_signature(quote!(#group))?);
+                }
+                _ => {
+                    return Err(syn::Error::new(
+                        key.span(),
+                        format!("unknown option `{key}`: expected `name = \"...\"` or `signature = (...)`"),
+                    ))
+                }
+            }
+            if !input.is_empty() {
+                input.parse::<Token![,]>()?;
+            }
+        }
+        Ok(opts)
+    }
+}
+
+/// The docstring from `///` comments.
+pub fn doc_string(attrs: &[Attribute]) -> String {
+    let mut lines = Vec::new();
+    for attr in attrs {
+        if !attr.path().is_ident("doc") {
+            continue;
+        }
+        if let syn::Meta::NameValue(nv) = &attr.meta {
+            if let syn::Expr::Lit(syn::ExprLit { lit: syn::Lit::Str(s), .. }) = &nv.value {
+                let line = s.value();
+                lines.push(line.strip_prefix(' ').unwrap_or(&line).to_string());
+            }
+        }
+    }
+    lines.join("\n").trim().to_string()
+}
+
+/// A C string literal token.
+pub fn c_str(s: &str) -> TokenStream {
+    let lit = syn::LitCStr::new(&std::ffi::CString::new(s).expect("no NUL in names and docs"), Span::call_site());
+    quote!(#lit)
+}
+
+/// Is `ty` (the type of a parameter) hpy's `Context`?
+fn is_context(ty: &Type) -> bool {
+    match ty {
+        Type::Path(p) => p.path.segments.last().is_some_and(|s| s.ident == "Context"),
+        _ => false,
+    }
+}
+
+enum Param {
+    Context,
+    Python { ident: Ident, ty: Box<Type> },
+}
+
+/// Expand `#[hpy::function(opts)] item`.
+pub fn expand(opts: FunctionOptions, mut func: ItemFn) -> syn::Result<TokenStream> {
+    let sig = &func.sig;
+    if let Some(a) = &sig.asyncness {
+        return Err(syn::Error::new(
+            a.span(),
+            "#[hpy::function] cannot be `async`: Python calls it synchronously; \
+             run async work yourself (e.g. block on it) inside a plain fn",
+        ));
+    }
+    if let Some(u) = &sig.unsafety {
+        return Err(syn::Error::new(u.span(), "#[hpy::function] cannot be `unsafe`: Python cannot uphold its contract"));
+    }
+    if let Some(abi) = &sig.abi {
+        return Err(syn::Error::new(abi.span(), "#[hpy::function] generates the C ABI itself: remove the `extern`"));
+    }
+    if let Some(p) = sig.generics.params.iter().find(|p| !matches!(p, syn::GenericParam::Lifetime(_))) {
+        return Err(syn::Error::new(
+            p.span(),
+            "#[hpy::function] cannot be generic: Python calls it with objects of any type; \
+             take a concrete type or `&hpy::Handle<'_>` and dispatch yourself",
+        ));
+    }
+    if let Some(v) = &sig.variadic {
+        return Err(syn::Error::new(v.span(), "#[hpy::function] cannot be variadic: use `signature = (*args)`"));
+    }
+
+    let mut params = Vec::new();
+    for input in &sig.inputs {
+        match input {
+            FnArg::Receiver(r) => {
+                return Err(syn::Error::new(
+                    r.span(),
+                    "#[hpy::function] is for free functions: methods belong in `#[hpy::methods]`",
+                ))
+            }
+            FnArg::Typed(pt) => {
+                if is_context(&pt.ty) {
+                    params.push(Param::Context);
+                    continue;
+                }
+                let ident = match &*pt.pat {
+                    Pat::Ident(pi) if pi.by_ref.is_none() && pi.subpat.is_none() => pi.ident.clone(),
+                    other => {
+                        return Err(syn::Error::new(
+                            other.span(),
+                            "#[hpy::function] parameters must be plain names (they become Python parameter names)",
+                        ))
+                    }
+                };
+                params.push(Param::Python { ident, ty: pt.ty.clone() });
+            }
+        }
+    }
+
+    let rust_names: Vec<Ident> = params
+        .iter()
+        .filter_map(|p| match p {
+            Param::Python { ident, .. } => Some(ident.clone()),
+            Param::Context => None,
+        })
+        .collect();
+    let signature = match opts.signature {
+        Some(s) => {
+            check_signature_names(&s, &rust_names, sig.ident.span())?;
+            s
+        }
+        None => Signature::implicit(&rust_names),
+    };
+
+    let fn_ident = sig.ident.clone();
+    let py_name = opts.name.as_ref().map_or_else(|| fn_ident.to_string(), LitStr::value);
+    let doc = doc_string(&func.attrs);
+    let text_sig = signature.text_signature();
+    let full_doc = if doc.is_empty() {
+        format!("{py_name}{text_sig}\n--\n\n")
+    } else {
+        format!("{py_name}{text_sig}\n--\n\n{doc}")
+    };
+    let name_c = c_str(&py_name);
+    let doc_c = c_str(&full_doc);
+    let def = def_ident(&fn_ident);
+
+    // The call of the user's function, with each argument converted.
+    let slot_of = |name: &Ident| signature.slot_params().position(|p| p.name == *name);
+    let mut call_args = Vec::new();
+    let mut conversions = Vec::new();
+    for p in &params {
+        match p {
+            Param::Context => call_args.push(quote!(ctx)),
+            Param::Python { ident, ty } => {
+                let var = format_ident!("__arg_{}", ident);
+                let arg_name = ident.to_string();
+                let conv = if signature.varargs.as_ref() == Some(ident) {
+                    quote_spanned!(ty.span()=> let #var: #ty = args.varargs();)
+                } else if signature.kwargs.as_ref() == Some(ident) {
+                    quote_spanned!(ty.span()=> let #var: #ty = args.kwargs();)
+                } else {
+                    let slot = slot_of(ident).expect("checked against the signature");
+                    let param = signature.slot_params().nth(slot).expect("slot exists");
+                    match &param.default {
+                        None => quote_spanned!(ty.span()=> let #var: #ty = args.extract(#slot, #arg_name)?;),
+                        Some(d) => quote_spanned!(ty.span()=> let #var: #ty = args.extract_or(#slot, #arg_name, || #d)?;),
+                    }
+                };
+                conversions.push(conv);
+                call_args.push(quote!(#var));
+            }
+        }
+    }
+    let ret_span = match &sig.output {
+        ReturnType::Default => sig.ident.span(),
+        ReturnType::Type(_, ty) => ty.span(),
+    };
+    let call = quote_spanned!(ret_span=> ::hpy::impl_::IntoReturn::into_return(#fn_ident(#(#call_args),*), ctx));
+
+    let n_slots = signature.slot_params().count();
+    let n_pos = signature.positional.len();
+    let ctx_pat = quote!(ctx);
+    let body = if signature.takes_keywords() || signature.varargs.is_some() || n_slots > 1 || signature.explicit {
+        None
+    } else {
+        Some(n_slots)
+    };
+
+    let def_expr = match body {
+        // No parameters: NOARGS.
+        Some(0) => quote! {
+            ::hpy::__hpy_function_def!(noargs, #name_c, #doc_c, |#ctx_pat, _slf| { #call })
+        },
+        // One positional-only parameter: O.
+        Some(_) => {
+            let Param::Python { ident, ty } = params.iter().find(|p| matches!(p, Param::Python { .. })).expect("one")
+            else {
+                unreachable!()
+            };
+            let var = format_ident!("__arg_{}", ident);
+            let arg_name = ident.to_string();
+            let conv = quote_spanned!(ty.span()=>
+                let #var: #ty = ::hpy::impl_::extract_arg(&*arg, #py_name, #arg_name)?;);
+            quote! {
+                ::hpy::__hpy_function_def!(o, #name_c, #doc_c, |#ctx_pat, _slf, arg| { #conv #call })
+            }
+        }
+        None => {
+            let desc = description(&signature, &py_name);
+            let kind = if signature.takes_keywords() { quote!(keywords) } else { quote!(varargs) };
+            let _ = n_pos;
+            quote! {
+                {
+                    static __DESC: ::hpy::impl_::FunctionDescription = #desc;
+                    ::hpy::__hpy_function_def!(#kind, #name_c, #doc_c, &__DESC, #n_slots, |#ctx_pat, _slf, args| {
+                        #(#conversions)*
+                        #call
+                    })
+                }
+            }
+        }
+    };
+
+    // Keep the user's function, minus nothing: its attributes are plain Rust ones.
+    func.attrs.retain(|a| !a.path().is_ident("hpy"));
+    Ok(quote! {
+        #func
+
+        #[doc(hidden)]
+        #[allow(non_upper_case_globals)]
+        static #def: ::hpy::ffi::HPyDef = #def_expr;
+    })
+}
+
+/// Every Rust parameter (but the context) must appear in the signature, and nothing else.
+fn check_signature_names(sig: &Signature, rust: &[Ident], span: Span) -> syn::Result<()> {
+    let declared = sig.all_names();
+    for d in &declared {
+        if !rust.iter().any(|r| r == *d) {
+            return Err(syn::Error::new(d.span(), format!("`{d}` is in the signature but is not a parameter of the function")));
+        }
+    }
+    for (i, d) in declared.iter().enumerate() {
+        if declared[..i].iter().any(|e| e == d) {
+            return Err(syn::Error::new(d.span(), format!("`{d}` appears twice in the signature")));
+        }
+    }
+    for r in rust {
+        if !declared.iter().any(|d| *d == r) {
+            return Err(syn::Error::new(
+                r.span(),
+                format!("parameter `{r}` is missing from `signature = (...)`: list every parameter"),
+            ));
+        }
+    }
+    let _ = span;
+    Ok(())
+}
+
+/// The `FunctionDescription` literal.
+fn description(sig: &Signature, py_name: &str) -> TokenStream {
+    let positional: Vec<String> = sig.positional.iter().map(|p| p.name.to_string()).collect();
+    let positional_only = sig.positional_only;
+    let required = sig.positional.iter().take_while(|p| p.default.is_none()).count();
+    let kw_names: Vec<String> = sig.keyword_only.iter().map(|p| p.name.to_string()).collect();
+    let kw_required: Vec<bool> = sig.keyword_only.iter().map(|p| p.default.is_none()).collect();
+    let varargs = sig.varargs.is_some();
+    let kwargs = sig.kwargs.is_some();
+    quote! {
+        ::hpy::impl_::FunctionDescription {
+            name: #py_name,
+            positional: &[#(#positional),*],
+            positional_only: #positional_only,
+            required_positional: #required,
+            keyword_only: &[#((#kw_names, #kw_required)),*],
+            varargs: #varargs,
+            kwargs: #kwargs,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use syn::parse_quote;
+
+    fn expand_str(opts: TokenStream, item: TokenStream) -> Result<String, String> {
+        let opts: FunctionOptions = syn::parse2(opts).map_err(|e| e.to_string())?;
+        let func: ItemFn = syn::parse2(item).map_err(|e| e.to_string())?;
+        expand(opts, func).map(|t| t.to_string()).map_err(|e| e.to_string())
+    }
+
+    #[test]
+    fn picks_the_calling_convention() {
+        let noargs = expand_str(quote!(), quote!(fn f() -> i64 { 1 })).unwrap();
+        assert!(noargs.contains("noargs"), "{noargs}");
+        let o = expand_str(quote!(), quote!(fn f(x: i64) -> i64 { x })).unwrap();
+        assert!(o.contains("__hpy_function_def ! (o"), "{o}");
+        let varargs = expand_str(quote!(), quote!(fn f(a: i64, b: i64) -> i64 { a + b })).unwrap();
+        assert!(varargs.contains("(varargs"), "{varargs}");
+        let kw = expand_str(quote!(signature = (a, b = 1)), quote!(fn f(a: i64, b: i64) -> i64 { a + b })).unwrap();
+        assert!(kw.contains("(keywords"), "{kw}");
+    }
+
+    #[test]
+    fn context_parameter_is_not_a_python_parameter() {
+        let out = expand_str(quote!(), quote!(fn f(ctx: hpy::Context<'_>, x: i64) -> i64 { x })).unwrap();
+        assert!(out.contains("f(x, /)"), "{out}");
+    }
+
+    #[test]
+    fn docstring_and_text_signature() {
+        let item: ItemFn = parse_quote! {
+            /// Add two numbers.
+            ///
+            /// Really.
+            fn add(a: i64, b: i64) -> i64 { a + b }
+        };
+        let out = expand(FunctionOptions::default(), item).unwrap().to_string();
+        assert!(out.contains(r#"c"add(a, b, /)\n--\n\nAdd two numbers.\n\nReally.""#), "{out}");
+    }
+
+    #[test]
+    fn rejects_what_python_cannot_call() {
+        let e = expand_str(quote!(), quote!(fn f<T>(x: T) {})).unwrap_err();
+        assert!(e.contains("cannot be generic"), "{e}");
+        let e = expand_str(quote!(), quote!(async fn f() {})).unwrap_err();
+        assert!(e.contains("cannot be `async`"), "{e}");
+        let e = expand_str(quote!(), quote!(fn f((a, b): (i64, i64)) {})).unwrap_err();
+        assert!(e.contains("plain names"), "{e}");
+        let e = expand_str(quote!(signature = (a)), quote!(fn f(a: i64, b: i64) {})).unwrap_err();
+        assert!(e.contains("missing from `signature"), "{e}");
+        let e = expand_str(quote!(signature = (a, c)), quote!(fn f(a: i64) {})).unwrap_err();
+        assert!(e.contains("not a parameter"), "{e}");
+        let e = expand_str(quote!(nmae = "x"), quote!(fn f() {})).unwrap_err();
+        assert!(e.contains("unknown option `nmae`"), "{e}");
+    }
+}

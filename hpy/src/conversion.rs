@@ -1,0 +1,617 @@
+//! Conversions between Rust values and Python objects: [`FromHPy`] and [`IntoHPy`].
+//!
+//! | Rust | from Python | to Python |
+//! |---|---|---|
+//! | `i8`..`i128`, `u8`..`u128`, `isize`, `usize` | `int` (OverflowError if out of range) | `int` |
+//! | `f32`, `f64` | `float` or `int` | `float` |
+//! | `bool` | `bool` | `bool` |
+//! | `&str` (borrows the handle), `String`, `char` | `str` | `str` |
+//! | `&[u8]` (borrows the handle), `Vec<u8>` | `bytes` | `bytes` |
+//! | `Option<T>` | `None` or `T` | `None` or `T` |
+//! | `Vec<T>` | any sequence but `str` | `list` |
+//! | `(A, B, ...)` up to 12 | `tuple` of that length | `tuple` |
+//! | `HashMap<K, V>`, `BTreeMap<K, V>` | `dict` | `dict` |
+//! | `Handle<K>`, `&Handle<K>` | an object of kind `K` | the object |
+//! | `()` | | `None` |
+
+use std::collections::{BTreeMap, HashMap};
+use std::hash::{BuildHasher, Hash};
+
+use crate::exceptions::{OverflowError, TypeError};
+use crate::ffi;
+use crate::handle::{Borrowed, Handle};
+use crate::kinds::{Bytes, Dict, Kind, Long, Tuple, Unicode};
+use crate::{Context, Error, Result};
+
+/// Extract a Rust value from a Python object.
+///
+/// `'a` is how long the value may borrow from the object (for `&'a str`, `&'a [u8]`); `'ctx`
+/// is the call.
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` cannot be extracted from a Python object",
+    note = "implement `hpy::FromHPy` for `{Self}`, or take a `&hpy::Handle<'_>` and convert it yourself"
+)]
+pub trait FromHPy<'a, 'ctx>: Sized {
+    /// Convert `obj`, or fail with a Python exception (TypeError, OverflowError, ...).
+    fn from_hpy(obj: &'a Handle<'ctx>) -> Result<Self>;
+
+    /// `Vec<Self>` from `obj`, when `Self` has a faster way than item by item (`u8` from bytes).
+    #[doc(hidden)]
+    fn vec_from_hpy(_obj: &'a Handle<'ctx>) -> Option<Result<Vec<Self>>> {
+        None
+    }
+}
+
+/// Convert a Rust value into a new Python object.
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` cannot be converted to a Python object",
+    note = "implement `hpy::IntoHPy` for `{Self}`, or return an `hpy::Handle<'ctx>`"
+)]
+pub trait IntoHPy<'ctx> {
+    /// Make the Python object.
+    fn into_hpy(self, ctx: Context<'ctx>) -> Result<Handle<'ctx>>;
+
+    /// Call `f` with a raw handle to the value, valid during the call: handles lend themselves
+    /// without a `Dup`, other values are converted to a temporary object.
+    #[doc(hidden)]
+    #[inline]
+    fn with_raw<R>(self, ctx: Context<'ctx>, f: impl FnOnce(ffi::HPy) -> R) -> Result<R>
+    where
+        Self: Sized,
+    {
+        let h = self.into_hpy(ctx)?;
+        Ok(f(h.as_raw()))
+    }
+
+    /// `Vec<Self>` as a Python object, when `Self` has a better form than a list (`u8`: bytes).
+    #[doc(hidden)]
+    fn vec_into_hpy(v: Vec<Self>, ctx: Context<'ctx>) -> Result<Handle<'ctx>>
+    where
+        Self: Sized,
+    {
+        let mut list = ListBuilder::new(ctx, v.len())?;
+        for (i, item) in v.into_iter().enumerate() {
+            list.set(i, &item.into_hpy(ctx)?);
+        }
+        Ok(list.build()?.into_any())
+    }
+}
+
+use crate::types::ListBuilder;
+
+impl<'ctx> Handle<'ctx> {
+    /// Convert to a Rust value: `let n: i64 = obj.extract()?;`.
+    #[inline]
+    pub fn extract<'a, T: FromHPy<'a, 'ctx>>(&'a self) -> Result<T> {
+        T::from_hpy(self)
+    }
+}
+
+#[inline]
+fn new_handle<'ctx>(ctx: Context<'ctx>, raw: ffi::HPy) -> Result<Handle<'ctx>> {
+    // SAFETY: `raw` is the result of an HPy call returning a new handle.
+    unsafe { Handle::from_new(ctx, raw) }
+}
+
+// ---- integers ----
+
+/// Turn the pending error of a failed integer conversion into a lazy one that names the Rust type.
+#[cold]
+fn int_error(obj: &Handle<'_>, rust: &str) -> Error {
+    let ctx = obj.ctx();
+    if ctx.err_matches(OverflowError::TYPE) {
+        ctx.err_clear();
+        OverflowError::new_err(format!("int out of range for {rust}"))
+    } else if ctx.err_matches(TypeError::TYPE) {
+        ctx.err_clear();
+        Error::wrong_type("int", obj)
+    } else {
+        Error::pending()
+    }
+}
+
+/// Reject floats before an integer conversion on interpreters that would truncate them.
+#[inline]
+fn reject_float(obj: &Handle<'_>) -> Result<()> {
+    if crate::impl_::float_converts_to_int() {
+        let c = obj.ctx().as_ptr();
+        // SAFETY: live context, open handle.
+        if unsafe { ffi::HPy_TypeCheck(c, obj.as_raw(), (*c).h_FloatType) } != 0 {
+            return Err(Error::wrong_type("int", obj));
+        }
+    }
+    Ok(())
+}
+
+#[inline]
+fn extract_i64(obj: &Handle<'_>, rust: &str) -> Result<i64> {
+    reject_float(obj)?;
+    // SAFETY: live context, open handle.
+    let v = unsafe { ffi::HPyLong_AsInt64_t(obj.ctx().as_ptr(), obj.as_raw()) };
+    if v == -1 && obj.ctx().err_occurred() {
+        return Err(int_error(obj, rust));
+    }
+    Ok(v)
+}
+
+#[inline]
+fn extract_u64(obj: &Handle<'_>, rust: &str) -> Result<u64> {
+    reject_float(obj)?;
+    // SAFETY: live context, open handle.
+    let v = unsafe { ffi::HPyLong_AsUInt64_t(obj.ctx().as_ptr(), obj.as_raw()) };
+    if v == u64::MAX && obj.ctx().err_occurred() {
+        return Err(int_error(obj, rust));
+    }
+    Ok(v)
+}
+
+macro_rules! signed_ints {
+    ($($t:ty),*) => {$(
+        impl<'a, 'ctx> FromHPy<'a, 'ctx> for $t {
+            #[inline]
+            fn from_hpy(obj: &'a Handle<'ctx>) -> Result<Self> {
+                let v = extract_i64(obj, stringify!($t))?;
+                <$t>::try_from(v).map_err(|_| OverflowError::new_err(concat!("int out of range for ", stringify!($t))))
+            }
+        }
+        impl<'ctx> IntoHPy<'ctx> for $t {
+            #[inline]
+            fn into_hpy(self, ctx: Context<'ctx>) -> Result<Handle<'ctx>> {
+                // SAFETY: live context.
+                new_handle(ctx, unsafe { ffi::HPyLong_FromInt64_t(ctx.as_ptr(), self as i64) })
+            }
+        }
+    )*};
+}
+
+macro_rules! unsigned_ints {
+    ($($t:ty),*) => {$(
+        impl<'a, 'ctx> FromHPy<'a, 'ctx> for $t {
+            #[inline]
+            fn from_hpy(obj: &'a Handle<'ctx>) -> Result<Self> {
+                let v = extract_u64(obj, stringify!($t))?;
+                <$t>::try_from(v).map_err(|_| OverflowError::new_err(concat!("int out of range for ", stringify!($t))))
+            }
+        }
+        impl<'ctx> IntoHPy<'ctx> for $t {
+            #[inline]
+            fn into_hpy(self, ctx: Context<'ctx>) -> Result<Handle<'ctx>> {
+                // SAFETY: live context.
+                new_handle(ctx, unsafe { ffi::HPyLong_FromUInt64_t(ctx.as_ptr(), self as u64) })
+            }
+        }
+    )*};
+}
+
+signed_ints!(i8, i16, i32, i64, isize);
+unsigned_ints!(u16, u32, u64, usize);
+
+impl<'a, 'ctx> FromHPy<'a, 'ctx> for u8 {
+    #[inline]
+    fn from_hpy(obj: &'a Handle<'ctx>) -> Result<Self> {
+        let v = extract_u64(obj, "u8")?;
+        u8::try_from(v).map_err(|_| OverflowError::new_err("int out of range for u8"))
+    }
+
+    fn vec_from_hpy(obj: &'a Handle<'ctx>) -> Option<Result<Vec<u8>>> {
+        obj.downcast::<Bytes>().ok().map(|b| Ok(b.as_bytes().to_vec()))
+    }
+}
+
+impl<'ctx> IntoHPy<'ctx> for u8 {
+    #[inline]
+    fn into_hpy(self, ctx: Context<'ctx>) -> Result<Handle<'ctx>> {
+        (self as u64).into_hpy(ctx)
+    }
+
+    /// `Vec<u8>` becomes `bytes`.
+    fn vec_into_hpy(v: Vec<u8>, ctx: Context<'ctx>) -> Result<Handle<'ctx>> {
+        v.as_slice().into_hpy(ctx)
+    }
+}
+
+/// 128-bit integers go through the decimal string of the (index of the) int: rare and slow.
+macro_rules! wide_ints {
+    ($($t:ty),*) => {$(
+        impl<'a, 'ctx> FromHPy<'a, 'ctx> for $t {
+            fn from_hpy(obj: &'a Handle<'ctx>) -> Result<Self> {
+                reject_float(obj)?;
+                let c = obj.ctx().as_ptr();
+                // SAFETY: live context; Index returns a new handle (an exact int) or NULL.
+                let index = new_handle(obj.ctx(), unsafe { ffi::HPy_Index(c, obj.as_raw()) })
+                    .map_err(|_| int_error(obj, stringify!($t)))?;
+                let text = index.str_()?;
+                text.to_str()?.parse::<$t>()
+                    .map_err(|_| OverflowError::new_err(concat!("int out of range for ", stringify!($t))))
+            }
+        }
+        impl<'ctx> IntoHPy<'ctx> for $t {
+            fn into_hpy(self, ctx: Context<'ctx>) -> Result<Handle<'ctx>> {
+                if let Ok(small) = i64::try_from(self) {
+                    return small.into_hpy(ctx);
+                }
+                let text = ctx.str(&self.to_string())?;
+                ctx.int_type().call1(&text)
+            }
+        }
+    )*};
+}
+
+wide_ints!(i128, u128);
+
+// ---- floats, bool ----
+
+impl<'a, 'ctx> FromHPy<'a, 'ctx> for f64 {
+    #[inline]
+    fn from_hpy(obj: &'a Handle<'ctx>) -> Result<Self> {
+        // SAFETY: live context, open handle.
+        let v = unsafe { ffi::HPyFloat_AsDouble(obj.ctx().as_ptr(), obj.as_raw()) };
+        if v == -1.0 && obj.ctx().err_occurred() {
+            let ctx = obj.ctx();
+            if ctx.err_matches(TypeError::TYPE) {
+                ctx.err_clear();
+                return Err(Error::wrong_type("float", obj));
+            }
+            return Err(Error::pending());
+        }
+        Ok(v)
+    }
+}
+
+impl<'a, 'ctx> FromHPy<'a, 'ctx> for f32 {
+    #[inline]
+    fn from_hpy(obj: &'a Handle<'ctx>) -> Result<Self> {
+        Ok(f64::from_hpy(obj)? as f32)
+    }
+}
+
+impl<'ctx> IntoHPy<'ctx> for f64 {
+    #[inline]
+    fn into_hpy(self, ctx: Context<'ctx>) -> Result<Handle<'ctx>> {
+        // SAFETY: live context.
+        new_handle(ctx, unsafe { ffi::HPyFloat_FromDouble(ctx.as_ptr(), self) })
+    }
+}
+
+impl<'ctx> IntoHPy<'ctx> for f32 {
+    #[inline]
+    fn into_hpy(self, ctx: Context<'ctx>) -> Result<Handle<'ctx>> {
+        (self as f64).into_hpy(ctx)
+    }
+}
+
+impl<'a, 'ctx> FromHPy<'a, 'ctx> for bool {
+    /// Only `True` and `False` (not truthiness: use [`Handle::is_true`] for that).
+    #[inline]
+    fn from_hpy(obj: &'a Handle<'ctx>) -> Result<Self> {
+        let ctx = obj.ctx();
+        if obj.is(&ctx.true_()) {
+            Ok(true)
+        } else if obj.is(&ctx.false_()) {
+            Ok(false)
+        } else {
+            Err(Error::wrong_type("bool", obj))
+        }
+    }
+}
+
+impl<'ctx> IntoHPy<'ctx> for bool {
+    #[inline]
+    fn into_hpy(self, ctx: Context<'ctx>) -> Result<Handle<'ctx>> {
+        // SAFETY: live context.
+        new_handle(ctx, unsafe { ffi::HPyBool_FromBool(ctx.as_ptr(), self) })
+    }
+}
+
+// ---- strings and bytes ----
+
+impl<'a, 'ctx> FromHPy<'a, 'ctx> for &'a str {
+    /// Borrows the string's UTF-8 buffer: valid as long as the handle.
+    #[inline]
+    fn from_hpy(obj: &'a Handle<'ctx>) -> Result<Self> {
+        obj.downcast::<Unicode>()?.to_str()
+    }
+}
+
+impl<'a, 'ctx> FromHPy<'a, 'ctx> for String {
+    #[inline]
+    fn from_hpy(obj: &'a Handle<'ctx>) -> Result<Self> {
+        <&str>::from_hpy(obj).map(str::to_owned)
+    }
+}
+
+impl<'a, 'ctx> FromHPy<'a, 'ctx> for char {
+    fn from_hpy(obj: &'a Handle<'ctx>) -> Result<Self> {
+        let s = <&str>::from_hpy(obj)?;
+        let mut chars = s.chars();
+        match (chars.next(), chars.next()) {
+            (Some(c), None) => Ok(c),
+            _ => Err(crate::exceptions::ValueError::new_err(format!(
+                "expected a string of length 1, got length {}",
+                s.chars().count()
+            ))),
+        }
+    }
+}
+
+/// A new `str` from UTF-8 (HPy 0.9 has no "from UTF-8 and size": choose the cheapest route).
+pub(crate) fn new_str<'ctx>(ctx: Context<'ctx>, s: &str) -> Result<Handle<'ctx, Unicode>> {
+    let c = ctx.as_ptr();
+    let raw = if s.is_ascii() {
+        // SAFETY: live context; `s` is valid for `len` bytes; ASCII decodes exactly.
+        unsafe { ffi::HPyUnicode_DecodeASCII(c, s.as_ptr().cast(), s.len() as isize, c"strict".as_ptr()) }
+    } else if !s.as_bytes().contains(&0) {
+        // A NUL-terminated copy, on the stack when short.
+        let mut stack = [0u8; 256];
+        let heap;
+        let buf: &[u8] = if s.len() < stack.len() {
+            stack[..s.len()].copy_from_slice(s.as_bytes());
+            &stack[..=s.len()]
+        } else {
+            heap = [s.as_bytes(), &[0]].concat();
+            &heap
+        };
+        // SAFETY: live context; `buf` is NUL-terminated UTF-8.
+        unsafe { ffi::HPyUnicode_FromString(c, buf.as_ptr().cast()) }
+    } else {
+        // Non-ASCII with an embedded NUL: decode a bytes object.
+        let bytes = s.as_bytes().into_hpy(ctx)?;
+        // SAFETY: live context, a bytes handle, static encoding names.
+        unsafe { ffi::HPyUnicode_FromEncodedObject(c, bytes.as_raw(), c"utf-8".as_ptr(), c"strict".as_ptr()) }
+    };
+    // SAFETY: a new str handle, or NULL with an exception.
+    unsafe { Handle::from_new(ctx, raw) }
+}
+
+impl<'ctx> IntoHPy<'ctx> for &str {
+    #[inline]
+    fn into_hpy(self, ctx: Context<'ctx>) -> Result<Handle<'ctx>> {
+        Ok(new_str(ctx, self)?.into_any())
+    }
+}
+
+impl<'ctx> IntoHPy<'ctx> for String {
+    #[inline]
+    fn into_hpy(self, ctx: Context<'ctx>) -> Result<Handle<'ctx>> {
+        self.as_str().into_hpy(ctx)
+    }
+}
+
+impl<'ctx> IntoHPy<'ctx> for &String {
+    #[inline]
+    fn into_hpy(self, ctx: Context<'ctx>) -> Result<Handle<'ctx>> {
+        self.as_str().into_hpy(ctx)
+    }
+}
+
+impl<'ctx> IntoHPy<'ctx> for std::borrow::Cow<'_, str> {
+    #[inline]
+    fn into_hpy(self, ctx: Context<'ctx>) -> Result<Handle<'ctx>> {
+        (*self).into_hpy(ctx)
+    }
+}
+
+impl<'ctx> IntoHPy<'ctx> for char {
+    fn into_hpy(self, ctx: Context<'ctx>) -> Result<Handle<'ctx>> {
+        self.encode_utf8(&mut [0; 4]).into_hpy(ctx)
+    }
+}
+
+impl<'a, 'ctx> FromHPy<'a, 'ctx> for &'a [u8] {
+    /// Borrows the bytes object's buffer: valid as long as the handle.
+    #[inline]
+    fn from_hpy(obj: &'a Handle<'ctx>) -> Result<Self> {
+        Ok(obj.downcast::<Bytes>()?.as_bytes())
+    }
+}
+
+impl<'ctx> IntoHPy<'ctx> for &[u8] {
+    /// A `bytes` object.
+    fn into_hpy(self, ctx: Context<'ctx>) -> Result<Handle<'ctx>> {
+        // SAFETY: live context; `self` is valid for `len` bytes.
+        new_handle(ctx, unsafe {
+            ffi::HPyBytes_FromStringAndSize(ctx.as_ptr(), self.as_ptr().cast(), self.len() as isize)
+        })
+    }
+}
+
+// ---- Option, (), handles ----
+
+impl<'a, 'ctx, T: FromHPy<'a, 'ctx>> FromHPy<'a, 'ctx> for Option<T> {
+    #[inline]
+    fn from_hpy(obj: &'a Handle<'ctx>) -> Result<Self> {
+        if obj.is_none() {
+            Ok(None)
+        } else {
+            T::from_hpy(obj).map(Some)
+        }
+    }
+}
+
+impl<'ctx, T: IntoHPy<'ctx>> IntoHPy<'ctx> for Option<T> {
+    #[inline]
+    fn into_hpy(self, ctx: Context<'ctx>) -> Result<Handle<'ctx>> {
+        match self {
+            Some(v) => v.into_hpy(ctx),
+            None => Ok(ctx.none().to_owned().into_any()),
+        }
+    }
+}
+
+impl<'ctx> IntoHPy<'ctx> for () {
+    #[inline]
+    fn into_hpy(self, ctx: Context<'ctx>) -> Result<Handle<'ctx>> {
+        Ok(ctx.none().to_owned().into_any())
+    }
+}
+
+impl<'a, 'ctx, K: Kind> FromHPy<'a, 'ctx> for &'a Handle<'ctx, K> {
+    #[inline]
+    fn from_hpy(obj: &'a Handle<'ctx>) -> Result<Self> {
+        obj.downcast::<K>()
+    }
+}
+
+impl<'a, 'ctx, K: Kind> FromHPy<'a, 'ctx> for Handle<'ctx, K> {
+    #[inline]
+    fn from_hpy(obj: &'a Handle<'ctx>) -> Result<Self> {
+        obj.downcast::<K>().map(Clone::clone)
+    }
+}
+
+impl<'ctx, K> IntoHPy<'ctx> for Handle<'ctx, K> {
+    #[inline]
+    fn into_hpy(self, _ctx: Context<'ctx>) -> Result<Handle<'ctx>> {
+        Ok(self.into_any())
+    }
+}
+
+impl<'ctx, K> IntoHPy<'ctx> for &Handle<'ctx, K> {
+    #[inline]
+    fn into_hpy(self, _ctx: Context<'ctx>) -> Result<Handle<'ctx>> {
+        Ok(self.as_any().clone())
+    }
+
+    #[inline]
+    fn with_raw<R>(self, _ctx: Context<'ctx>, f: impl FnOnce(ffi::HPy) -> R) -> Result<R> {
+        Ok(f(self.as_raw()))
+    }
+}
+
+impl<'ctx, K> IntoHPy<'ctx> for Borrowed<'_, 'ctx, K> {
+    #[inline]
+    fn into_hpy(self, _ctx: Context<'ctx>) -> Result<Handle<'ctx>> {
+        Ok(self.as_any().clone())
+    }
+
+    #[inline]
+    fn with_raw<R>(self, _ctx: Context<'ctx>, f: impl FnOnce(ffi::HPy) -> R) -> Result<R> {
+        Ok(f(self.as_raw()))
+    }
+}
+
+// ---- collections ----
+
+/// A [`FromHPy`] type that does not borrow from the object it is extracted from, so it can be
+/// extracted from temporary handles (the items of a collection).
+pub trait FromHPyOwned<'ctx>: for<'a> FromHPy<'a, 'ctx> {}
+impl<'ctx, T: for<'a> FromHPy<'a, 'ctx>> FromHPyOwned<'ctx> for T {}
+
+impl<'a, 'ctx, T: FromHPyOwned<'ctx>> FromHPy<'a, 'ctx> for Vec<T> {
+    /// From any sequence except `str` (whose items are strings, rarely what a `Vec` means).
+    fn from_hpy(obj: &'a Handle<'ctx>) -> Result<Self> {
+        if let Some(fast) = T::vec_from_hpy(obj) {
+            return fast;
+        }
+        if obj.is_kind::<Unicode>() {
+            return Err(TypeError::new_err("can't extract a str to a Vec"));
+        }
+        let len = obj.len().map_err(|e| {
+            e.clear(obj.ctx());
+            Error::wrong_type("sequence", obj)
+        })?;
+        let mut out = Vec::with_capacity(len);
+        for i in 0..len {
+            out.push(obj.get_index(i)?.extract()?);
+        }
+        Ok(out)
+    }
+}
+
+impl<'ctx, T: IntoHPy<'ctx>> IntoHPy<'ctx> for Vec<T> {
+    /// A `list` (`bytes` for `Vec<u8>`).
+    fn into_hpy(self, ctx: Context<'ctx>) -> Result<Handle<'ctx>> {
+        T::vec_into_hpy(self, ctx)
+    }
+}
+
+macro_rules! maps {
+    ($($map:ident < K: [$($kb:tt)+], V $(, $s:ident : $sb:path)? >;)*) => {$(
+        impl<'a, 'ctx, K, V $(, $s)?> FromHPy<'a, 'ctx> for $map<K, V $(, $s)?>
+        where
+            K: FromHPyOwned<'ctx> + $($kb)+,
+            V: FromHPyOwned<'ctx>,
+            $($s: $sb + Default,)?
+        {
+            fn from_hpy(obj: &'a Handle<'ctx>) -> Result<Self> {
+                let dict = obj.downcast::<Dict>()?;
+                let keys = dict.keys()?;
+                let mut out = Self::default();
+                for i in 0..keys.len()? {
+                    let key = keys.get_index(i)?;
+                    let value = dict.get_item(&key)?;
+                    out.insert(key.extract()?, value.extract()?);
+                }
+                Ok(out)
+            }
+        }
+
+        impl<'ctx, K, V $(, $s)?> IntoHPy<'ctx> for $map<K, V $(, $s)?>
+        where
+            K: IntoHPy<'ctx>,
+            V: IntoHPy<'ctx>,
+        {
+            /// A `dict`.
+            fn into_hpy(self, ctx: Context<'ctx>) -> Result<Handle<'ctx>> {
+                let dict = ctx.dict()?;
+                for (k, v) in self {
+                    dict.set_item(k, v)?;
+                }
+                Ok(dict.into_any())
+            }
+        }
+    )*};
+}
+
+maps! {
+    HashMap<K: [Hash + Eq], V, S: BuildHasher>;
+    BTreeMap<K: [Ord], V>;
+}
+
+macro_rules! tuples {
+    ($($len:literal => ($($name:ident $idx:tt),+);)*) => {$(
+        impl<'a, 'ctx, $($name: FromHPyOwned<'ctx>),+> FromHPy<'a, 'ctx> for ($($name,)+) {
+            fn from_hpy(obj: &'a Handle<'ctx>) -> Result<Self> {
+                let tuple = obj.downcast::<Tuple>()?;
+                let len = tuple.len()?;
+                if len != $len {
+                    return Err(TypeError::new_err(format!(
+                        "expected a tuple of length {}, got a tuple of length {len}", $len
+                    )));
+                }
+                Ok(($( tuple.get_index($idx)?.extract::<$name>()?, )+))
+            }
+        }
+
+        impl<'ctx, $($name: IntoHPy<'ctx>),+> IntoHPy<'ctx> for ($($name,)+) {
+            /// A `tuple`.
+            fn into_hpy(self, ctx: Context<'ctx>) -> Result<Handle<'ctx>> {
+                let items = [$( self.$idx.into_hpy(ctx)? ),+];
+                Ok(crate::types::tuple_from_handles(ctx, &items)?.into_any())
+            }
+        }
+    )*};
+}
+
+tuples! {
+    1 => (A 0);
+    2 => (A 0, B 1);
+    3 => (A 0, B 1, C 2);
+    4 => (A 0, B 1, C 2, D 3);
+    5 => (A 0, B 1, C 2, D 3, E 4);
+    6 => (A 0, B 1, C 2, D 3, E 4, F 5);
+    7 => (A 0, B 1, C 2, D 3, E 4, F 5, G 6);
+    8 => (A 0, B 1, C 2, D 3, E 4, F 5, G 6, H 7);
+    9 => (A 0, B 1, C 2, D 3, E 4, F 5, G 6, H 7, I 8);
+    10 => (A 0, B 1, C 2, D 3, E 4, F 5, G 6, H 7, I 8, J 9);
+    11 => (A 0, B 1, C 2, D 3, E 4, F 5, G 6, H 7, I 8, J 9, K 10);
+    12 => (A 0, B 1, C 2, D 3, E 4, F 5, G 6, H 7, I 8, J 9, K 10, L 11);
+}
+
+/// `Long` handles convert to Rust integers directly.
+impl Handle<'_, Long> {
+    /// The value as `i64` (OverflowError if it does not fit).
+    pub fn to_i64(&self) -> Result<i64> {
+        extract_i64(self.as_any(), "i64")
+    }
+}

@@ -1,0 +1,106 @@
+//! Python's built-in exception types, as Rust constructors.
+//!
+//! ```ignore
+//! use hpy::exceptions::ValueError;
+//! return Err(ValueError::new_err("width must be positive"));
+//! ```
+//!
+//! Each type has `TYPE` (an [`ExceptionType`], e.g. for [`Error::matches`]) and `new_err(msg)`.
+
+use std::borrow::Cow;
+use std::mem::offset_of;
+
+use crate::err::{Error, ExceptionType};
+use crate::ffi::HPyContext;
+
+macro_rules! exceptions {
+    ($($name:ident = $field:ident;)*) => {$(
+        #[doc = concat!("Python's built-in `", stringify!($name), "`.")]
+        #[derive(Debug, Clone, Copy)]
+        pub struct $name;
+
+        impl $name {
+            #[doc = concat!("`", stringify!($name), "` as an [`ExceptionType`].")]
+            pub const TYPE: ExceptionType =
+                ExceptionType::builtin(offset_of!(HPyContext, $field), stringify!($name));
+
+            #[doc = concat!("A new `", stringify!($name), "` with message `msg`, raised when it reaches Python.")]
+            pub fn new_err(msg: impl Into<Cow<'static, str>>) -> Error {
+                Error::new(Self::TYPE, msg)
+            }
+        }
+
+        impl From<$name> for ExceptionType {
+            fn from(_: $name) -> ExceptionType {
+                $name::TYPE
+            }
+        }
+    )*};
+}
+
+exceptions! {
+    BaseException = h_BaseException;
+    Exception = h_Exception;
+    StopAsyncIteration = h_StopAsyncIteration;
+    StopIteration = h_StopIteration;
+    GeneratorExit = h_GeneratorExit;
+    ArithmeticError = h_ArithmeticError;
+    LookupError = h_LookupError;
+    AssertionError = h_AssertionError;
+    AttributeError = h_AttributeError;
+    BufferError = h_BufferError;
+    EOFError = h_EOFError;
+    FloatingPointError = h_FloatingPointError;
+    OSError = h_OSError;
+    ImportError = h_ImportError;
+    ModuleNotFoundError = h_ModuleNotFoundError;
+    IndexError = h_IndexError;
+    KeyError = h_KeyError;
+    KeyboardInterrupt = h_KeyboardInterrupt;
+    MemoryError = h_MemoryError;
+    NameError = h_NameError;
+    OverflowError = h_OverflowError;
+    RuntimeError = h_RuntimeError;
+    RecursionError = h_RecursionError;
+    NotImplementedError = h_NotImplementedError;
+    SyntaxError = h_SyntaxError;
+    IndentationError = h_IndentationError;
+    TabError = h_TabError;
+    ReferenceError = h_ReferenceError;
+    SystemError = h_SystemError;
+    SystemExit = h_SystemExit;
+    TypeError = h_TypeError;
+    UnboundLocalError = h_UnboundLocalError;
+    UnicodeError = h_UnicodeError;
+    UnicodeEncodeError = h_UnicodeEncodeError;
+    UnicodeDecodeError = h_UnicodeDecodeError;
+    UnicodeTranslateError = h_UnicodeTranslateError;
+    ValueError = h_ValueError;
+    ZeroDivisionError = h_ZeroDivisionError;
+    BlockingIOError = h_BlockingIOError;
+    BrokenPipeError = h_BrokenPipeError;
+    ChildProcessError = h_ChildProcessError;
+    ConnectionError = h_ConnectionError;
+    ConnectionAbortedError = h_ConnectionAbortedError;
+    ConnectionRefusedError = h_ConnectionRefusedError;
+    ConnectionResetError = h_ConnectionResetError;
+    FileExistsError = h_FileExistsError;
+    FileNotFoundError = h_FileNotFoundError;
+    InterruptedError = h_InterruptedError;
+    IsADirectoryError = h_IsADirectoryError;
+    NotADirectoryError = h_NotADirectoryError;
+    PermissionError = h_PermissionError;
+    ProcessLookupError = h_ProcessLookupError;
+    TimeoutError = h_TimeoutError;
+    Warning = h_Warning;
+    UserWarning = h_UserWarning;
+    DeprecationWarning = h_DeprecationWarning;
+    PendingDeprecationWarning = h_PendingDeprecationWarning;
+    SyntaxWarning = h_SyntaxWarning;
+    RuntimeWarning = h_RuntimeWarning;
+    FutureWarning = h_FutureWarning;
+    ImportWarning = h_ImportWarning;
+    UnicodeWarning = h_UnicodeWarning;
+    BytesWarning = h_BytesWarning;
+    ResourceWarning = h_ResourceWarning;
+}

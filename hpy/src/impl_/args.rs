@@ -1,0 +1,247 @@
+//! Argument parsing for generated functions: positional, keyword, keyword-only, defaulted,
+//! `*args` and `**kwargs`, with CPython's error messages, and without allocating (keyword names
+//! are compared as borrowed UTF-8).
+
+use crate::exceptions::TypeError;
+use crate::ffi;
+use crate::handle::{Borrowed, Handle};
+use crate::kinds::{Dict, Tuple};
+use crate::{Context, Error, FromHPy, Result};
+
+/// The Python-visible shape of a function's parameters.
+#[derive(Debug)]
+pub struct FunctionDescription {
+    /// The function's name, for messages.
+    pub name: &'static str,
+    /// Parameters that can be passed by position, in order.
+    pub positional: &'static [&'static str],
+    /// How many of `positional` are positional-only (before `/`).
+    pub positional_only: usize,
+    /// How many leading `positional` parameters are required (have no default).
+    pub required_positional: usize,
+    /// Keyword-only parameters, with whether each is required.
+    pub keyword_only: &'static [(&'static str, bool)],
+    /// Accepts `*args`.
+    pub varargs: bool,
+    /// Accepts `**kwargs`.
+    pub kwargs: bool,
+}
+
+/// The parsed arguments of one call: a slot per parameter (positional first, then keyword-only),
+/// plus `*args` and `**kwargs` when the function takes them.
+pub struct Args<'a, 'ctx, const N: usize> {
+    slots: [Option<Borrowed<'a, 'ctx>>; N],
+    varargs: Option<Handle<'ctx, Tuple>>,
+    kwargs: Option<Handle<'ctx, Dict>>,
+    desc: &'static FunctionDescription,
+}
+
+impl<'a, 'ctx, const N: usize> Args<'a, 'ctx, N> {
+    /// The argument for parameter `i`, if it was passed.
+    #[inline]
+    pub fn get(&self, i: usize) -> Option<&Handle<'ctx>> {
+        self.slots[i].as_deref()
+    }
+
+    /// Convert the (required, so present) argument `i` to `T`.
+    #[inline]
+    pub fn extract<'s, T: FromHPy<'s, 'ctx>>(&'s self, i: usize, arg: &str) -> Result<T> {
+        match self.slots[i].as_deref() {
+            Some(obj) => T::from_hpy(obj).map_err(|e| e.for_argument(self.desc.name, arg)),
+            None => Err(TypeError::new_err(format!("{}() missing required argument '{arg}'", self.desc.name))),
+        }
+    }
+
+    /// Convert argument `i` to `T`, or use `default()` if it was not passed.
+    #[inline]
+    pub fn extract_or<'s, T: FromHPy<'s, 'ctx>>(&'s self, i: usize, arg: &str, default: impl FnOnce() -> T) -> Result<T> {
+        match self.slots[i].as_deref() {
+            Some(obj) => T::from_hpy(obj).map_err(|e| e.for_argument(self.desc.name, arg)),
+            None => Ok(default()),
+        }
+    }
+
+    /// The extra positional arguments (`*args`): an empty tuple when there are none.
+    pub fn varargs(&self) -> &Handle<'ctx, Tuple> {
+        self.varargs.as_ref().expect("the function was declared with *args")
+    }
+
+    /// The extra keyword arguments (`**kwargs`), or `None` when there are none.
+    pub fn kwargs(&self) -> Option<&Handle<'ctx, Dict>> {
+        self.kwargs.as_ref()
+    }
+}
+
+fn plural(n: usize, one: &str, many: &str) -> String {
+    if n == 1 {
+        format!("{n} {one}")
+    } else {
+        format!("{n} {many}")
+    }
+}
+
+/// `'a'`, `'a' and 'b'`, `'a', 'b', and 'c'` (CPython's list style).
+fn quoted_list(names: &[&str]) -> String {
+    match names {
+        [] => String::new(),
+        [a] => format!("'{a}'"),
+        [a, b] => format!("'{a}' and '{b}'"),
+        [rest @ .., last] => {
+            let head: Vec<String> = rest.iter().map(|n| format!("'{n}'")).collect();
+            format!("{}, and '{last}'", head.join(", "))
+        }
+    }
+}
+
+impl FunctionDescription {
+    fn too_many_positional(&self, given: usize) -> Error {
+        let max = self.positional.len();
+        let takes = if self.required_positional == max {
+            plural(max, "positional argument", "positional arguments")
+        } else {
+            format!("from {} to {max} positional arguments", self.required_positional)
+        };
+        let was = if given == 1 { "was" } else { "were" };
+        TypeError::new_err(format!("{}() takes {takes} but {given} {was} given", self.name))
+    }
+
+    /// Match the arguments of a vectorcall-style call against the parameters.
+    ///
+    /// # Safety
+    /// `args` holds `nargs` borrowed handles followed by one per name in `kwnames` (a tuple of
+    /// str, or NULL), all valid for `'a`.
+    pub unsafe fn parse<'a, 'ctx, const N: usize>(
+        &'static self,
+        ctx: Context<'ctx>,
+        args: *const ffi::HPy,
+        nargs: usize,
+        kwnames: ffi::HPy,
+    ) -> Result<Args<'a, 'ctx, N>> {
+        let c = ctx.as_ptr();
+        let npos = self.positional.len();
+        debug_assert_eq!(N, npos + self.keyword_only.len());
+        // SAFETY: per the contract, `args` has at least `nargs` handles.
+        let positional = unsafe { core::slice::from_raw_parts(args, nargs) };
+        let mut out = Args { slots: [None; N], varargs: None, kwargs: None, desc: self };
+        // SAFETY (all `Borrowed::from_raw` below): argument handles, borrowed for the call.
+        for (slot, &h) in out.slots.iter_mut().zip(positional.iter().take(npos)) {
+            *slot = Some(unsafe { Borrowed::from_raw(ctx, h) });
+        }
+        if nargs > npos {
+            if !self.varargs {
+                return Err(self.too_many_positional(nargs));
+            }
+            out.varargs = Some(crate::types::tuple_from_raw(ctx, &positional[npos..])?);
+        } else if self.varargs {
+            out.varargs = Some(crate::types::tuple_from_raw(ctx, &[])?);
+        }
+
+        if kwnames._i != 0 {
+            // SAFETY: live context, a tuple handle.
+            let nkw = unsafe { ffi::HPy_Length(c, kwnames) };
+            // SAFETY: the keyword values follow the positional ones.
+            let values = unsafe { core::slice::from_raw_parts(args.add(nargs), nkw.max(0) as usize) };
+            for (j, &value) in values.iter().enumerate() {
+                // SAFETY: live context; item j of the kwnames tuple (a new handle, a str).
+                let key = unsafe { Handle::<crate::kinds::Unicode>::from_raw(ctx, ffi::HPy_GetItem_i(c, kwnames, j as isize)) };
+                let name = key.to_str()?;
+                let value = unsafe { Borrowed::from_raw(ctx, value) };
+                if let Some(i) = self.positional[self.positional_only..].iter().position(|p| *p == name) {
+                    let i = i + self.positional_only;
+                    if out.slots[i].is_some() {
+                        return Err(TypeError::new_err(format!(
+                            "{}() got multiple values for argument '{name}'",
+                            self.name
+                        )));
+                    }
+                    out.slots[i] = Some(value);
+                } else if let Some(k) = self.keyword_only.iter().position(|(p, _)| *p == name) {
+                    out.slots[npos + k] = Some(value);
+                } else if self.kwargs {
+                    let dict = match &out.kwargs {
+                        Some(d) => d,
+                        None => out.kwargs.insert(ctx.dict()?),
+                    };
+                    dict.set_item(&key, value)?;
+                } else if self.positional[..self.positional_only].contains(&name) {
+                    return Err(TypeError::new_err(format!(
+                        "{}() got some positional-only arguments passed as keyword arguments: '{name}'",
+                        self.name
+                    )));
+                } else {
+                    return Err(TypeError::new_err(format!(
+                        "{}() got an unexpected keyword argument '{name}'",
+                        self.name
+                    )));
+                }
+            }
+        }
+
+        if nargs < self.required_positional {
+            let missing: Vec<&str> = (nargs..self.required_positional)
+                .filter(|&i| out.slots[i].is_none())
+                .map(|i| self.positional[i])
+                .collect();
+            if !missing.is_empty() {
+                return Err(TypeError::new_err(format!(
+                    "{}() missing {}: {}",
+                    self.name,
+                    plural(missing.len(), "required positional argument", "required positional arguments"),
+                    quoted_list(&missing)
+                )));
+            }
+        }
+        let missing_kw: Vec<&str> = self
+            .keyword_only
+            .iter()
+            .enumerate()
+            .filter(|(k, (_, required))| *required && out.slots[npos + k].is_none())
+            .map(|(_, (name, _))| *name)
+            .collect();
+        if !missing_kw.is_empty() {
+            return Err(TypeError::new_err(format!(
+                "{}() missing {}: {}",
+                self.name,
+                plural(missing_kw.len(), "required keyword-only argument", "required keyword-only arguments"),
+                quoted_list(&missing_kw)
+            )));
+        }
+        Ok(out)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn quoted_lists_read_like_cpython() {
+        assert_eq!(quoted_list(&["a"]), "'a'");
+        assert_eq!(quoted_list(&["a", "b"]), "'a' and 'b'");
+        assert_eq!(quoted_list(&["a", "b", "c"]), "'a', 'b', and 'c'");
+    }
+
+    #[test]
+    fn too_many_positional_wording() {
+        static EXACT: FunctionDescription = FunctionDescription {
+            name: "f",
+            positional: &["a", "b"],
+            positional_only: 0,
+            required_positional: 2,
+            keyword_only: &[],
+            varargs: false,
+            kwargs: false,
+        };
+        static RANGE: FunctionDescription = FunctionDescription { required_positional: 1, ..EXACT };
+        static NONE: FunctionDescription = FunctionDescription { positional: &[], required_positional: 0, ..EXACT };
+        assert_eq!(
+            EXACT.too_many_positional(3).to_string(),
+            "TypeError: f() takes 2 positional arguments but 3 were given"
+        );
+        assert_eq!(
+            RANGE.too_many_positional(3).to_string(),
+            "TypeError: f() takes from 1 to 2 positional arguments but 3 were given"
+        );
+        assert_eq!(NONE.too_many_positional(1).to_string(), "TypeError: f() takes 0 positional arguments but 1 was given");
+    }
+}

@@ -1,0 +1,147 @@
+//! Support code for what `#[hpy::module]` and `#[hpy::function]` generate. Not a public API:
+//! names and signatures change without notice.
+//!
+//! The macros emit only safe code plus invocations of the `macro_rules!` macros below; the
+//! `unsafe` blocks live here, so a user crate can be `#![forbid(unsafe_code)]`.
+
+pub mod args;
+mod trampoline;
+
+pub use args::{Args, FunctionDescription};
+pub use trampoline::*;
+
+pub use crate::ffi;
+
+use core::sync::atomic::{AtomicBool, AtomicPtr, Ordering};
+
+// ---- the context for CPython trampolines ----
+
+/// The context `hpy.universal` handed to the module at load time (`HPyInitGlobalContext_<m>`).
+/// Only the CPython trampolines read it, to call back into the runtime; Rust code always uses the
+/// context of its own call.
+static TRAMPOLINE_CONTEXT: AtomicPtr<ffi::HPyContext> = AtomicPtr::new(core::ptr::null_mut());
+
+/// Store the load-time context (called by the exported `HPyInitGlobalContext_<m>`).
+pub fn set_trampoline_context(ctx: *mut ffi::HPyContext) {
+    TRAMPOLINE_CONTEXT.store(ctx, Ordering::Release);
+}
+
+/// The load-time context, for CPython trampolines only.
+#[inline]
+pub fn trampoline_context() -> *mut ffi::HPyContext {
+    TRAMPOLINE_CONTEXT.load(Ordering::Acquire)
+}
+
+// ---- interpreter quirks, detected once at module exec ----
+
+/// CPython < 3.10 converts a float to an int (truncating, with a DeprecationWarning) where 3.10+
+/// raises TypeError; hpy-rs raises TypeError everywhere.
+static FLOAT_CONVERTS_TO_INT: AtomicBool = AtomicBool::new(false);
+
+#[inline]
+pub(crate) fn float_converts_to_int() -> bool {
+    FLOAT_CONVERTS_TO_INT.load(Ordering::Relaxed)
+}
+
+/// Run at every module exec, before the user's init.
+pub fn detect_interpreter(ctx: crate::Context<'_>) -> crate::Result<()> {
+    let sys = ctx.import("sys")?;
+    let implementation: String = sys.getattr("implementation")?.getattr("name")?.extract()?;
+    let (major, minor): (i64, i64) = {
+        let v = sys.getattr("version_info")?;
+        (v.get_index(0)?.extract()?, v.get_index(1)?.extract()?)
+    };
+    FLOAT_CONVERTS_TO_INT.store(implementation == "cpython" && (major, minor) < (3, 10), Ordering::Relaxed);
+    Ok(())
+}
+
+// ---- blueprints ----
+
+/// An `HPyDef` of kind `Meth`.
+pub const fn meth_def(
+    name: &'static core::ffi::CStr,
+    doc: &'static core::ffi::CStr,
+    signature: ffi::HPyFunc_Signature,
+    impl_: ffi::HPyCFunction,
+    cpy_trampoline: ffi::cpy_PyCFunction,
+) -> ffi::HPyDef {
+    ffi::HPyDef {
+        kind: ffi::HPyDef_Kind_Meth,
+        u: ffi::HPyDef_Union {
+            meth: ffi::HPyMeth { name: name.as_ptr(), r#impl: impl_, cpy_trampoline, signature, doc: doc.as_ptr() },
+        },
+    }
+}
+
+/// An `HPyDef` of kind `Slot`.
+pub const fn slot_def(slot: ffi::HPySlot_Slot, impl_: ffi::HPyCFunction, cpy_trampoline: ffi::cpy_PyCFunction) -> ffi::HPyDef {
+    ffi::HPyDef {
+        kind: ffi::HPyDef_Kind_Slot,
+        u: ffi::HPyDef_Union { slot: ffi::HPySlot { slot, r#impl: impl_, cpy_trampoline } },
+    }
+}
+
+/// An `HPyGlobal*` in a static, NULL-terminated `globals` array.
+#[repr(transparent)]
+pub struct GlobalPtr(pub *mut ffi::HPyGlobal);
+// SAFETY: points to a `Global` static, whose access is serialised by the interpreter.
+unsafe impl Sync for GlobalPtr {}
+impl GlobalPtr {
+    /// The terminating NULL.
+    pub const NULL: GlobalPtr = GlobalPtr(core::ptr::null_mut());
+}
+
+/// A `static` HPyModuleDef for the macro output.
+pub const fn module_def(
+    doc: Option<&'static core::ffi::CStr>,
+    defines: &'static [ffi::HPyDefPtr],
+    globals: &'static [GlobalPtr],
+) -> ffi::HPyModuleDef {
+    ffi::HPyModuleDef {
+        doc: match doc {
+            Some(d) => d.as_ptr(),
+            None => core::ptr::null(),
+        },
+        size: 0,
+        legacy_methods: core::ptr::null_mut(),
+        defines: defines.as_ptr() as *mut *mut ffi::HPyDef,
+        globals: globals.as_ptr() as *mut *mut ffi::HPyGlobal,
+    }
+}
+
+/// Export the four entry points `hpy.universal` looks up for module `$name`.
+#[doc(hidden)]
+#[macro_export]
+macro_rules! __hpy_export_module {
+    ($major:literal, $minor:literal, $init_ctx:literal, $init:literal, $def:path) => {
+        const _: () = {
+            #[export_name = $major]
+            pub extern "C" fn __hpy_required_major_version() -> u32 {
+                $crate::ffi::HPY_ABI_VERSION
+            }
+            #[export_name = $minor]
+            pub extern "C" fn __hpy_required_minor_version() -> u32 {
+                $crate::ffi::HPY_ABI_VERSION_MINOR
+            }
+            #[export_name = $init_ctx]
+            pub extern "C" fn __hpy_init_global_context(ctx: *mut $crate::ffi::HPyContext) {
+                $crate::impl_::set_trampoline_context(ctx)
+            }
+            #[export_name = $init]
+            pub extern "C" fn __hpy_init() -> *mut $crate::ffi::HPyModuleDef {
+                // HPy only reads the definition; `*mut` is C's signature.
+                &$def as *const $crate::ffi::HPyModuleDef as *mut $crate::ffi::HPyModuleDef
+            }
+        };
+    };
+}
+
+/// Convert the single argument of an `O` function, naming it in the error.
+#[inline]
+pub fn extract_arg<'a, 'ctx, T: crate::FromHPy<'a, 'ctx>>(
+    obj: &'a crate::Handle<'ctx>,
+    func: &str,
+    arg: &str,
+) -> crate::Result<T> {
+    T::from_hpy(obj).map_err(|e| e.for_argument(func, arg))
+}

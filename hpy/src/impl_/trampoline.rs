@@ -1,0 +1,409 @@
+//! The two halves of every generated function:
+//!
+//! * the **implementation** (`impl` in `HPyMeth`), called by the HPy runtime with the context of
+//!   this call: `call_*` below wrap the user's code, turn `Err` into a raised exception and a
+//!   Rust panic into a `RuntimeError`, and never let a panic unwind into C;
+//! * the **CPython trampoline** (`cpy_trampoline`), called by CPython with `PyObject*`s:
+//!   `cpy_*` below pack the arguments into HPy's `_HPyFunc_args_*` struct and let the runtime
+//!   call the implementation.
+
+use core::ffi::c_void;
+use std::panic::{catch_unwind, AssertUnwindSafe};
+
+use super::args::{Args, FunctionDescription};
+use super::{ffi, trampoline_context};
+use crate::handle::{Borrowed, Handle};
+use crate::kinds::Module;
+use crate::{Context, Error, IntoHPy, Result};
+
+/// What a generated function may return: a convertible value, or `Result` of one.
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` cannot be returned to Python",
+    note = "return a type that implements `hpy::IntoHPy` (or `Result` of one, whose error converts into `hpy::Error`)"
+)]
+pub trait IntoReturn<'ctx> {
+    /// The new handle to return to HPy.
+    fn into_return(self, ctx: Context<'ctx>) -> Result<ffi::HPy>;
+}
+
+impl<'ctx, T: IntoHPy<'ctx>> IntoReturn<'ctx> for T {
+    #[inline]
+    fn into_return(self, ctx: Context<'ctx>) -> Result<ffi::HPy> {
+        Ok(self.into_hpy(ctx)?.into_raw())
+    }
+}
+
+impl<'ctx, T: IntoHPy<'ctx>, E: Into<Error>> IntoReturn<'ctx> for core::result::Result<T, E> {
+    #[inline]
+    fn into_return(self, ctx: Context<'ctx>) -> Result<ffi::HPy> {
+        Ok(self.map_err(Into::into)?.into_hpy(ctx)?.into_raw())
+    }
+}
+
+/// What an init function may return: `()` or `Result<(), E>`.
+pub trait IntoInitResult {
+    /// As an hpy `Result`.
+    fn into_init_result(self) -> Result<()>;
+}
+impl IntoInitResult for () {
+    fn into_init_result(self) -> Result<()> {
+        Ok(())
+    }
+}
+impl<E: Into<Error>> IntoInitResult for core::result::Result<(), E> {
+    fn into_init_result(self) -> Result<()> {
+        self.map_err(Into::into)
+    }
+}
+
+/// The message of a panic payload.
+fn panic_message(payload: &(dyn core::any::Any + Send)) -> String {
+    if let Some(s) = payload.downcast_ref::<&str>() {
+        (*s).to_string()
+    } else if let Some(s) = payload.downcast_ref::<String>() {
+        s.clone()
+    } else {
+        "Box<dyn Any>".to_string()
+    }
+}
+
+/// Run `f`; on `Err` raise it, on panic raise `RuntimeError("Rust panic: ...")`; return
+/// `on_error` in both cases.
+#[inline]
+fn run<'ctx, R>(ctx: Context<'ctx>, on_error: R, f: impl FnOnce(Context<'ctx>) -> Result<R>) -> R {
+    match catch_unwind(AssertUnwindSafe(|| f(ctx))) {
+        Ok(Ok(v)) => v,
+        Ok(Err(e)) => {
+            e.restore(ctx);
+            on_error
+        }
+        Err(payload) => {
+            let msg = panic_message(&*payload);
+            // Dropping the payload could itself panic: never let that unwind into C.
+            let _ = catch_unwind(AssertUnwindSafe(move || drop(payload)));
+            crate::exceptions::RuntimeError::new_err(format!("Rust panic: {msg}")).restore(ctx);
+            on_error
+        }
+    }
+}
+
+/// The implementation side of an `HPyFunc_NOARGS` function.
+///
+/// # Safety
+/// Called by HPy: `ctx` is live for the call, `slf` is borrowed.
+#[inline]
+pub unsafe fn call_noargs(
+    ctx: *mut ffi::HPyContext,
+    slf: ffi::HPy,
+    f: impl for<'a, 'ctx> FnOnce(Context<'ctx>, Borrowed<'a, 'ctx>) -> Result<ffi::HPy>,
+) -> ffi::HPy {
+    // SAFETY: per the contract.
+    let ctx = unsafe { Context::from_raw(ctx) };
+    // SAFETY: `slf` is borrowed for the call.
+    run(ctx, ffi::HPy_NULL, |ctx| f(ctx, unsafe { Borrowed::from_raw(ctx, slf) }))
+}
+
+/// The implementation side of an `HPyFunc_O` function.
+///
+/// # Safety
+/// Called by HPy: `ctx` is live for the call, `slf` and `arg` are borrowed.
+#[inline]
+pub unsafe fn call_o(
+    ctx: *mut ffi::HPyContext,
+    slf: ffi::HPy,
+    arg: ffi::HPy,
+    f: impl for<'a, 'ctx> FnOnce(Context<'ctx>, Borrowed<'a, 'ctx>, Borrowed<'a, 'ctx>) -> Result<ffi::HPy>,
+) -> ffi::HPy {
+    // SAFETY: per the contract.
+    let ctx = unsafe { Context::from_raw(ctx) };
+    // SAFETY: both handles are borrowed for the call.
+    run(ctx, ffi::HPy_NULL, |ctx| unsafe { f(ctx, Borrowed::from_raw(ctx, slf), Borrowed::from_raw(ctx, arg)) })
+}
+
+/// The implementation side of an `HPyFunc_VARARGS` (`kwnames` NULL) or `HPyFunc_KEYWORDS`
+/// function: parse the arguments against `desc`, then run `f`.
+///
+/// # Safety
+/// Called by HPy: `ctx` is live for the call; `args` holds `nargs` borrowed handles plus one
+/// per name in `kwnames` (a tuple, or NULL).
+#[inline]
+pub unsafe fn call_with_args<const N: usize>(
+    ctx: *mut ffi::HPyContext,
+    slf: ffi::HPy,
+    args: *const ffi::HPy,
+    nargs: usize,
+    kwnames: ffi::HPy,
+    desc: &'static FunctionDescription,
+    f: impl for<'a, 'ctx> FnOnce(Context<'ctx>, Borrowed<'a, 'ctx>, &Args<'a, 'ctx, N>) -> Result<ffi::HPy>,
+) -> ffi::HPy {
+    // SAFETY: per the contract.
+    let ctx = unsafe { Context::from_raw(ctx) };
+    run(ctx, ffi::HPy_NULL, |ctx| {
+        // SAFETY: per the contract.
+        let parsed = unsafe { desc.parse::<N>(ctx, args, nargs, kwnames)? };
+        // SAFETY: `slf` is borrowed for the call.
+        f(ctx, unsafe { Borrowed::from_raw(ctx, slf) }, &parsed)
+    })
+}
+
+/// The implementation side of an `HPy_mod_exec` slot: run the module's init code.
+///
+/// # Safety
+/// Called by HPy: `ctx` is live for the call, `module` is borrowed.
+pub unsafe fn call_mod_exec(
+    ctx: *mut ffi::HPyContext,
+    module: ffi::HPy,
+    f: impl for<'a, 'ctx> FnOnce(Context<'ctx>, &'a Handle<'ctx, Module>) -> Result<()>,
+) -> core::ffi::c_int {
+    // SAFETY: per the contract.
+    let ctx = unsafe { Context::from_raw(ctx) };
+    run(ctx, -1, |ctx| {
+        // SAFETY: `module` is borrowed for the call and is a module.
+        let module = unsafe { Borrowed::<Module>::from_raw(ctx, module) };
+        super::detect_interpreter(ctx)?;
+        f(ctx, &module)?;
+        Ok(0)
+    })
+}
+
+/// Cast an implementation to the `HPyCFunction` type of `HPyMeth.impl` (as C's macros do).
+#[doc(hidden)]
+#[macro_export]
+macro_rules! __hpy_cfunction {
+    ($f:expr, $ty:ty) => {
+        // SAFETY: HPy calls `impl` with the signature given next to it in the def.
+        Some(unsafe { ::core::mem::transmute::<$ty, unsafe extern "C" fn() -> *mut ::core::ffi::c_void>($f) })
+    };
+}
+
+/// Cast a CPython trampoline to the `cpy_PyCFunction` type of the def.
+#[doc(hidden)]
+#[macro_export]
+macro_rules! __hpy_cpy_function {
+    ($f:expr, $ty:ty) => {
+        // SAFETY: CPython calls the trampoline with the METH_* flags derived from the signature.
+        Some(unsafe { ::core::mem::transmute::<$ty, $crate::impl_::CpyFastcall>($f) })
+    };
+}
+
+/// The `cpy_PyCFunction` type.
+pub type CpyFastcall =
+    unsafe extern "C" fn(*mut ffi::cpy_PyObject, *const *mut ffi::cpy_PyObject, ffi::HPy_ssize_t) -> *mut ffi::cpy_PyObject;
+/// A NOARGS implementation.
+pub type NoargsImpl = unsafe extern "C" fn(*mut ffi::HPyContext, ffi::HPy) -> ffi::HPy;
+/// An O implementation.
+pub type OImpl = unsafe extern "C" fn(*mut ffi::HPyContext, ffi::HPy, ffi::HPy) -> ffi::HPy;
+/// A VARARGS implementation.
+pub type VarargsImpl = unsafe extern "C" fn(*mut ffi::HPyContext, ffi::HPy, *const ffi::HPy, usize) -> ffi::HPy;
+/// A KEYWORDS implementation.
+pub type KeywordsImpl = unsafe extern "C" fn(*mut ffi::HPyContext, ffi::HPy, *const ffi::HPy, usize, ffi::HPy) -> ffi::HPy;
+/// An INQUIRY implementation (`HPy_mod_exec`).
+pub type InquiryImpl = unsafe extern "C" fn(*mut ffi::HPyContext, ffi::HPy) -> core::ffi::c_int;
+/// METH_NOARGS / METH_O trampolines (CPython passes `NULL` or the argument second).
+pub type CpyTwoArgs = unsafe extern "C" fn(*mut ffi::cpy_PyObject, *mut ffi::cpy_PyObject) -> *mut ffi::cpy_PyObject;
+/// METH_FASTCALL|METH_KEYWORDS trampolines.
+pub type CpyKeywords = unsafe extern "C" fn(
+    *mut ffi::cpy_PyObject,
+    *const *mut ffi::cpy_PyObject,
+    usize,
+    *mut ffi::cpy_PyObject,
+) -> *mut ffi::cpy_PyObject;
+/// `Py_mod_exec` trampolines.
+pub type CpyInquiry = unsafe extern "C" fn(*mut ffi::cpy_PyObject) -> core::ffi::c_int;
+
+/// Let the runtime call `impl_` with the arguments packed in `args`.
+///
+/// # Safety
+/// `args` is the `_HPyFunc_args_*` struct of `sig`, and `impl_` has the signature of `sig`.
+#[inline]
+unsafe fn call_real(sig: ffi::HPyFunc_Signature, impl_: ffi::HPyCFunction, args: *mut c_void) {
+    // SAFETY: the stored context is the one the runtime gave this module at load time.
+    unsafe { ffi::_HPy_CallRealFunctionFromTrampoline(trampoline_context(), sig, impl_, args) }
+}
+
+/// CPython trampoline of a NOARGS function.
+///
+/// # Safety
+/// Called by CPython as METH_NOARGS; `impl_` is a NOARGS implementation.
+#[inline]
+pub unsafe fn cpy_noargs(slf: *mut ffi::cpy_PyObject, impl_: ffi::HPyCFunction) -> *mut ffi::cpy_PyObject {
+    let mut a = ffi::_HPyFunc_args_NOARGS { self_: slf, result: core::ptr::null_mut() };
+    // SAFETY: `a` matches HPyFunc_NOARGS.
+    unsafe { call_real(ffi::HPyFunc_NOARGS, impl_, (&mut a as *mut ffi::_HPyFunc_args_NOARGS).cast()) };
+    a.result
+}
+
+/// CPython trampoline of an O function.
+///
+/// # Safety
+/// Called by CPython as METH_O; `impl_` is an O implementation.
+#[inline]
+pub unsafe fn cpy_o(slf: *mut ffi::cpy_PyObject, arg: *mut ffi::cpy_PyObject, impl_: ffi::HPyCFunction) -> *mut ffi::cpy_PyObject {
+    let mut a = ffi::_HPyFunc_args_O { self_: slf, arg, result: core::ptr::null_mut() };
+    // SAFETY: `a` matches HPyFunc_O.
+    unsafe { call_real(ffi::HPyFunc_O, impl_, (&mut a as *mut ffi::_HPyFunc_args_O).cast()) };
+    a.result
+}
+
+/// CPython trampoline of a VARARGS function (METH_FASTCALL).
+///
+/// # Safety
+/// Called by CPython as METH_FASTCALL; `impl_` is a VARARGS implementation.
+#[inline]
+pub unsafe fn cpy_varargs(
+    slf: *mut ffi::cpy_PyObject,
+    args: *const *mut ffi::cpy_PyObject,
+    nargs: ffi::HPy_ssize_t,
+    impl_: ffi::HPyCFunction,
+) -> *mut ffi::cpy_PyObject {
+    let mut a = ffi::_HPyFunc_args_VARARGS { self_: slf, args, nargs, result: core::ptr::null_mut() };
+    // SAFETY: `a` matches HPyFunc_VARARGS.
+    unsafe { call_real(ffi::HPyFunc_VARARGS, impl_, (&mut a as *mut ffi::_HPyFunc_args_VARARGS).cast()) };
+    a.result
+}
+
+/// CPython trampoline of a KEYWORDS function (METH_FASTCALL | METH_KEYWORDS).
+///
+/// # Safety
+/// Called by CPython as METH_FASTCALL|METH_KEYWORDS; `impl_` is a KEYWORDS implementation.
+#[inline]
+pub unsafe fn cpy_keywords(
+    slf: *mut ffi::cpy_PyObject,
+    args: *const *mut ffi::cpy_PyObject,
+    nargsf: usize,
+    kwnames: *mut ffi::cpy_PyObject,
+    impl_: ffi::HPyCFunction,
+) -> *mut ffi::cpy_PyObject {
+    let mut a = ffi::_HPyFunc_args_KEYWORDS { self_: slf, args, nargsf, kwnames, result: core::ptr::null_mut() };
+    // SAFETY: `a` matches HPyFunc_KEYWORDS.
+    unsafe { call_real(ffi::HPyFunc_KEYWORDS, impl_, (&mut a as *mut ffi::_HPyFunc_args_KEYWORDS).cast()) };
+    a.result
+}
+
+/// CPython trampoline of an INQUIRY slot (`Py_mod_exec`).
+///
+/// # Safety
+/// Called by CPython with one object; `impl_` is an INQUIRY implementation.
+#[inline]
+pub unsafe fn cpy_inquiry(arg0: *mut ffi::cpy_PyObject, impl_: ffi::HPyCFunction) -> core::ffi::c_int {
+    let mut a = ffi::_HPyFunc_args_INQUIRY { arg0, result: 0 };
+    // SAFETY: `a` matches HPyFunc_INQUIRY.
+    unsafe { call_real(ffi::HPyFunc_INQUIRY, impl_, (&mut a as *mut ffi::_HPyFunc_args_INQUIRY).cast()) };
+    a.result
+}
+
+/// An `HPyDef` for a module function. `$kind` is `noargs`, `o`, `varargs` or `keywords`; the
+/// body is a closure taking the `call_*` arguments. Expands to a constant expression.
+#[doc(hidden)]
+#[macro_export]
+macro_rules! __hpy_function_def {
+    (noargs, $name:expr, $doc:expr, $body:expr) => {{
+        unsafe extern "C" fn __impl(ctx: *mut $crate::ffi::HPyContext, slf: $crate::ffi::HPy) -> $crate::ffi::HPy {
+            // SAFETY: called by the HPy runtime as an HPyFunc_NOARGS implementation.
+            unsafe { $crate::impl_::call_noargs(ctx, slf, $body) }
+        }
+        unsafe extern "C" fn __cpy(slf: *mut $crate::ffi::cpy_PyObject, _: *mut $crate::ffi::cpy_PyObject) -> *mut $crate::ffi::cpy_PyObject {
+            // SAFETY: called by CPython as METH_NOARGS.
+            unsafe { $crate::impl_::cpy_noargs(slf, $crate::__hpy_cfunction!(__impl, $crate::impl_::NoargsImpl)) }
+        }
+        $crate::impl_::meth_def(
+            $name,
+            $doc,
+            $crate::ffi::HPyFunc_NOARGS,
+            $crate::__hpy_cfunction!(__impl, $crate::impl_::NoargsImpl),
+            $crate::__hpy_cpy_function!(__cpy, $crate::impl_::CpyTwoArgs),
+        )
+    }};
+    (o, $name:expr, $doc:expr, $body:expr) => {{
+        unsafe extern "C" fn __impl(ctx: *mut $crate::ffi::HPyContext, slf: $crate::ffi::HPy, arg: $crate::ffi::HPy) -> $crate::ffi::HPy {
+            // SAFETY: called by the HPy runtime as an HPyFunc_O implementation.
+            unsafe { $crate::impl_::call_o(ctx, slf, arg, $body) }
+        }
+        unsafe extern "C" fn __cpy(slf: *mut $crate::ffi::cpy_PyObject, arg: *mut $crate::ffi::cpy_PyObject) -> *mut $crate::ffi::cpy_PyObject {
+            // SAFETY: called by CPython as METH_O.
+            unsafe { $crate::impl_::cpy_o(slf, arg, $crate::__hpy_cfunction!(__impl, $crate::impl_::OImpl)) }
+        }
+        $crate::impl_::meth_def(
+            $name,
+            $doc,
+            $crate::ffi::HPyFunc_O,
+            $crate::__hpy_cfunction!(__impl, $crate::impl_::OImpl),
+            $crate::__hpy_cpy_function!(__cpy, $crate::impl_::CpyTwoArgs),
+        )
+    }};
+    (varargs, $name:expr, $doc:expr, $desc:expr, $n:literal, $body:expr) => {{
+        unsafe extern "C" fn __impl(
+            ctx: *mut $crate::ffi::HPyContext,
+            slf: $crate::ffi::HPy,
+            args: *const $crate::ffi::HPy,
+            nargs: usize,
+        ) -> $crate::ffi::HPy {
+            // SAFETY: called by the HPy runtime as an HPyFunc_VARARGS implementation.
+            unsafe { $crate::impl_::call_with_args::<$n>(ctx, slf, args, nargs, $crate::ffi::HPy_NULL, $desc, $body) }
+        }
+        unsafe extern "C" fn __cpy(
+            slf: *mut $crate::ffi::cpy_PyObject,
+            args: *const *mut $crate::ffi::cpy_PyObject,
+            nargs: $crate::ffi::HPy_ssize_t,
+        ) -> *mut $crate::ffi::cpy_PyObject {
+            // SAFETY: called by CPython as METH_FASTCALL.
+            unsafe { $crate::impl_::cpy_varargs(slf, args, nargs, $crate::__hpy_cfunction!(__impl, $crate::impl_::VarargsImpl)) }
+        }
+        $crate::impl_::meth_def(
+            $name,
+            $doc,
+            $crate::ffi::HPyFunc_VARARGS,
+            $crate::__hpy_cfunction!(__impl, $crate::impl_::VarargsImpl),
+            $crate::__hpy_cpy_function!(__cpy, $crate::impl_::CpyFastcall),
+        )
+    }};
+    (keywords, $name:expr, $doc:expr, $desc:expr, $n:literal, $body:expr) => {{
+        unsafe extern "C" fn __impl(
+            ctx: *mut $crate::ffi::HPyContext,
+            slf: $crate::ffi::HPy,
+            args: *const $crate::ffi::HPy,
+            nargs: usize,
+            kwnames: $crate::ffi::HPy,
+        ) -> $crate::ffi::HPy {
+            // SAFETY: called by the HPy runtime as an HPyFunc_KEYWORDS implementation.
+            unsafe { $crate::impl_::call_with_args::<$n>(ctx, slf, args, nargs, kwnames, $desc, $body) }
+        }
+        unsafe extern "C" fn __cpy(
+            slf: *mut $crate::ffi::cpy_PyObject,
+            args: *const *mut $crate::ffi::cpy_PyObject,
+            nargsf: usize,
+            kwnames: *mut $crate::ffi::cpy_PyObject,
+        ) -> *mut $crate::ffi::cpy_PyObject {
+            // SAFETY: called by CPython as METH_FASTCALL|METH_KEYWORDS.
+            unsafe { $crate::impl_::cpy_keywords(slf, args, nargsf, kwnames, $crate::__hpy_cfunction!(__impl, $crate::impl_::KeywordsImpl)) }
+        }
+        $crate::impl_::meth_def(
+            $name,
+            $doc,
+            $crate::ffi::HPyFunc_KEYWORDS,
+            $crate::__hpy_cfunction!(__impl, $crate::impl_::KeywordsImpl),
+            $crate::__hpy_cpy_function!(__cpy, $crate::impl_::CpyKeywords),
+        )
+    }};
+}
+
+/// An `HPy_mod_exec` slot def running `$body: FnOnce(Context, &Handle<Module>) -> Result<()>`.
+#[doc(hidden)]
+#[macro_export]
+macro_rules! __hpy_mod_exec_def {
+    ($body:expr) => {{
+        unsafe extern "C" fn __impl(ctx: *mut $crate::ffi::HPyContext, module: $crate::ffi::HPy) -> ::core::ffi::c_int {
+            // SAFETY: called by the HPy runtime as the module's exec slot.
+            unsafe { $crate::impl_::call_mod_exec(ctx, module, $body) }
+        }
+        unsafe extern "C" fn __cpy(module: *mut $crate::ffi::cpy_PyObject) -> ::core::ffi::c_int {
+            // SAFETY: called by CPython as a Py_mod_exec slot.
+            unsafe { $crate::impl_::cpy_inquiry(module, $crate::__hpy_cfunction!(__impl, $crate::impl_::InquiryImpl)) }
+        }
+        $crate::impl_::slot_def(
+            $crate::ffi::HPy_mod_exec,
+            $crate::__hpy_cfunction!(__impl, $crate::impl_::InquiryImpl),
+            $crate::__hpy_cpy_function!(__cpy, $crate::impl_::CpyInquiry),
+        )
+    }};
+}

@@ -1,0 +1,363 @@
+//! Methods specific to a kind of handle (`str`, `bytes`, `tuple`, `list`, `dict`, `type`,
+//! capsules), and HPy's builders and tracker.
+
+use core::any::TypeId;
+use core::ffi::{c_char, c_void, CStr};
+use core::marker::PhantomData;
+
+use crate::conversion::IntoHPy;
+use crate::ffi;
+use crate::handle::Handle;
+use crate::kinds::{Any, Bytes, Capsule, Dict, List, Tuple, Type, Unicode};
+use crate::{Context, Error, Result};
+
+impl<'ctx> Handle<'ctx, Unicode> {
+    /// The string as UTF-8, borrowed from the string object (valid as long as this handle).
+    ///
+    /// Fails with UnicodeEncodeError for strings with lone surrogates.
+    pub fn to_str(&self) -> Result<&str> {
+        let mut size: ffi::HPy_ssize_t = 0;
+        // SAFETY: live context, open str handle.
+        let p = unsafe { ffi::HPyUnicode_AsUTF8AndSize(self.ctx().as_ptr(), self.as_raw(), &mut size) };
+        if p.is_null() {
+            return Err(Error::pending());
+        }
+        // SAFETY: HPy guarantees `size` bytes of valid UTF-8 at `p`, owned by the object, which
+        // this handle keeps alive for the lifetime of the returned borrow.
+        Ok(unsafe { core::str::from_utf8_unchecked(core::slice::from_raw_parts(p.cast(), size as usize)) })
+    }
+}
+
+impl<'ctx> Handle<'ctx, Bytes> {
+    /// The bytes, borrowed from the bytes object (valid as long as this handle).
+    pub fn as_bytes(&self) -> &[u8] {
+        let c = self.ctx().as_ptr();
+        // SAFETY: live context, open bytes handle (the kind guarantees it), so neither call fails.
+        unsafe {
+            let p = ffi::HPyBytes_AS_STRING(c, self.as_raw());
+            let n = ffi::HPyBytes_GET_SIZE(c, self.as_raw());
+            core::slice::from_raw_parts(p.cast(), n as usize)
+        }
+    }
+}
+
+impl<'ctx> Handle<'ctx, List> {
+    /// `list.append(item)`.
+    pub fn append(&self, item: impl IntoHPy<'ctx>) -> Result<()> {
+        let c = self.ctx().as_ptr();
+        // SAFETY: live context, open handles.
+        let rc = item.with_raw(self.ctx(), |i| unsafe { ffi::HPyList_Append(c, self.as_raw(), i) })?;
+        if rc < 0 {
+            Err(Error::pending())
+        } else {
+            Ok(())
+        }
+    }
+}
+
+impl<'ctx> Handle<'ctx, Dict> {
+    /// The keys, as a list (`list(d.keys())`).
+    pub fn keys(&self) -> Result<Handle<'ctx, List>> {
+        // SAFETY: live context, open dict handle.
+        unsafe { Handle::from_new(self.ctx(), ffi::HPyDict_Keys(self.ctx().as_ptr(), self.as_raw())) }
+    }
+
+    /// A shallow copy (`d.copy()`).
+    pub fn copy(&self) -> Result<Handle<'ctx, Dict>> {
+        // SAFETY: live context, open dict handle.
+        unsafe { Handle::from_new(self.ctx(), ffi::HPyDict_Copy(self.ctx().as_ptr(), self.as_raw())) }
+    }
+}
+
+impl<'ctx> Handle<'ctx, Type> {
+    /// The type's name (`tp_name`: `"int"`, `"module.Class"`).
+    pub fn name(&self) -> &str {
+        // SAFETY: live context, open type handle; the name lives as long as the type.
+        unsafe { CStr::from_ptr(ffi::HPyType_GetName(self.ctx().as_ptr(), self.as_raw())) }
+            .to_str()
+            .unwrap_or("<non-UTF-8 type name>")
+    }
+
+    /// `issubclass(self, other)`.
+    pub fn is_subtype<K>(&self, other: &Handle<'ctx, K>) -> bool {
+        // SAFETY: live context, open handles.
+        unsafe { ffi::HPyType_IsSubtype(self.ctx().as_ptr(), self.as_raw(), other.as_raw()) != 0 }
+    }
+}
+
+/// A tuple from raw handles (none of them is stolen).
+pub(crate) fn tuple_from_raw<'ctx>(ctx: Context<'ctx>, items: &[ffi::HPy]) -> Result<Handle<'ctx, Tuple>> {
+    // SAFETY: live context; `items` holds open handles; HPy does not write through the pointer
+    // (the `const` was added to the signature after 0.9.0).
+    let raw = unsafe { ffi::HPyTuple_FromArray(ctx.as_ptr(), items.as_ptr() as *mut ffi::HPy, items.len() as isize) };
+    // SAFETY: a new tuple or NULL.
+    unsafe { Handle::from_new(ctx, raw) }
+}
+
+/// A tuple of the given handles (none of them is consumed).
+pub fn tuple_from_handles<'ctx, K>(ctx: Context<'ctx>, items: &[Handle<'ctx, K>]) -> Result<Handle<'ctx, Tuple>> {
+    let mut raw = [ffi::HPy_NULL; 16];
+    if items.len() <= raw.len() {
+        for (slot, h) in raw.iter_mut().zip(items) {
+            *slot = h.as_raw();
+        }
+        tuple_from_raw(ctx, &raw[..items.len()])
+    } else {
+        let raw: Vec<ffi::HPy> = items.iter().map(|h| h.as_raw()).collect();
+        tuple_from_raw(ctx, &raw)
+    }
+}
+
+impl<'ctx> Context<'ctx> {
+    /// A tuple of the given handles.
+    pub fn tuple<K>(self, items: &[Handle<'ctx, K>]) -> Result<Handle<'ctx, Tuple>> {
+        tuple_from_handles(self, items)
+    }
+
+    /// A new exception class `name` ("module.Name"), subclass of `base` (Exception if `None`).
+    /// Store it in a [`crate::Global`] to raise it later with
+    /// [`ExceptionType::from_global`](crate::ExceptionType::from_global).
+    pub fn new_exception_type(
+        self,
+        name: &str,
+        base: Option<&Handle<'ctx, Type>>,
+        doc: Option<&str>,
+    ) -> Result<Handle<'ctx, Type>> {
+        let name = crate::err::cstring(name)?;
+        let base = base.map_or(ffi::HPy_NULL, |b| b.as_raw());
+        let raw = match doc {
+            None => {
+                // SAFETY: live context, NUL-terminated name, open (or NULL) base.
+                unsafe { ffi::HPyErr_NewException(self.as_ptr(), name.as_ptr(), base, ffi::HPy_NULL) }
+            }
+            Some(doc) => {
+                let doc = crate::err::cstring(doc)?;
+                // SAFETY: as above, with a NUL-terminated doc.
+                unsafe {
+                    ffi::HPyErr_NewExceptionWithDoc(self.as_ptr(), name.as_ptr(), doc.as_ptr(), base, ffi::HPy_NULL)
+                }
+            }
+        };
+        // SAFETY: a new type or NULL.
+        unsafe { Handle::from_new(self, raw) }
+    }
+}
+
+/// Builds a list of known length (`HPyListBuilder`); cancelled if dropped unbuilt.
+pub struct ListBuilder<'ctx> {
+    raw: ffi::HPyListBuilder,
+    len: usize,
+    ctx: Context<'ctx>,
+}
+
+impl<'ctx> ListBuilder<'ctx> {
+    /// A builder for a list of `len` items.
+    pub fn new(ctx: Context<'ctx>, len: usize) -> Result<Self> {
+        // SAFETY: live context.
+        let raw = unsafe { ffi::HPyListBuilder_New(ctx.as_ptr(), len as isize) };
+        if raw._lst == 0 {
+            return Err(Error::pending());
+        }
+        Ok(ListBuilder { raw, len, ctx })
+    }
+
+    /// Set item `index` (the handle is not consumed). Panics if `index >= len`.
+    pub fn set<K>(&mut self, index: usize, item: &Handle<'ctx, K>) {
+        assert!(index < self.len, "ListBuilder index {index} out of range for length {}", self.len);
+        // SAFETY: live context, a live builder, an index in range, an open handle.
+        unsafe { ffi::HPyListBuilder_Set(self.ctx.as_ptr(), self.raw, index as isize, item.as_raw()) }
+    }
+
+    /// The list.
+    pub fn build(self) -> Result<Handle<'ctx, List>> {
+        let this = core::mem::ManuallyDrop::new(self);
+        // SAFETY: live context; the builder is consumed here and never cancelled.
+        unsafe { Handle::from_new(this.ctx, ffi::HPyListBuilder_Build(this.ctx.as_ptr(), this.raw)) }
+    }
+}
+
+impl Drop for ListBuilder<'_> {
+    fn drop(&mut self) {
+        // SAFETY: an unbuilt builder of a live context.
+        unsafe { ffi::HPyListBuilder_Cancel(self.ctx.as_ptr(), self.raw) }
+    }
+}
+
+/// Builds a tuple of known length (`HPyTupleBuilder`); cancelled if dropped unbuilt.
+pub struct TupleBuilder<'ctx> {
+    raw: ffi::HPyTupleBuilder,
+    len: usize,
+    ctx: Context<'ctx>,
+}
+
+impl<'ctx> TupleBuilder<'ctx> {
+    /// A builder for a tuple of `len` items.
+    pub fn new(ctx: Context<'ctx>, len: usize) -> Result<Self> {
+        // SAFETY: live context.
+        let raw = unsafe { ffi::HPyTupleBuilder_New(ctx.as_ptr(), len as isize) };
+        if raw._tup == 0 {
+            return Err(Error::pending());
+        }
+        Ok(TupleBuilder { raw, len, ctx })
+    }
+
+    /// Set item `index` (the handle is not consumed). Panics if `index >= len`.
+    pub fn set<K>(&mut self, index: usize, item: &Handle<'ctx, K>) {
+        assert!(index < self.len, "TupleBuilder index {index} out of range for length {}", self.len);
+        // SAFETY: live context, a live builder, an index in range, an open handle.
+        unsafe { ffi::HPyTupleBuilder_Set(self.ctx.as_ptr(), self.raw, index as isize, item.as_raw()) }
+    }
+
+    /// The tuple.
+    pub fn build(self) -> Result<Handle<'ctx, Tuple>> {
+        let this = core::mem::ManuallyDrop::new(self);
+        // SAFETY: live context; the builder is consumed here and never cancelled.
+        unsafe { Handle::from_new(this.ctx, ffi::HPyTupleBuilder_Build(this.ctx.as_ptr(), this.raw)) }
+    }
+}
+
+impl Drop for TupleBuilder<'_> {
+    fn drop(&mut self) {
+        // SAFETY: an unbuilt builder of a live context.
+        unsafe { ffi::HPyTupleBuilder_Cancel(self.ctx.as_ptr(), self.raw) }
+    }
+}
+
+/// Closes many handles at once (`HPyTracker`): hand it handles with [`add`](Self::add); they are
+/// all closed when the tracker is dropped, unless [`forget_all`](Self::forget_all) was called.
+pub struct Tracker<'ctx> {
+    raw: ffi::HPyTracker,
+    ctx: Context<'ctx>,
+}
+
+impl<'ctx> Tracker<'ctx> {
+    /// A tracker with room for `capacity` handles (it grows as needed).
+    pub fn new(ctx: Context<'ctx>, capacity: usize) -> Result<Self> {
+        // SAFETY: live context.
+        let raw = unsafe { ffi::HPyTracker_New(ctx.as_ptr(), capacity as isize) };
+        if raw._i == 0 {
+            return Err(Error::pending());
+        }
+        Ok(Tracker { raw, ctx })
+    }
+
+    /// Track `handle` (the tracker now owns it) and return its raw value.
+    pub fn add<K>(&mut self, handle: Handle<'ctx, K>) -> Result<ffi::HPy> {
+        let raw = handle.as_raw();
+        // SAFETY: live context, live tracker, open handle.
+        if unsafe { ffi::HPyTracker_Add(self.ctx.as_ptr(), self.raw, raw) } < 0 {
+            return Err(Error::pending()); // `handle` is dropped (closed) here
+        }
+        core::mem::forget(handle);
+        Ok(raw)
+    }
+
+    /// Stop tracking: the handles stay open and their ownership goes back to the caller.
+    ///
+    /// # Safety
+    /// The caller takes over closing every handle added so far.
+    pub unsafe fn forget_all(&mut self) {
+        // SAFETY: live context, live tracker.
+        unsafe { ffi::HPyTracker_ForgetAll(self.ctx.as_ptr(), self.raw) }
+    }
+}
+
+impl Drop for Tracker<'_> {
+    fn drop(&mut self) {
+        // SAFETY: live context, live tracker: closes the tracked handles and the tracker.
+        unsafe { ffi::HPyTracker_Close(self.ctx.as_ptr(), self.raw) }
+    }
+}
+
+// ---- capsules ----
+
+/// What a capsule points to: the value and the `TypeId` that makes `get` type-safe.
+#[repr(C)]
+struct CapsuleBox<T> {
+    type_id: TypeId,
+    value: T,
+}
+
+struct CapsuleDestructor<T>(PhantomData<T>);
+
+impl<T: 'static> CapsuleDestructor<T> {
+    const DESTRUCTOR: ffi::HPyCapsule_Destructor = ffi::HPyCapsule_Destructor {
+        cpy_trampoline: Some(Self::cpy_trampoline),
+        r#impl: Some(Self::destroy),
+    };
+
+    unsafe extern "C" fn destroy(_name: *const c_char, pointer: *mut c_void, _context: *mut c_void) {
+        // Called once, when the capsule dies; a panic in `T::drop` must not unwind into C.
+        let _ = std::panic::catch_unwind(|| {
+            // SAFETY: `pointer` is the Box created in `Context::capsule`.
+            drop(unsafe { Box::from_raw(pointer as *mut CapsuleBox<T>) })
+        });
+    }
+
+    unsafe extern "C" fn cpy_trampoline(capsule: *mut ffi::cpy_PyObject) {
+        // SAFETY: the capsule destructor protocol of HPy: the capsule object is passed as the
+        // argument struct, with the module's trampoline context.
+        unsafe {
+            ffi::_HPy_CallRealFunctionFromTrampoline(
+                crate::impl_::trampoline_context(),
+                ffi::HPyFunc_CAPSULE_DESTRUCTOR,
+                Some(core::mem::transmute::<
+                    unsafe extern "C" fn(*const c_char, *mut c_void, *mut c_void),
+                    unsafe extern "C" fn() -> *mut c_void,
+                >(Self::destroy)),
+                capsule.cast(),
+            )
+        }
+    }
+}
+
+impl<'ctx> Context<'ctx> {
+    /// A capsule owning `value`; `value` is dropped when the capsule dies. `name` identifies the
+    /// capsule for [`Handle::capsule_get`].
+    pub fn capsule<T: Send + 'static>(self, name: &'static CStr, value: T) -> Result<Handle<'ctx, Capsule>> {
+        let boxed = Box::into_raw(Box::new(CapsuleBox { type_id: TypeId::of::<T>(), value }));
+        let destructor: &'static ffi::HPyCapsule_Destructor = &CapsuleDestructor::<T>::DESTRUCTOR;
+        // SAFETY: live context; the pointer, name and destructor outlive the capsule.
+        let raw = unsafe {
+            ffi::HPyCapsule_New(self.as_ptr(), boxed.cast(), name.as_ptr(), destructor as *const _ as *mut _)
+        };
+        if raw._i == 0 {
+            // SAFETY: the capsule was not created, so the box is still ours.
+            drop(unsafe { Box::from_raw(boxed) });
+            return Err(Error::pending());
+        }
+        // SAFETY: a new capsule handle.
+        Ok(unsafe { Handle::from_raw(self, raw) })
+    }
+}
+
+impl<'ctx> Handle<'ctx, Any> {
+    /// The value of a capsule made by [`Context::capsule`] with this `name` and type `T`.
+    /// TypeError if the object is not such a capsule.
+    pub fn capsule_get<T: 'static>(&self, name: &CStr) -> Result<&T> {
+        let c = self.ctx().as_ptr();
+        self.downcast::<Capsule>()?;
+        // SAFETY: live context, an open capsule handle, NUL-terminated name.
+        if unsafe { ffi::HPyCapsule_IsValid(c, self.as_raw(), name.as_ptr()) } == 0 {
+            return Err(crate::exceptions::TypeError::new_err(format!(
+                "not a capsule named {:?}",
+                name.to_string_lossy()
+            )));
+        }
+        // SAFETY: validated above; the name matched.
+        let p = unsafe { ffi::HPyCapsule_GetPointer(c, self.as_raw(), name.as_ptr()) } as *const CapsuleBox<T>;
+        // SAFETY: every capsule made by `Context::capsule` points to a `CapsuleBox<_>` whose first
+        // field is the TypeId; other capsules with the same name would be a naming clash, which
+        // the TypeId check below turns into an error instead of a bad cast.
+        unsafe {
+            if p.is_null() || (*p.cast::<TypeId>()) != TypeId::of::<T>() {
+                return Err(crate::exceptions::TypeError::new_err(format!(
+                    "capsule {:?} does not hold a {}",
+                    name.to_string_lossy(),
+                    core::any::type_name::<T>()
+                )));
+            }
+            Ok(&(*p).value)
+        }
+    }
+}
