@@ -11,7 +11,7 @@ DEMO_PY = $(shell tools/pythons.sh | awk '$$1 == "3.11" {print; exit}' | grep . 
 .PHONY: help demo test generate clean
 
 help:
-	@echo "make demo      build an example module and run it on CPython in universal and debug mode"
+	@echo "make demo      build examples/quickstart and run it on CPython in universal and debug mode"
 	@echo "make test      everything: unit tests, layout proof, Python tests on every CPython found"
 	@echo "make generate  regenerate hpy-sys from the hpy 0.9.0 C headers"
 	@echo "make clean     remove build/ and target/"
@@ -20,10 +20,9 @@ demo:
 	@set -e; read minor python <<< "$(DEMO_PY)"; \
 	  [ -n "$$python" ] || { echo "no CPython 3.8-3.13 found"; exit 1; }; \
 	  py="$$(tools/venv.sh "$$minor" "$$python")"; \
-	  echo "building the raw example module (hpy-sys only) ..."; \
-	  cargo build -p rawadd --release --quiet; \
-	  mkdir -p build/modules; cp target/release/librawadd.so build/modules/rawadd.hpy0.so; \
-	  "$$py" tools/demo.py build/modules/rawadd.hpy0.so
+	  echo "building examples/quickstart (release) ..."; \
+	  so="$$(tools/build-module.sh quickstart quickstart release)"; \
+	  "$$py" tools/demo.py "$$(dirname "$$so")"
 
 test:
 	@tools/test.sh

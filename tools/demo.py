@@ -1,53 +1,63 @@
-"""`make demo`: load a built hpy-rs module in universal and in debug mode and show what it does.
+"""`make demo`: import the quickstart module (built from examples/quickstart) the way a user
+would, through its loader stub, once with HPY=universal and once with HPY=debug, and show what
+it does. Same binary both times: HPy picks the mode at load time.
 
-Usage: python tools/demo.py <path/to/rawadd.hpy0.so>
-The same binary is loaded twice (from two copies: see tests/python/conftest.py for why).
+Usage: python tools/demo.py <directory with quickstart.py and quickstart.hpy0.so>
 """
-import importlib.util
 import os
-import shutil
+import subprocess
 import sys
-import tempfile
-
-import hpy.universal
-from hpy.debug import LeakDetector
 
 
-def load(so, mode_name, mode):
-    directory = tempfile.mkdtemp(prefix="hpyrs-demo-%s-" % mode_name)
-    target = os.path.join(directory, os.path.basename(so))
-    shutil.copy(so, target)
-    spec = importlib.util.spec_from_file_location("rawadd", target)
-    return hpy.universal.load("rawadd", target, spec, mode=mode)
-
-
-def show(expr, fn):
+def show(expr, namespace):
     try:
-        result = repr(fn())
+        result = repr(eval(expr, namespace))
     except Exception as e:  # the point is to show the exception
         result = "raises %s: %s" % (type(e).__name__, e)
-    print("    %-22s -> %s" % (expr, result))
+    print("    %-44s -> %s" % (expr, result))
+
+
+def child():
+    import quickstart
+    from hpy.debug import LeakDetector
+    mode = os.environ["HPY"]
+    print("\n[HPY=%s] import quickstart -> context %r" % (mode, quickstart.context_name()))
+    ns = {"quickstart": quickstart}
+    with LeakDetector():  # in debug mode: fails if any call below leaked a handle
+        for expr in [
+            "quickstart.add(40, 2)",
+            "quickstart.add(2**63, 0)",
+            "quickstart.add('x', 2)",
+            "quickstart.add(1)",
+            "quickstart.greet('Ada', punctuation='?')",
+            "quickstart.greet('Ada', bogus=1)",
+            "quickstart.stats([1, 2, 3.5])",
+            "quickstart.word_counts('to be or not to be')",
+            "quickstart.apply(lambda s: s.upper(), 'called back')",
+            "quickstart.sum_of_squares(1000)",
+            "[quickstart.counter() for _ in range(3)]",
+            "quickstart.fail('custom error')",
+            "quickstart.panics()",
+        ]:
+            show(expr, ns)
+    if mode == "debug":
+        print("    leak detector around all calls above: no leaked handles")
 
 
 def main():
-    so = sys.argv[1]
-    print("CPython %s, hpy %s; module %s (%d bytes, one binary for every mode)" % (
-        sys.version.split()[0], hpy.universal.get_version()[0], os.path.basename(so),
-        os.path.getsize(so)))
-    for mode_name, mode in [("universal", hpy.universal.MODE_UNIVERSAL),
-                            ("debug", hpy.universal.MODE_DEBUG)]:
-        m = load(so, mode_name, mode)
-        print("\n[%s mode] the module runs with context %r" % (mode_name, m.ctx_name()))
-        detector = LeakDetector()
-        detector.start()
-        show("add(40, 2)", lambda: m.add(40, 2))
-        show('add("x", 2)', lambda: m.add("x", 2))
-        show("add(2**62, 2**62)", lambda: m.add(2**62, 2**62))
-        show("add(1)", lambda: m.add(1))
-        detector.stop()  # raises HPyLeakError if the calls above leaked a handle
-        if mode_name == "debug":
-            print("    leak detector around the calls: no leaked handles")
+    directory = os.path.abspath(sys.argv[1])
+    import hpy.universal
+    so = os.path.join(directory, "quickstart.hpy0.so")
+    print("CPython %s, hpy %s: %s (%d bytes, one binary for every mode)" % (
+        sys.version.split()[0], hpy.universal.get_version()[0], so, os.path.getsize(so)))
+    for mode in ("universal", "debug"):
+        env = dict(os.environ, HPY=mode, PYTHONPATH=directory, RUST_BACKTRACE="0")
+        sys.stdout.flush()
+        # the panic message Rust prints on stderr is hidden: the demo shows the Python side
+        rc = subprocess.call([sys.executable, __file__, "--child"], env=env, stderr=subprocess.DEVNULL)
+        if rc != 0:
+            sys.exit("the demo failed in %s mode (exit code %d)" % (mode, rc))
 
 
 if __name__ == "__main__":
-    main()
+    child() if sys.argv[1:] == ["--child"] else main()

@@ -45,20 +45,22 @@ RUSTDOCFLAGS="-D warnings" cargo doc --workspace --no-deps --quiet || fail "carg
 step "hpy-sys freshness (regenerating from the hpy 0.9.0 headers changes nothing)"
 "$header_python" hpy-sys/codegen/generate.py --check || fail "hpy-sys freshness"
 
-step "build the raw fixture module (hpy-sys only)"
-mkdir -p build/modules
-rm -f build/modules/rawadd.hpy0.so   # never test a stale build
-if cargo build -p rawadd --quiet; then
-    cp target/debug/librawadd.so build/modules/rawadd.hpy0.so
-    echo "build/modules/rawadd.hpy0.so"
-else
-    fail "build rawadd"
-fi
-export HPYRS_RAWADD_SO="$root/build/modules/rawadd.hpy0.so"
+step "build the modules under test (build/modules/<name>.hpy0.so + loader stub)"
+# package:module pairs; each becomes HPYRS_<MODULE>_SO for the Python tests
+for pair in rawadd:rawadd quickstart:quickstart; do
+    package="${pair%%:*}"; module="${pair#*:}"
+    if so="$(tools/build-module.sh "$package" "$module")"; then
+        echo "$so"
+        export "HPYRS_${module^^}_SO=$so"
+    else
+        fail "build $package"
+    fi
+done
 
 for minor in "${versions[@]}"; do
     step "CPython $minor: Python tests in universal, debug (leak-checked) and trace mode"
-    if (cd tests/python && "${venv_python[$minor]}" -m pytest -v -p no:cacheprovider -rs); then
+    # RUST_BACKTRACE=0: the panic test prints the panic message, not a backtrace
+    if (cd tests/python && RUST_BACKTRACE=0 "${venv_python[$minor]}" -m pytest -v -p no:cacheprovider -rs); then
         results+=("CPython $minor: passed (universal, debug, trace)")
     else
         results+=("CPython $minor: FAILED"); fail "python tests on CPython $minor"

@@ -82,6 +82,22 @@ fn is_context(ty: &Type) -> bool {
     }
 }
 
+/// The parameter type with the function's own lifetime parameters replaced by `'_`, for the
+/// `let` that converts the argument (those lifetimes are not in scope there).
+fn erase_lifetimes(ty: &Type, generics: &syn::Generics) -> Type {
+    struct Eraser<'g>(&'g syn::Generics);
+    impl syn::visit_mut::VisitMut for Eraser<'_> {
+        fn visit_lifetime_mut(&mut self, lt: &mut syn::Lifetime) {
+            if self.0.lifetimes().any(|def| def.lifetime.ident == lt.ident) {
+                *lt = syn::Lifetime::new("'_", lt.span());
+            }
+        }
+    }
+    let mut ty = ty.clone();
+    syn::visit_mut::VisitMut::visit_type_mut(&mut Eraser(generics), &mut ty);
+    ty
+}
+
 enum Param {
     Context,
     Python { ident: Ident, ty: Box<Type> },
@@ -137,7 +153,7 @@ pub fn expand(opts: FunctionOptions, mut func: ItemFn) -> syn::Result<TokenStrea
                         ))
                     }
                 };
-                params.push(Param::Python { ident, ty: pt.ty.clone() });
+                params.push(Param::Python { ident, ty: Box::new(erase_lifetimes(&pt.ty, &sig.generics)) });
             }
         }
     }

@@ -512,7 +512,7 @@ impl<'a, 'ctx, T: FromHPyOwned<'ctx>> FromHPy<'a, 'ctx> for Vec<T> {
         })?;
         let mut out = Vec::with_capacity(len);
         for i in 0..len {
-            out.push(obj.get_index(i)?.extract()?);
+            out.push(obj.get_index(i)?.extract().map_err(|e: Error| e.in_part(format_args!("item {i}")))?);
         }
         Ok(out)
     }
@@ -540,7 +540,9 @@ macro_rules! maps {
                 for i in 0..keys.len()? {
                     let key = keys.get_index(i)?;
                     let value = dict.get_item(&key)?;
-                    out.insert(key.extract()?, value.extract()?);
+                    let k = key.extract().map_err(|e: Error| e.in_part("key"))?;
+                    let v = value.extract().map_err(|e: Error| e.in_part(format_args!("value for key {key:?}")))?;
+                    out.insert(k, v);
                 }
                 Ok(out)
             }
@@ -579,7 +581,7 @@ macro_rules! tuples {
                         "expected a tuple of length {}, got a tuple of length {len}", $len
                     )));
                 }
-                Ok(($( tuple.get_index($idx)?.extract::<$name>()?, )+))
+                Ok(($( tuple.get_index($idx)?.extract::<$name>().map_err(|e| e.in_part(concat!("item ", $idx)))?, )+))
             }
         }
 

@@ -170,6 +170,18 @@ impl Error {
         }
     }
 
+    /// Prefix the message with where in a value the error happened ("item 2"). Pending errors are
+    /// left as they are.
+    pub fn in_part(self, part: impl fmt::Display) -> Self {
+        match self.0.map(|b| *b) {
+            None => Error(None),
+            Some(lazy) => {
+                let (ty, msg) = lazy.into_message();
+                Error::new(ty, format!("{part}: {msg}"))
+            }
+        }
+    }
+
     /// Word the error as a failure of argument `arg` of function `func`, the way CPython does:
     /// "f() argument 'x' must be int, not str". Pending errors are left as they are.
     #[doc(hidden)]

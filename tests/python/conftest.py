@@ -69,7 +69,9 @@ def leak_check(request):
     """In debug mode, fail any test that leaves a handle open."""
     if "hpy_mode" not in request.fixturenames or request.getfixturevalue("hpy_mode") != "debug" \
             or request.node.get_closest_marker("leaks_on_purpose"):
+        request.node.leak_checked = False
         yield
         return
+    request.node.leak_checked = True
     with LeakDetector():
         yield

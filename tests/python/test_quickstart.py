@@ -1,0 +1,279 @@
+"""examples/quickstart in universal, debug (leak-checked) and trace mode, plus its loader stub.
+
+Every function gets good input and bad input: wrong types, overflow, wrong argument counts,
+unknown keywords. Bad input must raise a clear Python exception, never crash or leak.
+"""
+import os
+import subprocess
+import sys
+import threading
+
+import pytest
+
+from conftest import CONTEXT_NAMES, built_module, load
+
+I64_MAX = 2**63 - 1
+I64_MIN = -2**63
+
+
+@pytest.fixture(scope="session")
+def quickstart_so():
+    return built_module("HPYRS_QUICKSTART_SO")
+
+
+@pytest.fixture(scope="session")
+def qs(quickstart_so, hpy_mode, tmp_path_factory):
+    return load("quickstart", quickstart_so, hpy_mode, tmp_path_factory)
+
+
+# ---- the module ----
+
+def test_context_of_each_mode(qs, hpy_mode, request):
+    assert qs.context_name() == CONTEXT_NAMES[hpy_mode]
+    # every test of a debug-mode module runs inside the leak detector (conftest.leak_check)
+    assert request.node.leak_checked == (hpy_mode == "debug")
+
+
+def test_module_attributes(qs):
+    assert qs.__version__ == "0.1.0"
+    assert qs.__doc__.startswith("The hpy-rs quickstart module")
+    assert qs.add.__doc__ == "Add two 64-bit integers."
+    assert qs.add.__text_signature__ == "(a, b, /)"
+    assert qs.greet.__text_signature__ == "(name, greeting='Hello', *, punctuation='!')"
+    assert qs.count_args.__text_signature__ == "(*args, **kwargs)"
+
+
+def test_exports_only_the_entry_points(quickstart_so):
+    out = subprocess.run(["nm", "-D", "--defined-only", quickstart_so], check=True,
+                         capture_output=True, text=True).stdout
+    exported = sorted(line.split()[-1] for line in out.splitlines() if line.split()[1] in "TDB")
+    assert exported == ["HPyInitGlobalContext_quickstart", "HPyInit_quickstart",
+                        "get_required_hpy_major_version_quickstart",
+                        "get_required_hpy_minor_version_quickstart"]
+
+
+# ---- positional functions ----
+
+def test_add(qs):
+    assert qs.add(40, 2) == 42
+    assert qs.add(I64_MAX, 0) == I64_MAX
+    assert qs.add(I64_MIN, 0) == I64_MIN
+    assert qs.add(True, 1) == 2  # bool is an int
+
+
+def test_add_bad_input(qs):
+    with pytest.raises(TypeError, match=r"^add\(\) argument 'a' must be int, not str$"):
+        qs.add("x", 2)
+    with pytest.raises(TypeError, match=r"^add\(\) argument 'b' must be int, not float$"):
+        qs.add(1, 2.5)
+    with pytest.raises(TypeError, match=r"must be int, not NoneType"):
+        qs.add(None, 2)
+    with pytest.raises(OverflowError, match=r"^add\(\) argument 'a': int out of range for i64$"):
+        qs.add(2**63, 0)
+    with pytest.raises(OverflowError, match="does not fit in 64 bits"):
+        qs.add(I64_MAX, 1)
+    with pytest.raises(TypeError, match=r"^add\(\) missing 1 required positional argument: 'b'$"):
+        qs.add(1)
+    with pytest.raises(TypeError, match=r"^add\(\) missing 2 required positional arguments: 'a' and 'b'$"):
+        qs.add()
+    with pytest.raises(TypeError, match=r"^add\(\) takes 2 positional arguments but 3 were given$"):
+        qs.add(1, 2, 3)
+    with pytest.raises(TypeError, match="keyword arguments"):
+        qs.add(a=1, b=2)
+
+
+def test_divide(qs):
+    assert qs.divide(1, 4) == 0.25
+    assert qs.divide(1.5, 0.5) == 3.0
+    with pytest.raises(ZeroDivisionError, match="division by zero"):
+        qs.divide(1, 0)
+    with pytest.raises(TypeError, match=r"divide\(\) argument 'b' must be float, not str"):
+        qs.divide(1, "2")
+
+
+def test_hello_strings(qs):
+    assert qs.hello("you") == "Hello, you!"
+    assert qs.hello("Zoë 🐍") == "Hello, Zoë 🐍!"
+    assert qs.hello("a\0b") == "Hello, a\0b!"
+    assert qs.hello("é\0" * 200) == "Hello, " + "é\0" * 200 + "!"
+    long = "x" * 10_000
+    assert qs.hello(long) == "Hello, " + long + "!"
+
+
+def test_hello_bad_input(qs):
+    with pytest.raises(TypeError, match=r"hello\(\) argument 'name' must be str, not int"):
+        qs.hello(3)
+    with pytest.raises(TypeError, match=r"must be str, not bytes"):
+        qs.hello(b"you")
+    with pytest.raises(TypeError):
+        qs.hello()
+    with pytest.raises(TypeError):
+        qs.hello("a", "b")
+    with pytest.raises(UnicodeEncodeError):
+        qs.hello("\ud800")  # a lone surrogate has no UTF-8
+
+
+# ---- keyword parameters ----
+
+def test_greet_keywords_and_defaults(qs):
+    assert qs.greet("Bob") == "Hello, Bob!"
+    assert qs.greet("Bob", "Hi") == "Hi, Bob!"
+    assert qs.greet(name="Bob", greeting="Hey") == "Hey, Bob!"
+    assert qs.greet("Bob", punctuation="?") == "Hello, Bob?"
+    assert qs.greet(punctuation=".", name="Ann") == "Hello, Ann."
+
+
+def test_greet_bad_input(qs):
+    with pytest.raises(TypeError, match=r"^greet\(\) missing 1 required positional argument: 'name'$"):
+        qs.greet()
+    with pytest.raises(TypeError, match=r"^greet\(\) got an unexpected keyword argument 'bogus'$"):
+        qs.greet("a", bogus=1)
+    with pytest.raises(TypeError, match=r"^greet\(\) got multiple values for argument 'name'$"):
+        qs.greet("a", name="b")
+    with pytest.raises(TypeError, match=r"^greet\(\) takes from 1 to 2 positional arguments but 3 were given$"):
+        qs.greet("a", "b", "c")
+    with pytest.raises(TypeError, match=r"greet\(\) argument 'punctuation' must be str, not int"):
+        qs.greet("a", punctuation=1)
+
+
+def test_count_args(qs):
+    assert qs.count_args() == (0, 0)
+    assert qs.count_args(1, 2, 3) == (3, 0)
+    assert qs.count_args(1, x=1, y=2) == (1, 2)
+    assert qs.count_args(*range(100), **{"k%d" % i: i for i in range(50)}) == (100, 50)
+
+
+# ---- collections ----
+
+def test_stats(qs):
+    assert qs.stats([1, 2, 3.5]) == (6.5 / 3, 1.0, 3.5)
+    assert qs.stats((4,)) == (4.0, 4.0, 4.0)
+
+
+def test_stats_bad_input(qs):
+    with pytest.raises(ValueError, match="empty sequence"):
+        qs.stats([])
+    with pytest.raises(TypeError, match="str"):
+        qs.stats("123")
+    with pytest.raises(TypeError, match="must be sequence, not generator"):
+        qs.stats(x for x in [1.0])
+    with pytest.raises(TypeError, match=r"^stats\(\) argument 'values': item 1: expected float, got str$"):
+        qs.stats([1.0, "two"])
+
+
+def test_word_counts(qs):
+    assert qs.word_counts("a b A c") == {"a": 2, "b": 1, "c": 1}
+    assert qs.word_counts("") == {}
+
+
+def test_bytes(qs):
+    assert qs.reverse_bytes(b"abc") == b"cba"
+    assert qs.reverse_bytes(b"") == b""
+    assert qs.reverse_bytes(bytes(range(256))) == bytes(reversed(range(256)))
+    with pytest.raises(TypeError, match="must be bytes, not str"):
+        qs.reverse_bytes("abc")
+    with pytest.raises(TypeError, match="must be bytes, not bytearray"):
+        qs.reverse_bytes(bytearray(b"abc"))
+
+
+def test_optional(qs):
+    assert qs.maybe_double(None) is None
+    assert qs.maybe_double(21) == 42
+    with pytest.raises(OverflowError, match="too large to double"):
+        qs.maybe_double(I64_MAX)
+    with pytest.raises(TypeError, match="must be int, not str"):
+        qs.maybe_double("1")
+
+
+# ---- calling back into Python ----
+
+def test_apply_calls_back(qs):
+    assert qs.apply(len, "abcd") == 4
+    assert qs.apply(lambda x: [x, x], 1) == [1, 1]
+
+
+def test_exception_in_callback_propagates(qs):
+    def boom(_):
+        raise KeyError("from Python")
+    with pytest.raises(KeyError, match="from Python"):
+        qs.apply(boom, 1)
+    with pytest.raises(TypeError):
+        qs.apply(42, 1)  # not callable
+
+
+def test_call_with_args_and_kwargs(qs):
+    assert qs.call_with(max, 3, 9, 4) == 9
+    assert qs.call_with(sorted, [3, 1, 2], reverse=True) == [3, 2, 1]
+    assert qs.call_with(dict, a=1) == {"a": 1}
+
+
+# ---- the GIL, globals, errors, panics ----
+
+def test_sum_of_squares(qs):
+    assert qs.sum_of_squares(10) == 285
+    assert qs.sum_of_squares(0) == 0
+    with pytest.raises(OverflowError, match="overflows 64 bits"):
+        qs.sum_of_squares(2**32)
+    with pytest.raises(OverflowError, match="out of range for u64"):
+        qs.sum_of_squares(-1)
+
+
+def test_sum_of_squares_from_threads(qs):
+    results = []
+
+    def work():
+        results.append(qs.sum_of_squares(200_000))
+
+    threads = [threading.Thread(target=work) for _ in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert results == [sum(i * i for i in range(200_000))] * 4
+
+
+def test_counter_keeps_state_in_a_global(qs):
+    first = qs.counter()
+    assert qs.counter() == first + 1
+    assert qs.counter() == first + 2
+
+
+def test_custom_exception(qs):
+    assert issubclass(qs.QuickstartError, Exception)
+    assert qs.QuickstartError.__module__ == "quickstart"
+    assert qs.QuickstartError.__doc__ == "Raised by quickstart.fail()."
+    with pytest.raises(qs.QuickstartError, match="^boom$"):
+        qs.fail("boom")
+    with pytest.raises(TypeError):
+        qs.fail(1)
+
+
+def test_panic_becomes_runtime_error(qs):
+    with pytest.raises(RuntimeError, match="^Rust panic: this is a Rust panic$"):
+        qs.panics()
+    assert qs.add(1, 1) == 2  # the module still works
+
+
+def test_noargs_and_o_reject_wrong_counts(qs):
+    with pytest.raises(TypeError, match="takes no arguments"):
+        qs.context_name(1)
+    with pytest.raises(TypeError, match="takes exactly one argument"):
+        qs.hello()
+
+
+# ---- the loader stub: `import quickstart`, mode chosen by HPY ----
+
+@pytest.mark.parametrize("hpy_env, expected", [
+    (None, "universal"), ("universal", "universal"), ("debug", "debug"), ("trace", "trace"),
+    ("quickstart:debug", "debug"), ("other:trace,quickstart:debug", "debug"),
+])
+def test_import_through_stub(quickstart_so, hpy_env, expected):
+    env = dict(os.environ, PYTHONPATH=os.path.dirname(quickstart_so))
+    env.pop("HPY", None)
+    if hpy_env is not None:
+        env["HPY"] = hpy_env
+    code = ("import sys, quickstart; assert 'pkg_resources' not in sys.modules; "
+            "print(quickstart.context_name()); print(quickstart.add(1, 2))")
+    out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.splitlines() == [CONTEXT_NAMES[expected], "3"]
