@@ -38,6 +38,9 @@ header_python="${venv_python[${versions[0]}]}"
 step "cargo test (unit tests and the hpy-sys layout proof)"
 HPY_PYTHON="$header_python" cargo test --workspace --quiet -- --nocapture || fail "cargo test"
 
+n_fail=$(ls ui-tests/tests/compile-fail/*.rs | wc -l); n_pass=$(ls ui-tests/tests/pass/*.rs | wc -l)
+echo "ui tests: $n_fail compile-fail cases, $n_pass passing cases (ui-tests/, checked by cargo test above)"
+
 step "cargo clippy and cargo doc"
 cargo clippy --workspace --all-targets --quiet -- -D warnings || fail "cargo clippy"
 RUSTDOCFLAGS="-D warnings" cargo doc --workspace --no-deps --quiet || fail "cargo doc"

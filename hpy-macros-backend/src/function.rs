@@ -192,20 +192,20 @@ pub fn expand(opts: FunctionOptions, mut func: ItemFn) -> syn::Result<TokenStrea
     let mut conversions = Vec::new();
     for p in &params {
         match p {
-            Param::Context => call_args.push(quote!(ctx)),
+            Param::Context => call_args.push(quote!(__hpy_ctx)),
             Param::Python { ident, ty } => {
                 let var = format_ident!("__arg_{}", ident);
                 let arg_name = ident.to_string();
                 let conv = if signature.varargs.as_ref() == Some(ident) {
-                    quote_spanned!(ty.span()=> let #var: #ty = args.varargs();)
+                    quote_spanned!(ty.span()=> let #var: #ty = __hpy_args.varargs();)
                 } else if signature.kwargs.as_ref() == Some(ident) {
-                    quote_spanned!(ty.span()=> let #var: #ty = args.kwargs();)
+                    quote_spanned!(ty.span()=> let #var: #ty = __hpy_args.kwargs();)
                 } else {
                     let slot = slot_of(ident).expect("checked against the signature");
                     let param = signature.slot_params().nth(slot).expect("slot exists");
                     match &param.default {
-                        None => quote_spanned!(ty.span()=> let #var: #ty = args.extract(#slot, #arg_name)?;),
-                        Some(d) => quote_spanned!(ty.span()=> let #var: #ty = args.extract_or(#slot, #arg_name, || #d)?;),
+                        None => quote_spanned!(ty.span()=> let #var: #ty = __hpy_args.extract(#slot, #arg_name)?;),
+                        Some(d) => quote_spanned!(ty.span()=> let #var: #ty = __hpy_args.extract_or(#slot, #arg_name, || #d)?;),
                     }
                 };
                 conversions.push(conv);
@@ -217,11 +217,11 @@ pub fn expand(opts: FunctionOptions, mut func: ItemFn) -> syn::Result<TokenStrea
         ReturnType::Default => sig.ident.span(),
         ReturnType::Type(_, ty) => ty.span(),
     };
-    let call = quote_spanned!(ret_span=> ::hpy::impl_::IntoReturn::into_return(#fn_ident(#(#call_args),*), ctx));
+    let call = quote_spanned!(ret_span=> ::hpy::impl_::IntoReturn::into_return(#fn_ident(#(#call_args),*), __hpy_ctx));
 
     let n_slots = signature.slot_params().count();
     let n_pos = signature.positional.len();
-    let ctx_pat = quote!(ctx);
+    let ctx_pat = quote!(__hpy_ctx);
     let body = if signature.takes_keywords() || signature.varargs.is_some() || n_slots > 1 || signature.explicit {
         None
     } else {
@@ -231,7 +231,7 @@ pub fn expand(opts: FunctionOptions, mut func: ItemFn) -> syn::Result<TokenStrea
     let def_expr = match body {
         // No parameters: NOARGS.
         Some(0) => quote! {
-            ::hpy::__hpy_function_def!(noargs, #name_c, #doc_c, |#ctx_pat, _slf| { #call })
+            ::hpy::__hpy_function_def!(noargs, #name_c, #doc_c, |#ctx_pat, _| { #call })
         },
         // One positional-only parameter: O.
         Some(_) => {
@@ -242,9 +242,9 @@ pub fn expand(opts: FunctionOptions, mut func: ItemFn) -> syn::Result<TokenStrea
             let var = format_ident!("__arg_{}", ident);
             let arg_name = ident.to_string();
             let conv = quote_spanned!(ty.span()=>
-                let #var: #ty = ::hpy::impl_::extract_arg(&*arg, #py_name, #arg_name)?;);
+                let #var: #ty = ::hpy::impl_::extract_arg(&*__hpy_arg, #py_name, #arg_name)?;);
             quote! {
-                ::hpy::__hpy_function_def!(o, #name_c, #doc_c, |#ctx_pat, _slf, arg| { #conv #call })
+                ::hpy::__hpy_function_def!(o, #name_c, #doc_c, |#ctx_pat, _, __hpy_arg| { #conv #call })
             }
         }
         None => {
@@ -254,7 +254,7 @@ pub fn expand(opts: FunctionOptions, mut func: ItemFn) -> syn::Result<TokenStrea
             quote! {
                 {
                     static __DESC: ::hpy::impl_::FunctionDescription = #desc;
-                    ::hpy::__hpy_function_def!(#kind, #name_c, #doc_c, &__DESC, #n_slots, |#ctx_pat, _slf, args| {
+                    ::hpy::__hpy_function_def!(#kind, #name_c, #doc_c, &__DESC, #n_slots, |#ctx_pat, _, __hpy_args| {
                         #(#conversions)*
                         #call
                     })
@@ -288,7 +288,7 @@ fn check_signature_names(sig: &Signature, rust: &[Ident], span: Span) -> syn::Re
         }
     }
     for r in rust {
-        if !declared.iter().any(|d| *d == r) {
+        if !declared.contains(&r) {
             return Err(syn::Error::new(
                 r.span(),
                 format!("parameter `{r}` is missing from `signature = (...)`: list every parameter"),

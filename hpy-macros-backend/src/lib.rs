@@ -1,8 +1,8 @@
 //! Code generation behind `hpy-macros`: a plain library (no `proc_macro` dependency), so every
 //! expansion is unit-tested here with `cargo test`.
 //!
-//! * [`function`]: `#[hpy::function]`
-//! * [`module`]: `#[hpy::module]`
+//! * [`function`](mod@function): `#[hpy::function]`
+//! * [`module`](mod@module): `#[hpy::module]`
 //! * [`signature`]: the `signature = (...)` option and `__text_signature__`
 
 pub mod function;

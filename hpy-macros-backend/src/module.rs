@@ -110,7 +110,7 @@ pub fn expand(opts: ModuleOptions, mut module: ItemMod) -> syn::Result<TokenStre
     let n_defines = functions.len() + 2; // + the exec slot + NULL
     let n_globals = globals.len() + 1;
     let init_call = init.as_ref().map(|i| {
-        quote_spanned!(i.span()=> ::hpy::impl_::IntoInitResult::into_init_result(#i(ctx, module))?;)
+        quote_spanned!(i.span()=> ::hpy::impl_::IntoInitResult::into_init_result(#i(__hpy_ctx, __hpy_module))?;)
     });
     let major = format!("get_required_hpy_major_version_{name}");
     let minor = format!("get_required_hpy_minor_version_{name}");
@@ -120,7 +120,7 @@ pub fn expand(opts: ModuleOptions, mut module: ItemMod) -> syn::Result<TokenStre
     let generated: Vec<Item> = vec![
         syn::parse_quote! {
             #[doc(hidden)]
-            static __HPY_MOD_EXEC: ::hpy::ffi::HPyDef = ::hpy::__hpy_mod_exec_def!(|ctx, module| {
+            static __HPY_MOD_EXEC: ::hpy::ffi::HPyDef = ::hpy::__hpy_mod_exec_def!(|__hpy_ctx, __hpy_module| {
                 #init_call
                 ::core::result::Result::Ok(())
             });
@@ -175,7 +175,7 @@ mod tests {
         assert!(out.contains("HPyDefPtr (& __HPY_DEF_b)"), "{out}");
         assert!(!out.contains("__HPY_DEF_helper"), "{out}");
         assert!(out.contains("GlobalPtr (COUNT . as_raw_ptr ())"), "{out}");
-        assert!(out.contains("setup (ctx , module)"), "{out}");
+        assert!(out.contains("setup (__hpy_ctx , __hpy_module)"), "{out}");
         assert!(out.contains(r#""HPyInit_demo""#), "{out}");
         assert!(out.contains(r#""HPyInitGlobalContext_demo""#), "{out}");
         assert!(out.contains(r#"c"The docs.""#), "{out}");

@@ -7,7 +7,7 @@ use proc_macro::TokenStream;
 
 /// Make a Rust `mod` an HPy extension module.
 ///
-/// ```ignore
+/// ```
 /// /// Module docstring.
 /// #[hpy::module]            // or #[hpy::module(name = "other_name")]
 /// mod quickstart {
@@ -21,6 +21,7 @@ use proc_macro::TokenStream;
 ///         m.setattr("VERSION", "1.0")
 ///     }
 /// }
+/// # fn main() {}
 /// ```
 ///
 /// Exports `HPyInit_<name>` and the three other entry points of a universal module; build the

@@ -21,8 +21,8 @@ use crate::{Error, IntoHPy, Result};
 #[derive(Copy, Clone)]
 pub struct Context<'ctx> {
     raw: NonNull<ffi::HPyContext>,
-    // `'ctx` is the call; `*mut ()` makes the type neither Send nor Sync.
-    _call: PhantomData<(&'ctx ffi::HPyContext, *mut ())>,
+    // `'ctx` is the call; `*mut ()` (like the NonNull) makes the type neither Send nor Sync.
+    _call: PhantomData<(&'ctx (), *mut ())>,
 }
 
 /// A Python exception type to test with [`Context::err_matches`] or to raise; see

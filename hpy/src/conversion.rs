@@ -455,7 +455,7 @@ impl<'a, 'ctx, K: Kind> FromHPy<'a, 'ctx> for &'a Handle<'ctx, K> {
 impl<'a, 'ctx, K: Kind> FromHPy<'a, 'ctx> for Handle<'ctx, K> {
     #[inline]
     fn from_hpy(obj: &'a Handle<'ctx>) -> Result<Self> {
-        obj.downcast::<K>().map(Clone::clone)
+        obj.downcast::<K>().cloned()
     }
 }
 

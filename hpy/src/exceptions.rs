@@ -1,8 +1,15 @@
 //! Python's built-in exception types, as Rust constructors.
 //!
-//! ```ignore
+//! ```
 //! use hpy::exceptions::ValueError;
-//! return Err(ValueError::new_err("width must be positive"));
+//!
+//! fn check_width(width: i64) -> hpy::Result<i64> {
+//!     if width <= 0 {
+//!         return Err(ValueError::new_err("width must be positive"));
+//!     }
+//!     Ok(width)
+//! }
+//! assert_eq!(check_width(0).unwrap_err().to_string(), "ValueError: width must be positive");
 //! ```
 //!
 //! Each type has `TYPE` (an [`ExceptionType`], e.g. for [`Error::matches`]) and `new_err(msg)`.

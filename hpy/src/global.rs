@@ -13,7 +13,7 @@ use crate::Context;
 /// `#[hpy::module]` module, which registers it in the module definition, and it is only read
 /// and written through a [`Context`]:
 ///
-/// ```ignore
+/// ```
 /// #[hpy::module]
 /// mod counter {
 ///     use hpy::{Context, Global, Result};
@@ -26,6 +26,7 @@ use crate::Context;
 ///         Ok(n)
 ///     }
 /// }
+/// # fn main() {}
 /// ```
 #[repr(transparent)]
 pub struct Global {

@@ -4,11 +4,11 @@
 //! every CPython that has the `hpy` runtime, on PyPy and on GraalPy, in HPy's universal, debug
 //! (leak and misuse detection) or trace mode.
 //!
-//! ```ignore
+//! ```
 //! #![forbid(unsafe_code)]
 //! #[hpy::module]
 //! mod hello {
-//!     use hpy::{Context, Result};
+//!     use hpy::Result;
 //!
 //!     /// Add two integers.
 //!     #[hpy::function]
@@ -16,6 +16,7 @@
 //!         a.checked_add(b).ok_or_else(|| hpy::exceptions::OverflowError::new_err("too big"))
 //!     }
 //! }
+//! # fn main() {}
 //! ```
 //!
 //! The pieces:

@@ -22,7 +22,11 @@ use core::sync::atomic::{AtomicBool, AtomicPtr, Ordering};
 static TRAMPOLINE_CONTEXT: AtomicPtr<ffi::HPyContext> = AtomicPtr::new(core::ptr::null_mut());
 
 /// Store the load-time context (called by the exported `HPyInitGlobalContext_<m>`).
-pub fn set_trampoline_context(ctx: *mut ffi::HPyContext) {
+///
+/// # Safety
+/// `ctx` is the context `hpy.universal` passes to `HPyInitGlobalContext_<m>`: valid for as long
+/// as the module is loaded.
+pub unsafe fn set_trampoline_context(ctx: *mut ffi::HPyContext) {
     TRAMPOLINE_CONTEXT.store(ctx, Ordering::Release);
 }
 
@@ -125,7 +129,8 @@ macro_rules! __hpy_export_module {
             }
             #[export_name = $init_ctx]
             pub extern "C" fn __hpy_init_global_context(ctx: *mut $crate::ffi::HPyContext) {
-                $crate::impl_::set_trampoline_context(ctx)
+                // SAFETY: called by `hpy.universal` with the module's load-time context.
+                unsafe { $crate::impl_::set_trampoline_context(ctx) }
             }
             #[export_name = $init]
             pub extern "C" fn __hpy_init() -> *mut $crate::ffi::HPyModuleDef {

@@ -166,24 +166,40 @@ pub unsafe fn call_mod_exec(
     })
 }
 
-/// Cast an implementation to the `HPyCFunction` type of `HPyMeth.impl` (as C's macros do).
+/// Cast an implementation to the `HPyCFunction` type of `HPyMeth.impl`, as C's macros do.
+/// `$kind` names its exact signature; the `let` makes any other function a type error.
 #[doc(hidden)]
 #[macro_export]
 macro_rules! __hpy_cfunction {
-    ($f:expr, $ty:ty) => {
-        // SAFETY: HPy calls `impl` with the signature given next to it in the def.
-        Some(unsafe { ::core::mem::transmute::<$ty, unsafe extern "C" fn() -> *mut ::core::ffi::c_void>($f) })
-    };
+    (noargs, $f:path) => { $crate::__hpy_cfunction!(@cast $f, $crate::impl_::NoargsImpl) };
+    (o, $f:path) => { $crate::__hpy_cfunction!(@cast $f, $crate::impl_::OImpl) };
+    (varargs, $f:path) => { $crate::__hpy_cfunction!(@cast $f, $crate::impl_::VarargsImpl) };
+    (keywords, $f:path) => { $crate::__hpy_cfunction!(@cast $f, $crate::impl_::KeywordsImpl) };
+    (inquiry, $f:path) => { $crate::__hpy_cfunction!(@cast $f, $crate::impl_::InquiryImpl) };
+    (@cast $f:path, $ty:ty) => {{
+        let f: $ty = $f;
+        // SAFETY: a function pointer cast to another function pointer type; HPy calls it with
+        // the signature given next to it in the def.
+        ::core::option::Option::Some(unsafe {
+            ::core::mem::transmute::<$ty, unsafe extern "C" fn() -> *mut ::core::ffi::c_void>(f)
+        })
+    }};
 }
 
-/// Cast a CPython trampoline to the `cpy_PyCFunction` type of the def.
+/// Cast a CPython trampoline to the `cpy_PyCFunction` type of the def. `$kind` names its
+/// exact signature; the `let` makes any other function a type error.
 #[doc(hidden)]
 #[macro_export]
 macro_rules! __hpy_cpy_function {
-    ($f:expr, $ty:ty) => {
-        // SAFETY: CPython calls the trampoline with the METH_* flags derived from the signature.
-        Some(unsafe { ::core::mem::transmute::<$ty, $crate::impl_::CpyFastcall>($f) })
-    };
+    (two_args, $f:path) => { $crate::__hpy_cpy_function!(@cast $f, $crate::impl_::CpyTwoArgs) };
+    (keywords, $f:path) => { $crate::__hpy_cpy_function!(@cast $f, $crate::impl_::CpyKeywords) };
+    (inquiry, $f:path) => { $crate::__hpy_cpy_function!(@cast $f, $crate::impl_::CpyInquiry) };
+    (@cast $f:path, $ty:ty) => {{
+        let f: $ty = $f;
+        // SAFETY: a function pointer cast to another function pointer type; CPython calls it
+        // with the METH_* flags (or slot) derived from the def's signature.
+        ::core::option::Option::Some(unsafe { ::core::mem::transmute::<$ty, $crate::impl_::CpyFastcall>(f) })
+    }};
 }
 
 /// The `cpy_PyCFunction` type.
@@ -304,14 +320,14 @@ macro_rules! __hpy_function_def {
         }
         unsafe extern "C" fn __cpy(slf: *mut $crate::ffi::cpy_PyObject, _: *mut $crate::ffi::cpy_PyObject) -> *mut $crate::ffi::cpy_PyObject {
             // SAFETY: called by CPython as METH_NOARGS.
-            unsafe { $crate::impl_::cpy_noargs(slf, $crate::__hpy_cfunction!(__impl, $crate::impl_::NoargsImpl)) }
+            unsafe { $crate::impl_::cpy_noargs(slf, $crate::__hpy_cfunction!(noargs, __impl)) }
         }
         $crate::impl_::meth_def(
             $name,
             $doc,
             $crate::ffi::HPyFunc_NOARGS,
-            $crate::__hpy_cfunction!(__impl, $crate::impl_::NoargsImpl),
-            $crate::__hpy_cpy_function!(__cpy, $crate::impl_::CpyTwoArgs),
+            $crate::__hpy_cfunction!(noargs, __impl),
+            $crate::__hpy_cpy_function!(two_args, __cpy),
         )
     }};
     (o, $name:expr, $doc:expr, $body:expr) => {{
@@ -321,14 +337,14 @@ macro_rules! __hpy_function_def {
         }
         unsafe extern "C" fn __cpy(slf: *mut $crate::ffi::cpy_PyObject, arg: *mut $crate::ffi::cpy_PyObject) -> *mut $crate::ffi::cpy_PyObject {
             // SAFETY: called by CPython as METH_O.
-            unsafe { $crate::impl_::cpy_o(slf, arg, $crate::__hpy_cfunction!(__impl, $crate::impl_::OImpl)) }
+            unsafe { $crate::impl_::cpy_o(slf, arg, $crate::__hpy_cfunction!(o, __impl)) }
         }
         $crate::impl_::meth_def(
             $name,
             $doc,
             $crate::ffi::HPyFunc_O,
-            $crate::__hpy_cfunction!(__impl, $crate::impl_::OImpl),
-            $crate::__hpy_cpy_function!(__cpy, $crate::impl_::CpyTwoArgs),
+            $crate::__hpy_cfunction!(o, __impl),
+            $crate::__hpy_cpy_function!(two_args, __cpy),
         )
     }};
     (varargs, $name:expr, $doc:expr, $desc:expr, $n:literal, $body:expr) => {{
@@ -347,14 +363,14 @@ macro_rules! __hpy_function_def {
             nargs: $crate::ffi::HPy_ssize_t,
         ) -> *mut $crate::ffi::cpy_PyObject {
             // SAFETY: called by CPython as METH_FASTCALL.
-            unsafe { $crate::impl_::cpy_varargs(slf, args, nargs, $crate::__hpy_cfunction!(__impl, $crate::impl_::VarargsImpl)) }
+            unsafe { $crate::impl_::cpy_varargs(slf, args, nargs, $crate::__hpy_cfunction!(varargs, __impl)) }
         }
         $crate::impl_::meth_def(
             $name,
             $doc,
             $crate::ffi::HPyFunc_VARARGS,
-            $crate::__hpy_cfunction!(__impl, $crate::impl_::VarargsImpl),
-            $crate::__hpy_cpy_function!(__cpy, $crate::impl_::CpyFastcall),
+            $crate::__hpy_cfunction!(varargs, __impl),
+            ::core::option::Option::Some(__cpy as $crate::impl_::CpyFastcall),
         )
     }};
     (keywords, $name:expr, $doc:expr, $desc:expr, $n:literal, $body:expr) => {{
@@ -375,14 +391,14 @@ macro_rules! __hpy_function_def {
             kwnames: *mut $crate::ffi::cpy_PyObject,
         ) -> *mut $crate::ffi::cpy_PyObject {
             // SAFETY: called by CPython as METH_FASTCALL|METH_KEYWORDS.
-            unsafe { $crate::impl_::cpy_keywords(slf, args, nargsf, kwnames, $crate::__hpy_cfunction!(__impl, $crate::impl_::KeywordsImpl)) }
+            unsafe { $crate::impl_::cpy_keywords(slf, args, nargsf, kwnames, $crate::__hpy_cfunction!(keywords, __impl)) }
         }
         $crate::impl_::meth_def(
             $name,
             $doc,
             $crate::ffi::HPyFunc_KEYWORDS,
-            $crate::__hpy_cfunction!(__impl, $crate::impl_::KeywordsImpl),
-            $crate::__hpy_cpy_function!(__cpy, $crate::impl_::CpyKeywords),
+            $crate::__hpy_cfunction!(keywords, __impl),
+            $crate::__hpy_cpy_function!(keywords, __cpy),
         )
     }};
 }
@@ -398,12 +414,12 @@ macro_rules! __hpy_mod_exec_def {
         }
         unsafe extern "C" fn __cpy(module: *mut $crate::ffi::cpy_PyObject) -> ::core::ffi::c_int {
             // SAFETY: called by CPython as a Py_mod_exec slot.
-            unsafe { $crate::impl_::cpy_inquiry(module, $crate::__hpy_cfunction!(__impl, $crate::impl_::InquiryImpl)) }
+            unsafe { $crate::impl_::cpy_inquiry(module, $crate::__hpy_cfunction!(inquiry, __impl)) }
         }
         $crate::impl_::slot_def(
             $crate::ffi::HPy_mod_exec,
-            $crate::__hpy_cfunction!(__impl, $crate::impl_::InquiryImpl),
-            $crate::__hpy_cpy_function!(__cpy, $crate::impl_::CpyInquiry),
+            $crate::__hpy_cfunction!(inquiry, __impl),
+            $crate::__hpy_cpy_function!(inquiry, __cpy),
         )
     }};
 }

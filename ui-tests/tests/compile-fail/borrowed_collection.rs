@@ -1,0 +1,12 @@
+//! `Vec<&str>` cannot be a parameter: each item is a temporary handle fetched from the sequence
+//! and closed right after conversion, so a `&str` borrowing it would dangle. Collections need
+//! item types that own their data (`Vec<String>`), i.e. `FromHPyOwned`.
+#[hpy::module]
+mod m {
+    #[hpy::function]
+    fn join(words: Vec<&str>) -> String {
+        words.join(" ")
+    }
+}
+
+fn main() {}
