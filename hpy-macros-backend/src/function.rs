@@ -98,46 +98,66 @@ fn erase_lifetimes(ty: &Type, generics: &syn::Generics) -> Type {
     ty
 }
 
-enum Param {
+/// A parameter of the Rust function.
+pub enum Param {
+    /// `ctx: hpy::Context<'_>`: the call's context, not a Python parameter.
     Context,
+    /// A Python parameter, converted with `FromHPy`.
     Python { ident: Ident, ty: Box<Type> },
 }
 
-/// Expand `#[hpy::function(opts)] item`.
-pub fn expand(opts: FunctionOptions, mut func: ItemFn) -> syn::Result<TokenStream> {
-    let sig = &func.sig;
+/// How a method gets `self`.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub enum Receiver {
+    /// `&self`: a shared borrow of the Rust value.
+    Ref,
+    /// `&mut self`: a mutable borrow (RuntimeError if already borrowed).
+    RefMut,
+    /// `slf: &Handle<'_, Self>`: the object itself (for `Field`s and re-entrancy).
+    Handle,
+}
+
+/// The parameters of a function or method: its receiver (methods only) and the rest.
+pub fn parse_params(sig: &syn::Signature, what: &str, allow_receiver: bool) -> syn::Result<(Option<Receiver>, Vec<Param>)> {
     if let Some(a) = &sig.asyncness {
         return Err(syn::Error::new(
             a.span(),
-            "#[hpy::function] cannot be `async`: Python calls it synchronously; \
-             run async work yourself (e.g. block on it) inside a plain fn",
+            format!("{what} cannot be `async`: Python calls it synchronously; run async work yourself (e.g. block on it) inside a plain fn"),
         ));
     }
     if let Some(u) = &sig.unsafety {
-        return Err(syn::Error::new(u.span(), "#[hpy::function] cannot be `unsafe`: Python cannot uphold its contract"));
+        return Err(syn::Error::new(u.span(), format!("{what} cannot be `unsafe`: Python cannot uphold its contract")));
     }
     if let Some(abi) = &sig.abi {
-        return Err(syn::Error::new(abi.span(), "#[hpy::function] generates the C ABI itself: remove the `extern`"));
+        return Err(syn::Error::new(abi.span(), format!("{what} generates the C ABI itself: remove the `extern`")));
     }
     if let Some(p) = sig.generics.params.iter().find(|p| !matches!(p, syn::GenericParam::Lifetime(_))) {
         return Err(syn::Error::new(
             p.span(),
-            "#[hpy::function] cannot be generic: Python calls it with objects of any type; \
-             take a concrete type or `&hpy::Handle<'_>` and dispatch yourself",
+            format!("{what} cannot be generic: Python calls it with objects of any type; take a concrete type or `&hpy::Handle<'_>` and dispatch yourself"),
         ));
     }
     if let Some(v) = &sig.variadic {
-        return Err(syn::Error::new(v.span(), "#[hpy::function] cannot be variadic: use `signature = (*args)`"));
+        return Err(syn::Error::new(v.span(), format!("{what} cannot be variadic: use `signature = (*args)`")));
     }
-
+    let mut receiver = None;
     let mut params = Vec::new();
-    for input in &sig.inputs {
+    for (i, input) in sig.inputs.iter().enumerate() {
         match input {
             FnArg::Receiver(r) => {
-                return Err(syn::Error::new(
-                    r.span(),
-                    "#[hpy::function] is for free functions: methods belong in `#[hpy::methods]`",
-                ))
+                if !allow_receiver {
+                    return Err(syn::Error::new(
+                        r.span(),
+                        format!("{what} is for free functions: methods belong in `#[hpy::methods]`"),
+                    ));
+                }
+                if r.reference.is_none() {
+                    return Err(syn::Error::new(
+                        r.span(),
+                        "a method takes `&self` or `&mut self` (Python owns the object: it cannot be moved out)",
+                    ));
+                }
+                receiver = Some(if r.mutability.is_some() { Receiver::RefMut } else { Receiver::Ref });
             }
             FnArg::Typed(pt) => {
                 if is_context(&pt.ty) {
@@ -149,121 +169,198 @@ pub fn expand(opts: FunctionOptions, mut func: ItemFn) -> syn::Result<TokenStrea
                     other => {
                         return Err(syn::Error::new(
                             other.span(),
-                            "#[hpy::function] parameters must be plain names (they become Python parameter names)",
+                            format!("{what} parameters must be plain names (they become Python parameter names)"),
                         ))
                     }
                 };
+                if allow_receiver && i == 0 && ident == "slf" {
+                    receiver = Some(Receiver::Handle);
+                    continue;
+                }
                 params.push(Param::Python { ident, ty: Box::new(erase_lifetimes(&pt.ty, &sig.generics)) });
             }
         }
     }
+    Ok((receiver, params))
+}
 
-    let rust_names: Vec<Ident> = params
+/// The Python parameter names, in Rust order.
+pub fn python_names(params: &[Param]) -> Vec<Ident> {
+    params
         .iter()
         .filter_map(|p| match p {
             Param::Python { ident, .. } => Some(ident.clone()),
             Param::Context => None,
         })
-        .collect();
-    let signature = match opts.signature {
+        .collect()
+}
+
+/// The signature from `signature = (...)`, checked against the parameters, or the implicit one.
+pub fn resolve_signature(explicit: Option<Signature>, params: &[Param], span: Span) -> syn::Result<Signature> {
+    let names = python_names(params);
+    match explicit {
         Some(s) => {
-            check_signature_names(&s, &rust_names, sig.ident.span())?;
-            s
+            check_signature_names(&s, &names, span)?;
+            Ok(s)
         }
-        None => Signature::implicit(&rust_names),
-    };
-
-    let fn_ident = sig.ident.clone();
-    let py_name = opts.name.as_ref().map_or_else(|| fn_ident.to_string(), LitStr::value);
-    let doc = doc_string(&func.attrs);
-    let text_sig = signature.text_signature();
-    let full_doc = if doc.is_empty() {
-        format!("{py_name}{text_sig}\n--\n\n")
-    } else {
-        format!("{py_name}{text_sig}\n--\n\n{doc}")
-    };
-    let name_c = c_str(&py_name);
-    let doc_c = c_str(&full_doc);
-    let def = def_ident(&fn_ident);
-
-    // The call of the user's function, with each argument converted.
-    let slot_of = |name: &Ident| signature.slot_params().position(|p| p.name == *name);
-    let mut call_args = Vec::new();
-    let mut conversions = Vec::new();
-    for p in &params {
-        match p {
-            Param::Context => call_args.push(quote!(__hpy_ctx)),
-            Param::Python { ident, ty } => {
-                let var = format_ident!("__arg_{}", ident);
-                let arg_name = ident.to_string();
-                let conv = if signature.varargs.as_ref() == Some(ident) {
-                    quote_spanned!(ty.span()=> let #var: #ty = __hpy_args.varargs();)
-                } else if signature.kwargs.as_ref() == Some(ident) {
-                    quote_spanned!(ty.span()=> let #var: #ty = __hpy_args.kwargs();)
-                } else {
-                    let slot = slot_of(ident).expect("checked against the signature");
-                    let param = signature.slot_params().nth(slot).expect("slot exists");
-                    match &param.default {
-                        None => quote_spanned!(ty.span()=> let #var: #ty = __hpy_args.extract(#slot, #arg_name)?;),
-                        Some(d) => quote_spanned!(ty.span()=> let #var: #ty = __hpy_args.extract_or(#slot, #arg_name, || #d)?;),
-                    }
-                };
-                conversions.push(conv);
-                call_args.push(quote!(#var));
-            }
-        }
+        None => Ok(Signature::implicit(&names)),
     }
-    let ret_span = match &sig.output {
-        ReturnType::Default => sig.ident.span(),
-        ReturnType::Type(_, ty) => ty.span(),
-    };
-    let call = quote_spanned!(ret_span=> ::hpy::impl_::IntoReturn::into_return(#fn_ident(#(#call_args),*), __hpy_ctx));
+}
 
-    let n_slots = signature.slot_params().count();
-    let n_pos = signature.positional.len();
-    let ctx_pat = quote!(__hpy_ctx);
-    let body = if signature.takes_keywords() || signature.varargs.is_some() || n_slots > 1 || signature.explicit {
-        None
-    } else {
-        Some(n_slots)
-    };
+/// `name(sig)\n--\n\ndoc`: CPython takes `__text_signature__` from this first line.
+pub fn doc_with_signature(py_name: &str, signature: &Signature, doc: &str) -> String {
+    format!("{py_name}{}\n--\n\n{doc}", signature.text_signature())
+}
 
-    let def_expr = match body {
-        // No parameters: NOARGS.
-        Some(0) => quote! {
-            ::hpy::__hpy_function_def!(noargs, #name_c, #doc_c, |#ctx_pat, _| { #call })
-        },
-        // One positional-only parameter: O.
-        Some(_) => {
-            let Param::Python { ident, ty } = params.iter().find(|p| matches!(p, Param::Python { .. })).expect("one")
-            else {
-                unreachable!()
-            };
-            let var = format_ident!("__arg_{}", ident);
-            let arg_name = ident.to_string();
-            let conv = quote_spanned!(ty.span()=>
-                let #var: #ty = ::hpy::impl_::extract_arg(&*__hpy_arg, #py_name, #arg_name)?;);
-            quote! {
-                ::hpy::__hpy_function_def!(o, #name_c, #doc_c, |#ctx_pat, _, __hpy_arg| { #conv #call })
+/// Everything needed to generate the def of a Python-callable Rust function or method.
+pub struct Callable<'a> {
+    pub py_name: String,
+    pub doc: String,
+    pub params: &'a [Param],
+    pub signature: Signature,
+    /// The path of the Rust function: `add`, `Point::norm`.
+    pub callee: TokenStream,
+    /// For methods: the class and how `self` is passed.
+    pub receiver: Option<(Ident, Receiver)>,
+    pub ret_span: Span,
+}
+
+/// Conversions of the arguments, and the call of the user's function.
+struct CallParts {
+    conversions: Vec<TokenStream>,
+    call_args: Vec<TokenStream>,
+    prelude: TokenStream,
+}
+
+impl Callable<'_> {
+    fn parts(&self, single_arg: bool) -> CallParts {
+        let slot_of = |name: &Ident| self.signature.slot_params().position(|p| p.name == *name);
+        let mut conversions = Vec::new();
+        let mut call_args = Vec::new();
+        let (prelude, self_arg) = match &self.receiver {
+            None => (quote!(), None),
+            Some((class, recv)) => {
+                let get = quote!(let __hpy_cls = ::hpy::impl_::receiver::<#class>(&*__hpy_slf)?;);
+                match recv {
+                    Receiver::Ref => (quote!(#get let __hpy_ref = __hpy_cls.borrow()?;), Some(quote!(&*__hpy_ref))),
+                    Receiver::RefMut => {
+                        (quote!(#get let mut __hpy_ref = __hpy_cls.borrow_mut()?;), Some(quote!(&mut *__hpy_ref)))
+                    }
+                    Receiver::Handle => (get, Some(quote!(__hpy_cls))),
+                }
             }
-        }
-        None => {
-            let desc = description(&signature, &py_name);
-            let kind = if signature.takes_keywords() { quote!(keywords) } else { quote!(varargs) };
-            let _ = n_pos;
-            quote! {
-                {
-                    static __DESC: ::hpy::impl_::FunctionDescription = #desc;
-                    ::hpy::__hpy_function_def!(#kind, #name_c, #doc_c, &__DESC, #n_slots, |#ctx_pat, _, __hpy_args| {
-                        #(#conversions)*
-                        #call
-                    })
+        };
+        call_args.extend(self_arg);
+        for p in self.params {
+            match p {
+                Param::Context => call_args.push(quote!(__hpy_ctx)),
+                Param::Python { ident, ty } => {
+                    let var = format_ident!("__arg_{}", ident);
+                    let arg_name = ident.to_string();
+                    let py_name = &self.py_name;
+                    let conv = if single_arg {
+                        quote_spanned!(ty.span()=> let #var: #ty = ::hpy::impl_::extract_arg(&*__hpy_arg, #py_name, #arg_name)?;)
+                    } else if self.signature.varargs.as_ref() == Some(ident) {
+                        quote_spanned!(ty.span()=> let #var: #ty = __hpy_args.varargs();)
+                    } else if self.signature.kwargs.as_ref() == Some(ident) {
+                        quote_spanned!(ty.span()=> let #var: #ty = __hpy_args.kwargs();)
+                    } else {
+                        let slot = slot_of(ident).expect("checked against the signature");
+                        let param = self.signature.slot_params().nth(slot).expect("slot exists");
+                        match &param.default {
+                            None => quote_spanned!(ty.span()=> let #var: #ty = __hpy_args.extract(#slot, #arg_name)?;),
+                            Some(d) => {
+                                quote_spanned!(ty.span()=> let #var: #ty = __hpy_args.extract_or(#slot, #arg_name, || #d)?;)
+                            }
+                        }
+                    };
+                    conversions.push(conv);
+                    call_args.push(quote!(#var));
                 }
             }
         }
-    };
+        CallParts { conversions, call_args, prelude }
+    }
 
-    // Keep the user's function, minus nothing: its attributes are plain Rust ones.
+    /// The call of the user's function with converted arguments, wrapped by `wrap`.
+    fn call(&self, parts: &CallParts, wrap: impl FnOnce(TokenStream) -> TokenStream) -> TokenStream {
+        let callee = &self.callee;
+        let args = &parts.call_args;
+        let call = quote_spanned!(self.ret_span=> #callee(#(#args),*));
+        wrap(call)
+    }
+
+    fn names(&self) -> (TokenStream, TokenStream) {
+        let full_doc = doc_with_signature(&self.py_name, &self.signature, &self.doc);
+        (c_str(&self.py_name), c_str(&full_doc))
+    }
+
+    /// An `HPyDef` of kind `Meth`: NOARGS, O, VARARGS or KEYWORDS from the signature.
+    pub fn meth_def(&self) -> TokenStream {
+        let (name_c, doc_c) = self.names();
+        let sig = &self.signature;
+        let n_slots = sig.slot_params().count();
+        let simple = !(sig.takes_keywords() || sig.varargs.is_some() || n_slots > 1 || sig.explicit);
+        let into_return = |call| quote_spanned!(self.ret_span=> ::hpy::impl_::IntoReturn::into_return(#call, __hpy_ctx));
+        let slf = if self.receiver.is_some() { quote!(__hpy_slf) } else { quote!(_) };
+        if simple && n_slots == 0 {
+            let parts = self.parts(false);
+            let prelude = &parts.prelude;
+            let call = self.call(&parts, into_return);
+            quote!(::hpy::__hpy_function_def!(noargs, #name_c, #doc_c, |__hpy_ctx, #slf| { #prelude #call }))
+        } else if simple {
+            let parts = self.parts(true);
+            let (prelude, conv) = (&parts.prelude, &parts.conversions);
+            let call = self.call(&parts, into_return);
+            quote!(::hpy::__hpy_function_def!(o, #name_c, #doc_c, |__hpy_ctx, #slf, __hpy_arg| {
+                #(#conv)* #prelude #call
+            }))
+        } else {
+            let parts = self.parts(false);
+            let (prelude, conv) = (&parts.prelude, &parts.conversions);
+            let call = self.call(&parts, into_return);
+            let desc = description(sig, &self.py_name);
+            let kind = if sig.takes_keywords() { quote!(keywords) } else { quote!(varargs) };
+            quote!({
+                static __DESC: ::hpy::impl_::FunctionDescription = #desc;
+                ::hpy::__hpy_function_def!(#kind, #name_c, #doc_c, &__DESC, #n_slots, |__hpy_ctx, #slf, __hpy_args| {
+                    #(#conv)* #prelude #call
+                })
+            })
+        }
+    }
+
+    /// The body and description of a slot that parses arguments like a function
+    /// (`__call__`, `#[new]`), or converts one argument `__hpy_arg` (`single_arg`, setters):
+    /// `(static DESC, slot count, closure body)`.
+    pub fn parsed_slot(&self, single_arg: bool, wrap: impl FnOnce(TokenStream) -> TokenStream) -> (TokenStream, usize, TokenStream) {
+        let parts = self.parts(single_arg);
+        let (prelude, conv) = (&parts.prelude, &parts.conversions);
+        let call = self.call(&parts, wrap);
+        let desc = description(&self.signature, &self.py_name);
+        (desc, self.signature.slot_params().count(), quote!({ #(#conv)* #prelude #call }))
+    }
+}
+
+/// Expand `#[hpy::function(opts)] item`.
+pub fn expand(opts: FunctionOptions, mut func: ItemFn) -> syn::Result<TokenStream> {
+    let (_, params) = parse_params(&func.sig, "#[hpy::function]", false)?;
+    let signature = resolve_signature(opts.signature, &params, func.sig.ident.span())?;
+    let fn_ident = func.sig.ident.clone();
+    let callable = Callable {
+        py_name: opts.name.as_ref().map_or_else(|| fn_ident.to_string(), LitStr::value),
+        doc: doc_string(&func.attrs),
+        params: &params,
+        signature,
+        callee: quote!(#fn_ident),
+        receiver: None,
+        ret_span: match &func.sig.output {
+            ReturnType::Default => fn_ident.span(),
+            ReturnType::Type(_, ty) => ty.span(),
+        },
+    };
+    let def_expr = callable.meth_def();
+    let def = def_ident(&fn_ident);
     func.attrs.retain(|a| !a.path().is_ident("hpy"));
     Ok(quote! {
         #func

@@ -5,7 +5,9 @@
 //! * [`module`](mod@module): `#[hpy::module]`
 //! * [`signature`]: the `signature = (...)` option and `__text_signature__`
 
+pub mod class;
 pub mod function;
+pub mod methods;
 pub mod module;
 pub mod signature;
 
@@ -32,4 +34,12 @@ pub fn module(attr: TokenStream, item: TokenStream) -> TokenStream {
         let module = syn::parse2(item)?;
         module::expand(opts, module)
     })())
+}
+
+/// `#[hpy::class]` or `#[hpy::methods]` outside an `#[hpy::module]`: the module macro expands
+/// them, because it registers the type; on their own they are a mistake.
+pub fn outside_module(what: &str, item: TokenStream) -> TokenStream {
+    let msg = format!("{what} must be inside an `#[hpy::module] mod`: the module creates the type when it is imported");
+    let err = syn::Error::new(proc_macro2::Span::call_site(), msg).into_compile_error();
+    quote::quote!(#err #item)
 }

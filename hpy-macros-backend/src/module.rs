@@ -15,6 +15,8 @@ use syn::parse::{Parse, ParseStream};
 use syn::spanned::Spanned;
 use syn::{Attribute, Ident, Item, ItemMod, LitStr, Token, Type};
 
+
+use crate::class::ClassOptions;
 use crate::function::{c_str, def_ident, doc_string};
 
 /// Options of `#[hpy::module(...)]`.
@@ -75,6 +77,8 @@ pub fn expand(opts: ModuleOptions, mut module: ItemMod) -> syn::Result<TokenStre
     let mut functions = Vec::new();
     let mut globals = Vec::new();
     let mut init: Option<Ident> = None;
+    // Classes, in definition order: (struct ident, options, Python name).
+    let mut classes: Vec<(Ident, ClassOptions, String)> = Vec::new();
     for item in items.iter_mut() {
         match item {
             Item::Fn(f) => {
@@ -95,8 +99,73 @@ pub fn expand(opts: ModuleOptions, mut module: ItemMod) -> syn::Result<TokenStre
                 }
                 globals.push(s.ident.clone());
             }
+            Item::Struct(st) => {
+                if let Some(pos) = st.attrs.iter().position(|a| is_hpy_attr(a, "class")) {
+                    let attr = st.attrs.remove(pos);
+                    let opts: ClassOptions = match &attr.meta {
+                        syn::Meta::Path(_) => ClassOptions::default(),
+                        _ => attr.parse_args()?,
+                    };
+                    let py_name = crate::class::py_name(st, &opts);
+                    let expanded = crate::class::expand(&opts, st.clone())?;
+                    classes.push((st.ident.clone(), opts, py_name));
+                    *item = Item::Verbatim(expanded);
+                }
+            }
             _ => {}
         }
+    }
+
+    // `#[hpy::methods]` blocks, numbered per class.
+    let mut blocks: Vec<(Ident, usize, Vec<Ident>)> = Vec::new();
+    let mut seen_names: Vec<(Ident, String)> = Vec::new();
+    for item in items.iter_mut() {
+        let Item::Impl(block) = item else { continue };
+        let Some(pos) = block.attrs.iter().position(|a| is_hpy_attr(a, "methods")) else { continue };
+        block.attrs.remove(pos);
+        let class_ident = match &*block.self_ty {
+            Type::Path(p) => p.path.get_ident().cloned(),
+            _ => None,
+        };
+        let Some((class, opts, py_name)) = class_ident.as_ref().and_then(|c| classes.iter().find(|(i, _, _)| i == c)) else {
+            return Err(syn::Error::new(
+                block.self_ty.span(),
+                "#[hpy::methods] must be on `impl C { ... }` where `C` is a #[hpy::class] struct of this module",
+            ));
+        };
+        let k = blocks.iter().filter(|(c, _, _)| c == class).count();
+        let expansion = crate::methods::expand(opts, &name, py_name, k, block.clone())?;
+        for (n, span) in &expansion.names {
+            if seen_names.iter().any(|(c, m)| c == class && m == n) {
+                return Err(syn::Error::new(*span, format!("`{n}` is defined twice for class `{class}`")));
+            }
+            seen_names.push((class.clone(), n.clone()));
+        }
+        blocks.push((class.clone(), k, expansion.modfuncs));
+        *item = Item::Verbatim(expansion.tokens);
+    }
+    let mut class_setup = Vec::new();
+    let mut modfuncs = Vec::new();
+    for (class, opts, py_name) in &classes {
+        let qualified = c_str(&format!("{name}.{py_name}"));
+        let doc = crate::class::doc_const(class);
+        let flags = crate::class::flags_const(class);
+        let defs = crate::class::class_defs(class);
+        let base = crate::class::base_expr(opts);
+        let mine: Vec<&(Ident, usize, Vec<Ident>)> = blocks.iter().filter(|(c, _, _)| c == class).collect();
+        let method_statics = mine.iter().map(|(c, k, _)| crate::methods::methods_static(c, *k));
+        let setups = mine.iter().map(|(c, k, _)| crate::methods::setup_fn(c, *k));
+        modfuncs.extend(mine.iter().flat_map(|(_, _, m)| m.iter().cloned()));
+        globals.push(crate::class::type_global(class));
+        class_setup.push(quote! {
+            {
+                let __hpy_ty = ::hpy::impl_::add_class::<#class>(
+                    __hpy_ctx, __hpy_module, #qualified, #doc, #flags, #base,
+                    &[&#defs #(, &#method_statics)*],
+                )?;
+                #( #setups(__hpy_ctx, __hpy_module, &__hpy_ty)?; )*
+            }
+        });
     }
 
     let doc = doc_string(&module.attrs);
@@ -106,8 +175,8 @@ pub fn expand(opts: ModuleOptions, mut module: ItemMod) -> syn::Result<TokenStre
         let d = c_str(&doc);
         quote!(::core::option::Option::Some(#d))
     };
-    let defs = functions.iter().map(def_ident);
-    let n_defines = functions.len() + 2; // + the exec slot + NULL
+    let defs: Vec<Ident> = functions.iter().map(def_ident).chain(modfuncs).collect();
+    let n_defines = defs.len() + 2; // + the exec slot + NULL
     let n_globals = globals.len() + 1;
     let init_call = init.as_ref().map(|i| {
         quote_spanned!(i.span()=> ::hpy::impl_::IntoInitResult::into_init_result(#i(__hpy_ctx, __hpy_module))?;)
@@ -121,6 +190,7 @@ pub fn expand(opts: ModuleOptions, mut module: ItemMod) -> syn::Result<TokenStre
         syn::parse_quote! {
             #[doc(hidden)]
             static __HPY_MOD_EXEC: ::hpy::ffi::HPyDef = ::hpy::__hpy_mod_exec_def!(|__hpy_ctx, __hpy_module| {
+                #(#class_setup)*
                 #init_call
                 ::core::result::Result::Ok(())
             });

@@ -73,3 +73,22 @@ fn quote_compile_error(span: proc_macro2::Span, msg: proc_macro2::Literal) -> pr
     ]);
     ts.into_iter().map(|mut t| { t.set_span(span); t }).collect()
 }
+
+/// Make a struct a Python class (inside an `#[hpy::module]`, which creates the type at import).
+///
+/// Options: `name = "..."`, `subclass` (Python may subclass it), `frozen` (never mutated:
+/// no `&mut self`), `unsendable` (the struct is not `Send`), `extends = int|float|str|tuple|list|type`.
+/// Fields marked `#[hpy(get)]`/`#[hpy(set)]` become attributes; `hpy::Field` members hold
+/// references to Python objects and are reported to the garbage collector.
+#[proc_macro_attribute]
+pub fn class(_attr: TokenStream, item: TokenStream) -> TokenStream {
+    hpy_macros_backend::outside_module("#[hpy::class]", item.into()).into()
+}
+
+/// The methods, constructor (`#[new]`), properties (`#[getter]`, `#[setter]`),
+/// `#[staticmethod]`s, `#[classmethod]`s, `#[classattr]`s and protocol methods (`__repr__`,
+/// `__add__`, `__len__`, ...) of a `#[hpy::class]` (inside the same `#[hpy::module]`).
+#[proc_macro_attribute]
+pub fn methods(_attr: TokenStream, item: TokenStream) -> TokenStream {
+    hpy_macros_backend::outside_module("#[hpy::methods]", item.into()).into()
+}

@@ -88,8 +88,8 @@ impl<'ctx> Context<'ctx> {
         not_implemented: Any = h_NotImplemented;
         /// `Ellipsis` (`...`).
         ellipsis: Any = h_Ellipsis;
-        /// The `builtins` module.
-        builtins: Module = h_Builtins;
+        /// The builtins namespace (a `dict`, as `__builtins__` in a module's globals).
+        builtins: Dict = h_Builtins;
         /// `object`.
         object_type: Type = h_BaseObjectType;
         /// `type`.

@@ -61,10 +61,16 @@ kinds! {
     Type = "type", |obj, ctx| ffi::HPy_TypeCheck(ctx, obj.as_raw(), (*ctx).h_TypeType) != 0;
     /// A module object.
     Module = "module", |obj, ctx| {
-        // HPy 0.9 has no module-type constant: take the type of the `builtins` module.
-        let module_type = ffi::HPy_Type(ctx, (*ctx).h_Builtins);
+        // HPy 0.9 has no module-type constant: take the type of the (always loaded) `sys`.
+        let sys = ffi::HPyImport_ImportModule(ctx, c"sys".as_ptr());
+        if sys._i == 0 {
+            ffi::HPyErr_Clear(ctx);
+            return false;
+        }
+        let module_type = ffi::HPy_Type(ctx, sys);
         let is_module = ffi::HPy_TypeCheck(ctx, obj.as_raw(), module_type) != 0;
         ffi::HPy_Close(ctx, module_type);
+        ffi::HPy_Close(ctx, sys);
         is_module
     };
     /// A capsule (`PyCapsule`): an opaque Rust value owned by a Python object.

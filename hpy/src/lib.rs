@@ -32,6 +32,7 @@
 #![deny(unsafe_op_in_unsafe_fn)]
 #![warn(missing_docs)]
 
+pub mod class;
 pub mod context;
 pub mod conversion;
 pub mod err;
@@ -44,6 +45,7 @@ pub mod kinds;
 pub mod object;
 pub mod types;
 
+pub use class::{Class, ClassRef, ClassRefMut, Field};
 pub use context::Context;
 pub use conversion::{FromHPy, FromHPyOwned, IntoHPy};
 pub use err::{Error, ExceptionType, Result};
@@ -53,7 +55,7 @@ pub use kinds::{Any, Bool, Bytes, Capsule, Dict, Float, Kind, List, Long, Module
 pub use object::{CallArgs, CompareOp};
 pub use types::{ListBuilder, Tracker, TupleBuilder};
 
-pub use hpy_macros::{function, init, module};
+pub use hpy_macros::{class, function, init, methods, module};
 
 /// The raw HPy 0.9.0 universal ABI, re-exported from `hpy-sys`.
 pub use hpy_sys as ffi;

@@ -34,6 +34,9 @@ pub struct Args<'a, 'ctx, const N: usize> {
     varargs: Option<Handle<'ctx, Tuple>>,
     kwargs: Option<Handle<'ctx, Dict>>,
     desc: &'static FunctionDescription,
+    /// Handles the slots borrow from, when the arguments came in a dict (`__new__`): declared
+    /// last, so they are closed after everything that borrows them.
+    owned: Vec<Handle<'ctx>>,
 }
 
 impl<'a, 'ctx, const N: usize> Args<'a, 'ctx, N> {
@@ -122,7 +125,7 @@ impl FunctionDescription {
         debug_assert_eq!(N, npos + self.keyword_only.len());
         // SAFETY: per the contract, `args` has at least `nargs` handles.
         let positional = unsafe { core::slice::from_raw_parts(args, nargs) };
-        let mut out = Args { slots: [None; N], varargs: None, kwargs: None, desc: self };
+        let mut out = Args { slots: [None; N], varargs: None, kwargs: None, desc: self, owned: Vec::new() };
         // SAFETY (all `Borrowed::from_raw` below): argument handles, borrowed for the call.
         for (slot, &h) in out.slots.iter_mut().zip(positional.iter().take(npos)) {
             *slot = Some(unsafe { Borrowed::from_raw(ctx, h) });
@@ -206,6 +209,45 @@ impl FunctionDescription {
                 quoted_list(&missing_kw)
             )));
         }
+        Ok(out)
+    }
+}
+
+impl FunctionDescription {
+    /// Like [`parse`](Self::parse), with the keywords in a dict (or NULL), as `__new__` gets them.
+    ///
+    /// # Safety
+    /// `args` holds `nargs` borrowed handles valid for `'a`; `kw` is a dict or NULL.
+    pub unsafe fn parse_with_dict<'a, 'ctx, const N: usize>(
+        &'static self,
+        ctx: Context<'ctx>,
+        args: *const ffi::HPy,
+        nargs: usize,
+        kw: ffi::HPy,
+    ) -> Result<Args<'a, 'ctx, N>> {
+        if kw._i == 0 {
+            // SAFETY: per the contract.
+            return unsafe { self.parse(ctx, args, nargs, ffi::HPy_NULL) };
+        }
+        // Lay the call out vectorcall-style: positional values, keyword values, names tuple.
+        // SAFETY: `kw` is a borrowed dict.
+        let dict = unsafe { Borrowed::<Dict>::from_raw(ctx, kw) };
+        let keys = dict.keys()?;
+        let nkw = keys.len()?;
+        let mut names: Vec<Handle<'ctx>> = Vec::with_capacity(nkw);
+        let mut owned: Vec<Handle<'ctx>> = Vec::with_capacity(nkw);
+        for i in 0..nkw {
+            let key = keys.get_index(i)?;
+            owned.push(dict.get_item(&key)?);
+            names.push(key);
+        }
+        let names = crate::types::tuple_from_handles(ctx, &names)?;
+        // SAFETY: per the contract, `args` has `nargs` handles.
+        let positional = unsafe { core::slice::from_raw_parts(args, nargs) };
+        let all: Vec<ffi::HPy> = positional.iter().copied().chain(owned.iter().map(|h| h.as_raw())).collect();
+        // SAFETY: `all` holds `nargs` + len(names) open handles, alive until `out` is built.
+        let mut out = unsafe { self.parse::<N>(ctx, all.as_ptr(), nargs, names.as_raw())? };
+        out.owned = owned;
         Ok(out)
     }
 }

@@ -5,10 +5,15 @@
 //! `unsafe` blocks live here, so a user crate can be `#![forbid(unsafe_code)]`.
 
 pub mod args;
+pub mod cast;
+pub mod slots;
 mod trampoline;
 
 pub use args::{Args, FunctionDescription};
+pub use slots::{add_class, destroy_def, traverse_def};
 pub use trampoline::*;
+
+pub use crate::class::{not_an_instance, receiver};
 
 pub use crate::ffi;
 

@@ -70,7 +70,7 @@ fn panic_message(payload: &(dyn core::any::Any + Send)) -> String {
 /// Run `f`; on `Err` raise it, on panic raise `RuntimeError("Rust panic: ...")`; return
 /// `on_error` in both cases.
 #[inline]
-fn run<'ctx, R>(ctx: Context<'ctx>, on_error: R, f: impl FnOnce(Context<'ctx>) -> Result<R>) -> R {
+pub(crate) fn run<'ctx, R>(ctx: Context<'ctx>, on_error: R, f: impl FnOnce(Context<'ctx>) -> Result<R>) -> R {
     match catch_unwind(AssertUnwindSafe(|| f(ctx))) {
         Ok(Ok(v)) => v,
         Ok(Err(e)) => {
@@ -164,42 +164,6 @@ pub unsafe fn call_mod_exec(
         f(ctx, &module)?;
         Ok(0)
     })
-}
-
-/// Cast an implementation to the `HPyCFunction` type of `HPyMeth.impl`, as C's macros do.
-/// `$kind` names its exact signature; the `let` makes any other function a type error.
-#[doc(hidden)]
-#[macro_export]
-macro_rules! __hpy_cfunction {
-    (noargs, $f:path) => { $crate::__hpy_cfunction!(@cast $f, $crate::impl_::NoargsImpl) };
-    (o, $f:path) => { $crate::__hpy_cfunction!(@cast $f, $crate::impl_::OImpl) };
-    (varargs, $f:path) => { $crate::__hpy_cfunction!(@cast $f, $crate::impl_::VarargsImpl) };
-    (keywords, $f:path) => { $crate::__hpy_cfunction!(@cast $f, $crate::impl_::KeywordsImpl) };
-    (inquiry, $f:path) => { $crate::__hpy_cfunction!(@cast $f, $crate::impl_::InquiryImpl) };
-    (@cast $f:path, $ty:ty) => {{
-        let f: $ty = $f;
-        // SAFETY: a function pointer cast to another function pointer type; HPy calls it with
-        // the signature given next to it in the def.
-        ::core::option::Option::Some(unsafe {
-            ::core::mem::transmute::<$ty, unsafe extern "C" fn() -> *mut ::core::ffi::c_void>(f)
-        })
-    }};
-}
-
-/// Cast a CPython trampoline to the `cpy_PyCFunction` type of the def. `$kind` names its
-/// exact signature; the `let` makes any other function a type error.
-#[doc(hidden)]
-#[macro_export]
-macro_rules! __hpy_cpy_function {
-    (two_args, $f:path) => { $crate::__hpy_cpy_function!(@cast $f, $crate::impl_::CpyTwoArgs) };
-    (keywords, $f:path) => { $crate::__hpy_cpy_function!(@cast $f, $crate::impl_::CpyKeywords) };
-    (inquiry, $f:path) => { $crate::__hpy_cpy_function!(@cast $f, $crate::impl_::CpyInquiry) };
-    (@cast $f:path, $ty:ty) => {{
-        let f: $ty = $f;
-        // SAFETY: a function pointer cast to another function pointer type; CPython calls it
-        // with the METH_* flags (or slot) derived from the def's signature.
-        ::core::option::Option::Some(unsafe { ::core::mem::transmute::<$ty, $crate::impl_::CpyFastcall>(f) })
-    }};
 }
 
 /// The `cpy_PyCFunction` type.
@@ -320,14 +284,14 @@ macro_rules! __hpy_function_def {
         }
         unsafe extern "C" fn __cpy(slf: *mut $crate::ffi::cpy_PyObject, _: *mut $crate::ffi::cpy_PyObject) -> *mut $crate::ffi::cpy_PyObject {
             // SAFETY: called by CPython as METH_NOARGS.
-            unsafe { $crate::impl_::cpy_noargs(slf, $crate::__hpy_cfunction!(noargs, __impl)) }
+            unsafe { $crate::impl_::cpy_noargs(slf, $crate::impl_::cast::noargs(__impl)) }
         }
         $crate::impl_::meth_def(
             $name,
             $doc,
             $crate::ffi::HPyFunc_NOARGS,
-            $crate::__hpy_cfunction!(noargs, __impl),
-            $crate::__hpy_cpy_function!(two_args, __cpy),
+            $crate::impl_::cast::noargs(__impl),
+            $crate::impl_::cast::cpy_two_args(__cpy),
         )
     }};
     (o, $name:expr, $doc:expr, $body:expr) => {{
@@ -337,14 +301,14 @@ macro_rules! __hpy_function_def {
         }
         unsafe extern "C" fn __cpy(slf: *mut $crate::ffi::cpy_PyObject, arg: *mut $crate::ffi::cpy_PyObject) -> *mut $crate::ffi::cpy_PyObject {
             // SAFETY: called by CPython as METH_O.
-            unsafe { $crate::impl_::cpy_o(slf, arg, $crate::__hpy_cfunction!(o, __impl)) }
+            unsafe { $crate::impl_::cpy_o(slf, arg, $crate::impl_::cast::o(__impl)) }
         }
         $crate::impl_::meth_def(
             $name,
             $doc,
             $crate::ffi::HPyFunc_O,
-            $crate::__hpy_cfunction!(o, __impl),
-            $crate::__hpy_cpy_function!(two_args, __cpy),
+            $crate::impl_::cast::o(__impl),
+            $crate::impl_::cast::cpy_two_args(__cpy),
         )
     }};
     (varargs, $name:expr, $doc:expr, $desc:expr, $n:literal, $body:expr) => {{
@@ -363,14 +327,14 @@ macro_rules! __hpy_function_def {
             nargs: $crate::ffi::HPy_ssize_t,
         ) -> *mut $crate::ffi::cpy_PyObject {
             // SAFETY: called by CPython as METH_FASTCALL.
-            unsafe { $crate::impl_::cpy_varargs(slf, args, nargs, $crate::__hpy_cfunction!(varargs, __impl)) }
+            unsafe { $crate::impl_::cpy_varargs(slf, args, nargs, $crate::impl_::cast::varargs(__impl)) }
         }
         $crate::impl_::meth_def(
             $name,
             $doc,
             $crate::ffi::HPyFunc_VARARGS,
-            $crate::__hpy_cfunction!(varargs, __impl),
-            ::core::option::Option::Some(__cpy as $crate::impl_::CpyFastcall),
+            $crate::impl_::cast::varargs(__impl),
+            $crate::impl_::cast::cpy_fastcall(__cpy),
         )
     }};
     (keywords, $name:expr, $doc:expr, $desc:expr, $n:literal, $body:expr) => {{
@@ -391,14 +355,14 @@ macro_rules! __hpy_function_def {
             kwnames: *mut $crate::ffi::cpy_PyObject,
         ) -> *mut $crate::ffi::cpy_PyObject {
             // SAFETY: called by CPython as METH_FASTCALL|METH_KEYWORDS.
-            unsafe { $crate::impl_::cpy_keywords(slf, args, nargsf, kwnames, $crate::__hpy_cfunction!(keywords, __impl)) }
+            unsafe { $crate::impl_::cpy_keywords(slf, args, nargsf, kwnames, $crate::impl_::cast::keywords(__impl)) }
         }
         $crate::impl_::meth_def(
             $name,
             $doc,
             $crate::ffi::HPyFunc_KEYWORDS,
-            $crate::__hpy_cfunction!(keywords, __impl),
-            $crate::__hpy_cpy_function!(keywords, __cpy),
+            $crate::impl_::cast::keywords(__impl),
+            $crate::impl_::cast::cpy_keywords(__cpy),
         )
     }};
 }
@@ -414,12 +378,12 @@ macro_rules! __hpy_mod_exec_def {
         }
         unsafe extern "C" fn __cpy(module: *mut $crate::ffi::cpy_PyObject) -> ::core::ffi::c_int {
             // SAFETY: called by CPython as a Py_mod_exec slot.
-            unsafe { $crate::impl_::cpy_inquiry(module, $crate::__hpy_cfunction!(inquiry, __impl)) }
+            unsafe { $crate::impl_::cpy_inquiry(module, $crate::impl_::cast::inquiry(__impl)) }
         }
         $crate::impl_::slot_def(
             $crate::ffi::HPy_mod_exec,
-            $crate::__hpy_cfunction!(inquiry, __impl),
-            $crate::__hpy_cpy_function!(inquiry, __cpy),
+            $crate::impl_::cast::inquiry(__impl),
+            $crate::impl_::cast::cpy_inquiry(__cpy),
         )
     }};
 }

@@ -1,0 +1,846 @@
+//! `#[hpy::methods] impl T { ... }` inside an `#[hpy::module]`: the methods, constructor,
+//! properties, static and class methods, class attributes and protocol slots of a class.
+//!
+//! Expanded by the module macro into the impl block (attributes stripped) plus
+//! * `__HPY_METHODS_<T>_<k>`: the `HPyDef`s that go into the type spec;
+//! * `__HPY_MODFUNCS_<T>_<k>`: static and class methods, which HPy 0.9 cannot put in a type
+//!   (`HPyMeth` has no static/class flag): they are module functions under hidden names,
+//!   moved onto the type as `staticmethod`/`classmethod` objects at import;
+//! * `__hpy_class_setup_<T>_<k>(ctx, module, ty)`: that move, and the class attributes.
+
+use std::collections::BTreeMap;
+
+use proc_macro2::{Span, TokenStream};
+use quote::{format_ident, quote, quote_spanned};
+use syn::spanned::Spanned;
+use syn::{Attribute, Ident, ImplItem, ImplItemFn, ItemImpl, LitStr, ReturnType, Type};
+
+use crate::class::ClassOptions;
+use crate::function::{c_str, doc_string, parse_params, resolve_signature, Callable, Param, Receiver};
+use crate::signature::{parse_signature, Signature};
+
+pub fn methods_static(class: &Ident, k: usize) -> Ident {
+    format_ident!("__HPY_METHODS_{}_{}", class, k)
+}
+pub fn modfuncs_static(class: &Ident, k: usize) -> Ident {
+    format_ident!("__HPY_MODFUNCS_{}_{}", class, k)
+}
+pub fn setup_fn(class: &Ident, k: usize) -> Ident {
+    format_ident!("__hpy_class_setup_{}_{}", class, k)
+}
+
+/// What a method is, from its attributes and name.
+enum Role {
+    New,
+    Getter(String),
+    Setter(String),
+    Static,
+    ClassMethod,
+    ClassAttr,
+    Dunder(&'static Dunder),
+    Method,
+}
+
+/// The Python-facing options of one method: `#[hpy(name = "...", signature = (...))]`.
+#[derive(Default)]
+struct MethodOptions {
+    name: Option<LitStr>,
+    signature: Option<Signature>,
+}
+
+/// The protocol methods HPy 0.9 has slots for.
+pub struct Dunder {
+    pub name: &'static str,
+    /// Parameters after `self` (and an optional `ctx`).
+    pub arity: usize,
+    pub expected: &'static str,
+    kind: DunderKind,
+}
+
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum DunderKind {
+    /// `fn(&self) -> object` on a unary slot.
+    Unary(&'static str),
+    Hash,
+    Len,
+    Bool,
+    GetItem,
+    SetItem,
+    DelItem,
+    Contains,
+    Call,
+    Del,
+    /// A binary operator: slot, and whether this is the reflected (`__radd__`) form.
+    Binary(&'static str, bool),
+    /// `__pow__`/`__rpow__` on the ternary `nb_power` slot.
+    Power(bool),
+    /// An in-place operator (`&mut self`, the object itself is the result).
+    InPlace(&'static str),
+    /// `__eq__` & co: one `CompareOp` of `tp_richcompare`.
+    Compare(&'static str),
+    RichCmp,
+}
+
+macro_rules! dunders {
+    ($($name:literal, $arity:expr, $expected:literal, $kind:expr;)*) => {
+        const DUNDERS: &[Dunder] = &[$(Dunder { name: $name, arity: $arity, expected: $expected, kind: $kind },)*];
+    };
+}
+
+use DunderKind::*;
+dunders! {
+    "__repr__", 0, "fn __repr__(&self) -> String", Unary("HPy_tp_repr");
+    "__str__", 0, "fn __str__(&self) -> String", Unary("HPy_tp_str");
+    "__int__", 0, "fn __int__(&self) -> i64 (or any int)", Unary("HPy_nb_int");
+    "__float__", 0, "fn __float__(&self) -> f64", Unary("HPy_nb_float");
+    "__index__", 0, "fn __index__(&self) -> i64 (or any int)", Unary("HPy_nb_index");
+    "__neg__", 0, "fn __neg__(&self) -> Self (or any object)", Unary("HPy_nb_negative");
+    "__pos__", 0, "fn __pos__(&self) -> Self (or any object)", Unary("HPy_nb_positive");
+    "__abs__", 0, "fn __abs__(&self) -> Self (or any object)", Unary("HPy_nb_absolute");
+    "__invert__", 0, "fn __invert__(&self) -> Self (or any object)", Unary("HPy_nb_invert");
+    "__hash__", 0, "fn __hash__(&self) -> isize", Hash;
+    "__len__", 0, "fn __len__(&self) -> usize", Len;
+    "__bool__", 0, "fn __bool__(&self) -> bool", Bool;
+    "__getitem__", 1, "fn __getitem__(&self, key: K) -> V", GetItem;
+    "__setitem__", 2, "fn __setitem__(&mut self, key: K, value: V)", SetItem;
+    "__delitem__", 1, "fn __delitem__(&mut self, key: K)", DelItem;
+    "__contains__", 1, "fn __contains__(&self, item: T) -> bool", Contains;
+    "__call__", usize::MAX, "fn __call__(&self, ...any parameters...) -> R", Call;
+    "__del__", 0, "fn __del__(&self)", Del;
+    "__add__", 1, "fn __add__(&self, other: T) -> R", Binary("HPy_nb_add", false);
+    "__radd__", 1, "fn __radd__(&self, other: T) -> R", Binary("HPy_nb_add", true);
+    "__sub__", 1, "fn __sub__(&self, other: T) -> R", Binary("HPy_nb_subtract", false);
+    "__rsub__", 1, "fn __rsub__(&self, other: T) -> R", Binary("HPy_nb_subtract", true);
+    "__mul__", 1, "fn __mul__(&self, other: T) -> R", Binary("HPy_nb_multiply", false);
+    "__rmul__", 1, "fn __rmul__(&self, other: T) -> R", Binary("HPy_nb_multiply", true);
+    "__matmul__", 1, "fn __matmul__(&self, other: T) -> R", Binary("HPy_nb_matrix_multiply", false);
+    "__rmatmul__", 1, "fn __rmatmul__(&self, other: T) -> R", Binary("HPy_nb_matrix_multiply", true);
+    "__truediv__", 1, "fn __truediv__(&self, other: T) -> R", Binary("HPy_nb_true_divide", false);
+    "__rtruediv__", 1, "fn __rtruediv__(&self, other: T) -> R", Binary("HPy_nb_true_divide", true);
+    "__floordiv__", 1, "fn __floordiv__(&self, other: T) -> R", Binary("HPy_nb_floor_divide", false);
+    "__rfloordiv__", 1, "fn __rfloordiv__(&self, other: T) -> R", Binary("HPy_nb_floor_divide", true);
+    "__mod__", 1, "fn __mod__(&self, other: T) -> R", Binary("HPy_nb_remainder", false);
+    "__rmod__", 1, "fn __rmod__(&self, other: T) -> R", Binary("HPy_nb_remainder", true);
+    "__divmod__", 1, "fn __divmod__(&self, other: T) -> R", Binary("HPy_nb_divmod", false);
+    "__rdivmod__", 1, "fn __rdivmod__(&self, other: T) -> R", Binary("HPy_nb_divmod", true);
+    "__lshift__", 1, "fn __lshift__(&self, other: T) -> R", Binary("HPy_nb_lshift", false);
+    "__rlshift__", 1, "fn __rlshift__(&self, other: T) -> R", Binary("HPy_nb_lshift", true);
+    "__rshift__", 1, "fn __rshift__(&self, other: T) -> R", Binary("HPy_nb_rshift", false);
+    "__rrshift__", 1, "fn __rrshift__(&self, other: T) -> R", Binary("HPy_nb_rshift", true);
+    "__and__", 1, "fn __and__(&self, other: T) -> R", Binary("HPy_nb_and", false);
+    "__rand__", 1, "fn __rand__(&self, other: T) -> R", Binary("HPy_nb_and", true);
+    "__or__", 1, "fn __or__(&self, other: T) -> R", Binary("HPy_nb_or", false);
+    "__ror__", 1, "fn __ror__(&self, other: T) -> R", Binary("HPy_nb_or", true);
+    "__xor__", 1, "fn __xor__(&self, other: T) -> R", Binary("HPy_nb_xor", false);
+    "__rxor__", 1, "fn __rxor__(&self, other: T) -> R", Binary("HPy_nb_xor", true);
+    "__pow__", 1, "fn __pow__(&self, other: T) -> R", Power(false);
+    "__rpow__", 1, "fn __rpow__(&self, other: T) -> R", Power(true);
+    "__iadd__", 1, "fn __iadd__(&mut self, other: T)", InPlace("HPy_nb_inplace_add");
+    "__isub__", 1, "fn __isub__(&mut self, other: T)", InPlace("HPy_nb_inplace_subtract");
+    "__imul__", 1, "fn __imul__(&mut self, other: T)", InPlace("HPy_nb_inplace_multiply");
+    "__imatmul__", 1, "fn __imatmul__(&mut self, other: T)", InPlace("HPy_nb_inplace_matrix_multiply");
+    "__itruediv__", 1, "fn __itruediv__(&mut self, other: T)", InPlace("HPy_nb_inplace_true_divide");
+    "__ifloordiv__", 1, "fn __ifloordiv__(&mut self, other: T)", InPlace("HPy_nb_inplace_floor_divide");
+    "__imod__", 1, "fn __imod__(&mut self, other: T)", InPlace("HPy_nb_inplace_remainder");
+    "__ilshift__", 1, "fn __ilshift__(&mut self, other: T)", InPlace("HPy_nb_inplace_lshift");
+    "__irshift__", 1, "fn __irshift__(&mut self, other: T)", InPlace("HPy_nb_inplace_rshift");
+    "__iand__", 1, "fn __iand__(&mut self, other: T)", InPlace("HPy_nb_inplace_and");
+    "__ior__", 1, "fn __ior__(&mut self, other: T)", InPlace("HPy_nb_inplace_or");
+    "__ixor__", 1, "fn __ixor__(&mut self, other: T)", InPlace("HPy_nb_inplace_xor");
+    "__eq__", 1, "fn __eq__(&self, other: T) -> bool", Compare("Eq");
+    "__ne__", 1, "fn __ne__(&self, other: T) -> bool", Compare("Ne");
+    "__lt__", 1, "fn __lt__(&self, other: T) -> bool", Compare("Lt");
+    "__le__", 1, "fn __le__(&self, other: T) -> bool", Compare("Le");
+    "__gt__", 1, "fn __gt__(&self, other: T) -> bool", Compare("Gt");
+    "__ge__", 1, "fn __ge__(&self, other: T) -> bool", Compare("Ge");
+    "__richcmp__", 2, "fn __richcmp__(&self, other: T, op: hpy::CompareOp) -> R", RichCmp;
+}
+
+/// Dunders with no HPy 0.9 slot, and what to do instead.
+const UNSUPPORTED: &[(&str, &str)] = &[
+    ("__iter__", "HPy 0.9 has no tp_iter slot: implement `__getitem__` with an integer index and `__len__` (Python then iterates with the sequence protocol), or return an iterator from a method"),
+    ("__next__", "HPy 0.9 has no tp_iternext slot: return a Python iterator (e.g. `iter(list)`) from a method instead"),
+    ("__getattr__", "HPy 0.9 has no tp_getattro slot: use `#[getter]`s, or subclass the class in Python and define `__getattr__` there"),
+    ("__getattribute__", "HPy 0.9 has no tp_getattro slot: use `#[getter]`s"),
+    ("__setattr__", "HPy 0.9 has no tp_setattro slot: use `#[setter]`s"),
+    ("__delattr__", "HPy 0.9 has no tp_setattro slot: use `#[setter]`s"),
+    ("__get__", "HPy 0.9 has no tp_descr_get slot (it exists only on HPy master)"),
+    ("__set__", "HPy 0.9 has no tp_descr_set slot"),
+    ("__init__", "use `#[new]` to construct the Rust value (HPy's tp_init would see a value that does not exist yet)"),
+    ("__new__", "mark the constructor `#[new]` (any name) instead"),
+    ("__getbuffer__", "the buffer protocol is not supported by hpy-rs yet: return `bytes` from a method"),
+    ("__releasebuffer__", "the buffer protocol is not supported by hpy-rs yet"),
+];
+
+fn take_attr(attrs: &mut Vec<Attribute>, name: &str) -> Option<Attribute> {
+    let pos = attrs.iter().position(|a| a.path().is_ident(name))?;
+    Some(attrs.remove(pos))
+}
+
+fn method_options(attrs: &mut Vec<Attribute>) -> syn::Result<MethodOptions> {
+    let mut opts = MethodOptions::default();
+    while let Some(attr) = take_attr(attrs, "hpy") {
+        attr.parse_nested_meta(|meta| {
+            if meta.path.is_ident("name") {
+                opts.name = Some(meta.value()?.parse()?);
+            } else if meta.path.is_ident("signature") {
+                let group: proc_macro2::Group = meta.value()?.parse()?;
+                opts.signature = Some(parse_signature(quote!(#group))?);
+            } else {
+                return Err(meta.error("expected `name = \"...\"` or `signature = (...)`"));
+            }
+            Ok(())
+        })?;
+    }
+    Ok(opts)
+}
+
+/// `#[getter]` or `#[getter(name)]`: the property name (default: the fn name without `get_`).
+fn property_name(attr: &Attribute, f: &Ident, prefix: &str) -> syn::Result<String> {
+    if let syn::Meta::List(list) = &attr.meta {
+        let name: Ident = list.parse_args()?;
+        return Ok(name.to_string());
+    }
+    let s = f.to_string();
+    Ok(s.strip_prefix(prefix).unwrap_or(&s).to_string())
+}
+
+fn role(m: &mut ImplItemFn) -> syn::Result<Role> {
+    let name = m.sig.ident.to_string();
+    let mut roles = Vec::new();
+    if take_attr(&mut m.attrs, "new").is_some() {
+        roles.push(Role::New);
+    }
+    if let Some(a) = take_attr(&mut m.attrs, "getter") {
+        roles.push(Role::Getter(property_name(&a, &m.sig.ident, "get_")?));
+    }
+    if let Some(a) = take_attr(&mut m.attrs, "setter") {
+        roles.push(Role::Setter(property_name(&a, &m.sig.ident, "set_")?));
+    }
+    if take_attr(&mut m.attrs, "staticmethod").is_some() {
+        roles.push(Role::Static);
+    }
+    if take_attr(&mut m.attrs, "classmethod").is_some() {
+        roles.push(Role::ClassMethod);
+    }
+    if take_attr(&mut m.attrs, "classattr").is_some() {
+        roles.push(Role::ClassAttr);
+    }
+    if roles.len() > 1 {
+        return Err(syn::Error::new(m.sig.ident.span(), "a method can have only one of #[new], #[getter], #[setter], #[staticmethod], #[classmethod], #[classattr]"));
+    }
+    if let Some(r) = roles.pop() {
+        return Ok(r);
+    }
+    if name.starts_with("__") && name.ends_with("__") {
+        if let Some((_, why)) = UNSUPPORTED.iter().find(|(n, _)| *n == name) {
+            return Err(syn::Error::new(m.sig.ident.span(), format!("`{name}` is not supported: {why}")));
+        }
+        if let Some(d) = DUNDERS.iter().find(|d| d.name == name) {
+            return Ok(Role::Dunder(d));
+        }
+    }
+    Ok(Role::Method)
+}
+
+fn ret_span(m: &ImplItemFn) -> Span {
+    match &m.sig.output {
+        ReturnType::Default => m.sig.ident.span(),
+        ReturnType::Type(_, ty) => ty.span(),
+    }
+}
+
+/// The Python parameters (context excluded).
+fn py_params(params: &[Param]) -> Vec<(&Ident, &Type)> {
+    params
+        .iter()
+        .filter_map(|p| match p {
+            Param::Python { ident, ty } => Some((ident, &**ty)),
+            Param::Context => None,
+        })
+        .collect()
+}
+
+fn is_integer_type(ty: &Type) -> bool {
+    matches!(ty, Type::Path(p) if p.path.get_ident().is_some_and(|i| {
+        matches!(i.to_string().as_str(), "isize" | "usize" | "i64" | "u64" | "i32" | "u32")
+    }))
+}
+
+/// `Result<X>`/`X` -> `X`, textually, for checking the return type of a few dunders.
+fn returned_type_name(m: &ImplItemFn) -> Option<String> {
+    let ReturnType::Type(_, ty) = &m.sig.output else { return Some("()".into()) };
+    let Type::Path(p) = &**ty else { return None };
+    let last = p.path.segments.last()?;
+    if last.ident == "Result" {
+        if let syn::PathArguments::AngleBracketed(a) = &last.arguments {
+            if let Some(syn::GenericArgument::Type(Type::Path(inner))) = a.args.first() {
+                return inner.path.get_ident().map(|i| i.to_string());
+            }
+            if let Some(syn::GenericArgument::Type(Type::Tuple(t))) = a.args.first() {
+                if t.elems.is_empty() {
+                    return Some("()".into());
+                }
+            }
+        }
+        return None;
+    }
+    p.path.get_ident().map(|i| i.to_string())
+}
+
+/// The expansion of one `#[hpy::methods]` block.
+pub struct MethodsExpansion {
+    pub tokens: TokenStream,
+    /// Python names defined in this block (for duplicate detection across blocks).
+    pub names: Vec<(String, Span)>,
+    /// The statics holding module functions (static/class methods) to register in the module.
+    pub modfuncs: Vec<Ident>,
+}
+
+struct Property {
+    getter: Option<TokenStream>,
+    setter: Option<TokenStream>,
+    doc: String,
+    span: Span,
+}
+
+/// Expand `#[hpy::methods] impl T { ... }`, block number `k` of class `T`.
+pub fn expand(class_opts: &ClassOptions, module_name: &str, class_py_name: &str, k: usize, mut block: ItemImpl) -> syn::Result<MethodsExpansion> {
+    let class = match &*block.self_ty {
+        Type::Path(p) if p.path.get_ident().is_some() => p.path.get_ident().unwrap().clone(),
+        other => return Err(syn::Error::new(other.span(), "#[hpy::methods] goes on `impl MyClass { ... }` for a #[hpy::class] struct of this module")),
+    };
+    if let Some(t) = &block.trait_ {
+        return Err(syn::Error::new(t.1.span(), "#[hpy::methods] goes on an inherent impl, not a trait impl"));
+    }
+    if !block.generics.params.is_empty() {
+        return Err(syn::Error::new(block.generics.span(), "#[hpy::methods] blocks cannot be generic"));
+    }
+
+    let mut defs: Vec<TokenStream> = Vec::new();
+    let mut modfuncs: Vec<TokenStream> = Vec::new();
+    let mut setup: Vec<TokenStream> = Vec::new();
+    let mut names: Vec<(String, Span)> = Vec::new();
+    let mut properties: BTreeMap<String, Property> = BTreeMap::new();
+    let mut dunders: BTreeMap<&'static str, (&'static Dunder, Ident, Option<Receiver>, Vec<Param>, Span)> = BTreeMap::new();
+    let mut new_seen = false;
+
+    for item in block.items.iter_mut() {
+        let ImplItem::Fn(m) = item else { continue };
+        let role = role(m)?;
+        let opts = method_options(&mut m.attrs)?;
+        let fn_ident = m.sig.ident.clone();
+        let py_name = opts.name.as_ref().map_or_else(|| fn_ident.to_string(), LitStr::value);
+        let doc = doc_string(&m.attrs);
+        match role {
+            Role::New => {
+                if new_seen {
+                    return Err(syn::Error::new(fn_ident.span(), "a class can have only one #[new] constructor"));
+                }
+                new_seen = true;
+                let (recv, params) = parse_params(&m.sig, "#[new]", true)?;
+                if recv.is_some() {
+                    return Err(syn::Error::new(fn_ident.span(), "#[new] builds the value: it takes no `self`"));
+                }
+                let signature = resolve_signature(opts.signature, &params, fn_ident.span())?;
+                let callable = Callable {
+                    py_name: class_py_name.to_string(),
+                    doc: String::new(),
+                    params: &params,
+                    signature,
+                    callee: quote!(#class::#fn_ident),
+                    receiver: None,
+                    ret_span: ret_span(m),
+                };
+                let (desc, n, body) = callable.parsed_slot(false, |call| {
+                    quote!(::hpy::impl_::slots::IntoNew::<#class>::into_new(#call, __hpy_ctx, &*__hpy_type))
+                });
+                defs.push(quote!({
+                    static __DESC: ::hpy::impl_::FunctionDescription = #desc;
+                    ::hpy::__hpy_slot_def!(new, ::hpy::ffi::HPy_tp_new, &__DESC, #n, |__hpy_ctx, __hpy_type, __hpy_args| #body)
+                }));
+            }
+            Role::Getter(prop) => {
+                let (recv, params) = parse_params(&m.sig, "#[getter]", true)?;
+                if !py_params(&params).is_empty() || recv.is_none() {
+                    return Err(syn::Error::new(m.sig.span(), "a #[getter] is `fn name(&self) -> T` (optionally with `ctx: Context<'_>`)"));
+                }
+                let callable = Callable { py_name: prop.clone(), doc: doc.clone(), params: &params, signature: Signature::implicit(&[]), callee: quote!(#class::#fn_ident), receiver: Some((class.clone(), recv.unwrap())), ret_span: ret_span(m) };
+                let (_, _, body) = callable.parsed_slot(false, |call| quote!(::hpy::impl_::IntoReturn::into_return(#call, __hpy_ctx)));
+                                let entry = properties.entry(prop.clone()).or_insert(Property { getter: None, setter: None, doc: String::new(), span: fn_ident.span() });
+                if entry.getter.is_some() {
+                    return Err(syn::Error::new(fn_ident.span(), format!("two #[getter]s for `{prop}`")));
+                }
+                entry.getter = Some(quote!(|__hpy_ctx, __hpy_slf| #body));
+                if !doc.is_empty() {
+                    entry.doc = doc;
+                }
+            }
+            Role::Setter(prop) => {
+                let (recv, params) = parse_params(&m.sig, "#[setter]", true)?;
+                let py = py_params(&params);
+                if py.len() != 1 || recv.is_none() {
+                    return Err(syn::Error::new(m.sig.span(), "a #[setter] is `fn set_name(&mut self, value: T)` (optionally with `ctx: Context<'_>`)"));
+                }
+                if recv == Some(Receiver::RefMut) && class_opts.frozen {
+                    return Err(syn::Error::new(m.sig.span(), "`&mut self` in a `frozen` class: frozen objects are never borrowed mutably"));
+                }
+                let callable = Callable { py_name: prop.clone(), doc: String::new(), params: &params, signature: Signature::implicit(&[py[0].0.clone()]), callee: quote!(#class::#fn_ident), receiver: Some((class.clone(), recv.unwrap())), ret_span: ret_span(m) };
+                let (_, _, body) = callable.parsed_slot(true, |call| quote!(::hpy::impl_::slots::unit_return(::hpy::impl_::slots::IntoResult::into_result(#call))));
+                let body = setter_body(body, &prop);
+                let entry = properties.entry(prop.clone()).or_insert(Property { getter: None, setter: None, doc: String::new(), span: fn_ident.span() });
+                if entry.setter.is_some() {
+                    return Err(syn::Error::new(fn_ident.span(), format!("two #[setter]s for `{prop}`")));
+                }
+                entry.setter = Some(quote!(|__hpy_ctx, __hpy_slf, __hpy_value| #body));
+            }
+            Role::Static | Role::ClassMethod => {
+                let is_class = matches!(role, Role::ClassMethod);
+                let what = if is_class { "#[classmethod]" } else { "#[staticmethod]" };
+                let (recv, params) = parse_params(&m.sig, what, true)?;
+                if recv.is_some() {
+                    return Err(syn::Error::new(m.sig.span(), format!("a {what} takes no `self`")));
+                }
+                if is_class && py_params(&params).is_empty() {
+                    return Err(syn::Error::new(m.sig.span(), "a #[classmethod] takes the class first: `fn f(cls: &Handle<'_, Type>, ...)`"));
+                }
+                let signature = resolve_signature(opts.signature, &params, fn_ident.span())?;
+                let hidden = format!("__hpy_{class}_{py_name}");
+                let callable = Callable { py_name: hidden.clone(), doc: doc.clone(), params: &params, signature, callee: quote!(#class::#fn_ident), receiver: None, ret_span: ret_span(m) };
+                let def = callable.meth_def();
+                modfuncs.push(def);
+                setup.push(quote!(::hpy::impl_::slots::attach_module_function(__hpy_module, __hpy_ty, #hidden, #py_name, #is_class)?;));
+                names.push((py_name, fn_ident.span()));
+            }
+            Role::ClassAttr => {
+                let (recv, params) = parse_params(&m.sig, "#[classattr]", true)?;
+                if recv.is_some() || !params.is_empty() {
+                    return Err(syn::Error::new(m.sig.span(), "a #[classattr] is `fn NAME() -> T`: its value is set on the class at import"));
+                }
+                setup.push(quote!(__hpy_ty.setattr(#py_name, #class::#fn_ident())?;));
+                names.push((py_name, fn_ident.span()));
+            }
+            Role::Dunder(d) => {
+                let (recv, params) = parse_params(&m.sig, d.name, true)?;
+                let arity = py_params(&params).len();
+                let bad_ret = match d.kind {
+                    Len => returned_type_name(m).is_some_and(|t| t != "usize"),
+                    Hash => returned_type_name(m).is_some_and(|t| t != "isize"),
+                    Bool | Contains => returned_type_name(m).is_some_and(|t| t != "bool"),
+                    SetItem | DelItem | InPlace(_) | Del => returned_type_name(m).is_some_and(|t| t != "()"),
+                    _ => false,
+                };
+                let wrong_recv = recv.is_none() || (matches!(d.kind, InPlace(_)) && recv == Some(Receiver::Ref));
+                if (d.arity != usize::MAX && arity != d.arity) || wrong_recv || bad_ret {
+                    return Err(syn::Error::new(m.sig.span(), format!("wrong signature for `{}`: expected `{}`", d.name, d.expected)));
+                }
+                if recv == Some(Receiver::RefMut) && class_opts.frozen {
+                    return Err(syn::Error::new(m.sig.span(), "`&mut self` in a `frozen` class: frozen objects are never borrowed mutably"));
+                }
+                if dunders.contains_key(d.name) {
+                    return Err(syn::Error::new(fn_ident.span(), format!("`{}` is defined twice", d.name)));
+                }
+                dunders.insert(d.name, (d, fn_ident.clone(), recv, params, m.sig.span()));
+                names.push((d.name.to_string(), fn_ident.span()));
+            }
+            Role::Method => {
+                let (recv, params) = parse_params(&m.sig, "a method", true)?;
+                let Some(recv) = recv else {
+                    return Err(syn::Error::new(m.sig.span(), "a method takes `&self`, `&mut self` or `slf: &Handle<'_, Self>`; mark functions without `self` #[staticmethod]"));
+                };
+                if recv == Receiver::RefMut && class_opts.frozen {
+                    return Err(syn::Error::new(m.sig.span(), "`&mut self` in a `frozen` class: frozen objects are never borrowed mutably"));
+                }
+                let signature = resolve_signature(opts.signature, &params, fn_ident.span())?;
+                let callable = Callable { py_name: py_name.clone(), doc, params: &params, signature, callee: quote!(#class::#fn_ident), receiver: Some((class.clone(), recv)), ret_span: ret_span(m) };
+                defs.push(callable.meth_def());
+                names.push((py_name, fn_ident.span()));
+            }
+        }
+    }
+
+    for (prop, p) in &properties {
+        let name_c = c_str(prop);
+        let doc_c = c_str(&p.doc);
+        let def = match (&p.getter, &p.setter) {
+            (Some(g), Some(s)) => quote!(::hpy::__hpy_getset_def!(#name_c, #doc_c, get = #g, set = #s)),
+            (Some(g), None) => quote!(::hpy::__hpy_getset_def!(#name_c, #doc_c, get = #g)),
+            (None, _) => return Err(syn::Error::new(p.span, format!("`{prop}` has a #[setter] but no #[getter]"))),
+        };
+        defs.push(def);
+        names.push((prop.clone(), p.span));
+    }
+    for def in dunder_defs(&class, class_py_name, &dunders)? {
+        defs.push(def);
+    }
+    let _ = module_name;
+
+    let n = defs.len();
+    let def_items: Vec<TokenStream> = defs
+        .into_iter()
+        .map(|d| quote!({ static D: ::hpy::ffi::HPyDef = #d; ::hpy::ffi::HPyDefPtr(&D) }))
+        .collect();
+    let ms = methods_static(&class, k);
+    let sf = setup_fn(&class, k);
+    let modfunc_idents: Vec<Ident> = (0..modfuncs.len()).map(|i| format_ident!("{}_{}", modfuncs_static(&class, k), i)).collect();
+    Ok(MethodsExpansion {
+        tokens: quote! {
+            #block
+
+            #[doc(hidden)]
+            #[allow(non_upper_case_globals)]
+            static #ms: [::hpy::ffi::HPyDefPtr; #n] = [#(#def_items),*];
+            #(
+                #[doc(hidden)]
+                #[allow(non_upper_case_globals)]
+                static #modfunc_idents: ::hpy::ffi::HPyDef = #modfuncs;
+            )*
+            #[doc(hidden)]
+            #[allow(non_snake_case, unused_variables)]
+            fn #sf<'ctx>(
+                __hpy_ctx: ::hpy::Context<'ctx>,
+                __hpy_module: &::hpy::Handle<'ctx, ::hpy::Module>,
+                __hpy_ty: &::hpy::Handle<'ctx>,
+            ) -> ::hpy::Result<()> {
+                #(#setup)*
+                ::core::result::Result::Ok(())
+            }
+        },
+        names,
+        modfuncs: modfunc_idents,
+    })
+}
+
+/// A setter body: `None` (deletion) is a TypeError, otherwise the value is the one argument.
+fn setter_body(body: TokenStream, prop: &str) -> TokenStream {
+    quote!({
+        let ::core::option::Option::Some(__hpy_arg) = __hpy_value else {
+            return ::core::result::Result::Err(::hpy::exceptions::TypeError::new_err(
+                ::core::concat!("cannot delete attribute '", #prop, "'")));
+        };
+        #body
+    })
+}
+
+type DunderMap = BTreeMap<&'static str, (&'static Dunder, Ident, Option<Receiver>, Vec<Param>, Span)>;
+
+/// Borrow `self` as the method wants it, from `__hpy_cls: &Handle<T>`.
+fn borrow_self(recv: Receiver) -> (TokenStream, TokenStream) {
+    match recv {
+        Receiver::Ref => (quote!(let __hpy_ref = __hpy_cls.borrow()?;), quote!(&*__hpy_ref)),
+        Receiver::RefMut => (quote!(let mut __hpy_ref = __hpy_cls.borrow_mut()?;), quote!(&mut *__hpy_ref)),
+        Receiver::Handle => (quote!(), quote!(__hpy_cls)),
+    }
+}
+
+/// Arguments of a dunder call: `ctx` where the method takes it, and the converted Python values.
+fn dunder_args(params: &[Param], values: &[TokenStream]) -> Vec<TokenStream> {
+    let mut out = Vec::new();
+    let mut v = values.iter();
+    for p in params {
+        match p {
+            Param::Context => out.push(quote!(__hpy_ctx)),
+            Param::Python { .. } => out.push(v.next().expect("arity checked").clone()),
+        }
+    }
+    out
+}
+
+/// Convert `src` (a `&Handle`) to the type of Python parameter `i`, or run `otherwise(err)`.
+fn convert(params: &[Param], i: usize, src: TokenStream, func: &str, var: &Ident) -> TokenStream {
+    let (ident, ty) = py_params(params)[i];
+    let arg = ident.to_string();
+    quote_spanned!(ty.span()=> let #var: #ty = ::hpy::impl_::extract_arg(#src, #func, #arg)?;)
+}
+
+fn dunder_defs(class: &Ident, class_py_name: &str, dunders: &DunderMap) -> syn::Result<Vec<TokenStream>> {
+    let mut defs = Vec::new();
+    let get = |name: &str| dunders.get(name);
+    let receiver = quote!(let __hpy_cls = ::hpy::impl_::receiver::<#class>(&*__hpy_a)?;);
+
+    for (name, (d, f, recv, params, span)) in dunders {
+        let recv = recv.expect("checked");
+        let (borrow, self_arg) = borrow_self(recv);
+        let func = format!("{class_py_name}.{name}");
+        match d.kind {
+            Unary(slot) => {
+                let slot = format_ident!("{}", slot);
+                let args = dunder_args(params, &[]);
+                defs.push(quote_spanned!(*span=> ::hpy::__hpy_slot_def!(unary, ::hpy::ffi::#slot, |__hpy_ctx, __hpy_a| {
+                    #receiver #borrow
+                    ::hpy::impl_::slots::SlotReturn::slot_return(#class::#f(#self_arg, #(#args),*), __hpy_ctx)
+                })));
+            }
+            Hash => {
+                let args = dunder_args(params, &[]);
+                defs.push(quote_spanned!(*span=> ::hpy::__hpy_slot_def!(hash, ::hpy::ffi::HPy_tp_hash, |__hpy_ctx, __hpy_a| {
+                    #receiver #borrow
+                    ::hpy::impl_::slots::hash_return(::hpy::impl_::slots::IntoResult::into_result(#class::#f(#self_arg, #(#args),*)))
+                })));
+            }
+            Len => {
+                let args = dunder_args(params, &[]);
+                for slot in ["HPy_mp_length", "HPy_sq_length"] {
+                    let slot = format_ident!("{}", slot);
+                    defs.push(quote_spanned!(*span=> ::hpy::__hpy_slot_def!(len, ::hpy::ffi::#slot, |__hpy_ctx, __hpy_a| {
+                        #receiver #borrow
+                        ::hpy::impl_::slots::len_return(::hpy::impl_::slots::IntoResult::into_result(#class::#f(#self_arg, #(#args),*)))
+                    })));
+                }
+            }
+            Bool => {
+                let args = dunder_args(params, &[]);
+                defs.push(quote_spanned!(*span=> ::hpy::__hpy_slot_def!(inquiry, ::hpy::ffi::HPy_nb_bool, |__hpy_ctx, __hpy_a| {
+                    #receiver #borrow
+                    ::hpy::impl_::slots::bool_return(::hpy::impl_::slots::IntoResult::into_result(#class::#f(#self_arg, #(#args),*)))
+                })));
+            }
+            Contains => {
+                let conv = convert(params, 0, quote!(&*__hpy_b), &func, &format_ident!("__hpy_v0"));
+                let args = dunder_args(params, &[quote!(__hpy_v0)]);
+                defs.push(quote_spanned!(*span=> ::hpy::__hpy_slot_def!(objobj, ::hpy::ffi::HPy_sq_contains, |__hpy_ctx, __hpy_a, __hpy_b| {
+                    #conv #receiver #borrow
+                    ::hpy::impl_::slots::bool_return(::hpy::impl_::slots::IntoResult::into_result(#class::#f(#self_arg, #(#args),*)))
+                })));
+            }
+            GetItem => {
+                let conv = convert(params, 0, quote!(&*__hpy_b), &func, &format_ident!("__hpy_v0"));
+                let args = dunder_args(params, &[quote!(__hpy_v0)]);
+                defs.push(quote_spanned!(*span=> ::hpy::__hpy_slot_def!(binary, ::hpy::ffi::HPy_mp_subscript, |__hpy_ctx, __hpy_a, __hpy_b| {
+                    #conv #receiver #borrow
+                    ::hpy::impl_::slots::SlotReturn::slot_return(#class::#f(#self_arg, #(#args),*), __hpy_ctx)
+                })));
+                // An integer index also makes the object a sequence, which Python can iterate.
+                if is_integer_type(py_params(params)[0].1) {
+                    let conv = convert(params, 0, quote!(&__hpy_key), &func, &format_ident!("__hpy_v0"));
+                    defs.push(quote_spanned!(*span=> ::hpy::__hpy_slot_def!(ssizearg, ::hpy::ffi::HPy_sq_item, |__hpy_ctx, __hpy_a, __hpy_i| {
+                        let __hpy_key = ::hpy::IntoHPy::into_hpy(__hpy_i, __hpy_ctx)?;
+                        #conv #receiver #borrow
+                        ::hpy::impl_::slots::SlotReturn::slot_return(#class::#f(#self_arg, #(#args),*), __hpy_ctx)
+                    })));
+                }
+            }
+            SetItem | DelItem => {
+                if d.kind == DelItem && get("__setitem__").is_some() {
+                    continue; // emitted together with __setitem__
+                }
+                let set = get("__setitem__");
+                let del = get("__delitem__");
+                let set_branch = match set {
+                    Some((_, sf, srecv, sparams, _)) => {
+                        let (sborrow, sself) = borrow_self(srecv.expect("checked"));
+                        let k = convert(sparams, 0, quote!(&*__hpy_b), &format!("{class_py_name}.__setitem__"), &format_ident!("__hpy_v0"));
+                        let v = convert(sparams, 1, quote!(&*__hpy_v), &format!("{class_py_name}.__setitem__"), &format_ident!("__hpy_v1"));
+                        let args = dunder_args(sparams, &[quote!(__hpy_v0), quote!(__hpy_v1)]);
+                        quote!({ #k #v #receiver #sborrow
+                            ::hpy::impl_::slots::unit_return(::hpy::impl_::slots::IntoResult::into_result(#class::#sf(#sself, #(#args),*))) })
+                    }
+                    None => quote!(::core::result::Result::Err(::hpy::exceptions::TypeError::new_err(
+                        ::core::concat!("'", #class_py_name, "' object does not support item assignment")))),
+                };
+                let del_branch = match del {
+                    Some((_, df, drecv, dparams, _)) => {
+                        let (dborrow, dself) = borrow_self(drecv.expect("checked"));
+                        let k = convert(dparams, 0, quote!(&*__hpy_b), &format!("{class_py_name}.__delitem__"), &format_ident!("__hpy_v0"));
+                        let args = dunder_args(dparams, &[quote!(__hpy_v0)]);
+                        quote!({ #k #receiver #dborrow
+                            ::hpy::impl_::slots::unit_return(::hpy::impl_::slots::IntoResult::into_result(#class::#df(#dself, #(#args),*))) })
+                    }
+                    None => quote!(::core::result::Result::Err(::hpy::exceptions::TypeError::new_err(
+                        ::core::concat!("'", #class_py_name, "' object does not support item deletion")))),
+                };
+                defs.push(quote_spanned!(*span=> ::hpy::__hpy_slot_def!(objobjarg, ::hpy::ffi::HPy_mp_ass_subscript, |__hpy_ctx, __hpy_a, __hpy_b, __hpy_value| {
+                    match __hpy_value {
+                        ::core::option::Option::Some(__hpy_v) => #set_branch,
+                        ::core::option::Option::None => #del_branch,
+                    }
+                })));
+            }
+            Call => {
+                let callable = Callable {
+                    py_name: func.clone(),
+                    doc: String::new(),
+                    params,
+                    signature: Signature::implicit(&crate::function::python_names(params)),
+                    callee: quote!(#class::#f),
+                    receiver: Some((class.clone(), recv)),
+                    ret_span: *span,
+                };
+                let (desc, n, body) = callable.parsed_slot(false, |call| quote!(::hpy::impl_::IntoReturn::into_return(#call, __hpy_ctx)));
+                defs.push(quote!({
+                    static __DESC: ::hpy::impl_::FunctionDescription = #desc;
+                    ::hpy::__hpy_slot_def!(call, ::hpy::ffi::HPy_tp_call, &__DESC, #n, |__hpy_ctx, __hpy_slf, __hpy_args| #body)
+                }));
+            }
+            Del => {
+                let args = dunder_args(params, &[]);
+                defs.push(quote_spanned!(*span=> ::hpy::__hpy_slot_def!(finalize, ::hpy::ffi::HPy_tp_finalize, |__hpy_ctx, __hpy_a| {
+                    #receiver #borrow
+                    ::hpy::impl_::slots::unit_return(::hpy::impl_::slots::IntoResult::into_result(#class::#f(#self_arg, #(#args),*)))?;
+                    ::core::result::Result::Ok(())
+                })));
+            }
+            InPlace(slot) => {
+                let slot_ident = format_ident!("{}", slot);
+                let conv = convert(params, 0, quote!(&*__hpy_b), &func, &format_ident!("__hpy_v0"));
+                let args = dunder_args(params, &[quote!(__hpy_v0)]);
+                defs.push(quote_spanned!(*span=> ::hpy::__hpy_slot_def!(binary, ::hpy::ffi::#slot_ident, |__hpy_ctx, __hpy_a, __hpy_b| {
+                    #conv #receiver
+                    {
+                        #borrow
+                        ::hpy::impl_::slots::IntoResult::<()>::into_result(#class::#f(#self_arg, #(#args),*))?;
+                    }
+                    ::core::result::Result::Ok(__hpy_a.to_owned().into_raw())
+                })));
+            }
+            // Forward (`a + b` with `a` ours) and reflected (`b + a` with `b` ours) share a slot:
+            // emitted once, from the forward method, or from the reflected one if it is alone.
+            Binary(slot, reflected) if !reflected || get(forward_of(name)).is_none() => {
+                let fwd = if reflected { None } else { Some((f, recv, params)) };
+                let refl = if reflected {
+                    Some((f, recv, params))
+                } else {
+                    reflected_of(name).and_then(get).map(|(_, rf, rr, rp, _)| (rf, rr.expect("checked"), rp))
+                };
+                defs.push(binary_def(class, class_py_name, slot, fwd, refl, *span));
+            }
+            Binary(..) => {}
+            Power(reflected) if !reflected || get("__pow__").is_none() => {
+                let fwd = if reflected { None } else { Some((f, recv, params)) };
+                let refl = if reflected { Some((f, recv, params)) } else { get("__rpow__").map(|(_, rf, rr, rp, _)| (rf, rr.expect("checked"), rp)) };
+                let body = binary_body(class, class_py_name, fwd, refl);
+                defs.push(quote_spanned!(*span=> ::hpy::__hpy_slot_def!(ternary, ::hpy::ffi::HPy_nb_power, |__hpy_ctx, __hpy_a, __hpy_b, __hpy_modulo| {
+                    if !__hpy_modulo.is_none() {
+                        return ::core::result::Result::Ok(::hpy::impl_::slots::not_implemented(__hpy_ctx));
+                    }
+                    #body
+                })));
+            }
+            Power(_) => {}
+            Compare(_) | RichCmp if name == &first_compare(dunders) => {
+                defs.push(richcmp_def(class, class_py_name, dunders, *span));
+            }
+            Compare(_) | RichCmp => {}
+        }
+    }
+    if get("__richcmp__").is_some() && dunders.keys().any(|k| matches!(*k, "__eq__" | "__ne__" | "__lt__" | "__le__" | "__gt__" | "__ge__")) {
+        let span = get("__richcmp__").unwrap().4;
+        return Err(syn::Error::new(span, "define either `__richcmp__` or the individual comparisons (`__eq__`, `__lt__`, ...), not both"));
+    }
+    Ok(defs)
+}
+
+fn forward_of(reflected: &str) -> &str {
+    match reflected.strip_prefix("__r") {
+        Some(rest) => {
+            // "__radd__" -> "__add__"
+            DUNDERS.iter().find(|d| d.name.len() == rest.len() + 2 && d.name.ends_with(rest)).map_or("", |d| d.name)
+        }
+        None => "",
+    }
+}
+
+fn reflected_of(forward: &str) -> Option<&'static str> {
+    let rest = forward.strip_prefix("__")?;
+    DUNDERS.iter().find(|d| d.name.strip_prefix("__r") == Some(rest)).map(|d| d.name)
+}
+
+fn first_compare(dunders: &DunderMap) -> &'static str {
+    dunders
+        .keys()
+        .find(|k| matches!(**k, "__eq__" | "__ne__" | "__lt__" | "__le__" | "__gt__" | "__ge__" | "__richcmp__"))
+        .copied()
+        .unwrap_or("")
+}
+
+type Side<'a> = Option<(&'a Ident, Receiver, &'a Vec<Param>)>;
+
+/// The body of a binary-operator slot: try `a op b` with `a` an instance, then the reflected
+/// method with `b` an instance; an operand of the wrong type gives `NotImplemented` (so Python
+/// tries the other operand) instead of an error.
+fn binary_body(class: &Ident, class_py_name: &str, fwd: Side<'_>, refl: Side<'_>) -> TokenStream {
+    let side = |(f, recv, params): (&Ident, Receiver, &Vec<Param>), me: TokenStream, other: TokenStream| {
+        let (borrow, self_arg) = borrow_self(recv);
+        let (ident, ty) = py_params(params)[0];
+        let func = format!("{class_py_name}.{f}");
+        let arg = ident.to_string();
+        let args = dunder_args(params, &[quote!(__hpy_v0)]);
+        quote!(
+            if let ::core::result::Result::Ok(__hpy_cls) = #me.downcast::<#class>() {
+                match ::hpy::impl_::extract_arg::<#ty>(&*#other, #func, #arg) {
+                    ::core::result::Result::Ok(__hpy_v0) => {
+                        #borrow
+                        return ::hpy::impl_::slots::SlotReturn::slot_return(#class::#f(#self_arg, #(#args),*), __hpy_ctx);
+                    }
+                    ::core::result::Result::Err(__hpy_e) => __hpy_e.clear(__hpy_ctx),
+                }
+            }
+        )
+    };
+    let fwd = fwd.map(|s| side(s, quote!(__hpy_a), quote!(__hpy_b)));
+    let refl = refl.map(|s| side(s, quote!(__hpy_b), quote!(__hpy_a)));
+    quote!({
+        #fwd
+        #refl
+        ::core::result::Result::Ok(::hpy::impl_::slots::not_implemented(__hpy_ctx))
+    })
+}
+
+fn binary_def(class: &Ident, class_py_name: &str, slot: &str, fwd: Side<'_>, refl: Side<'_>, span: Span) -> TokenStream {
+    let slot = format_ident!("{}", slot);
+    let body = binary_body(class, class_py_name, fwd, refl);
+    quote_spanned!(span=> ::hpy::__hpy_slot_def!(binary, ::hpy::ffi::#slot, |__hpy_ctx, __hpy_a, __hpy_b| #body))
+}
+
+fn richcmp_def(class: &Ident, class_py_name: &str, dunders: &DunderMap, span: Span) -> TokenStream {
+    let receiver = quote!(let __hpy_cls = ::hpy::impl_::receiver::<#class>(&*__hpy_a)?;);
+    if let Some((_, f, recv, params, _)) = dunders.get("__richcmp__") {
+        let (borrow, self_arg) = borrow_self(recv.expect("checked"));
+        let (ident, ty) = py_params(params)[0];
+        let func = format!("{class_py_name}.__richcmp__");
+        let arg = ident.to_string();
+        let mut vals = vec![quote!(__hpy_v0), quote!(__hpy_op)];
+        let args = dunder_args(params, &vals.drain(..).collect::<Vec<_>>());
+        return quote_spanned!(span=> ::hpy::__hpy_slot_def!(richcmp, ::hpy::ffi::HPy_tp_richcompare, |__hpy_ctx, __hpy_a, __hpy_b, __hpy_op| {
+            #receiver
+            let __hpy_v0: #ty = match ::hpy::impl_::extract_arg(&*__hpy_b, #func, #arg) {
+                ::core::result::Result::Ok(v) => v,
+                ::core::result::Result::Err(e) => {
+                    e.clear(__hpy_ctx);
+                    return ::core::result::Result::Ok(::hpy::impl_::slots::not_implemented(__hpy_ctx));
+                }
+            };
+            #borrow
+            ::hpy::impl_::slots::SlotReturn::slot_return(#class::#f(#self_arg, #(#args),*), __hpy_ctx)
+        }));
+    }
+    let mut arms = Vec::new();
+    for (name, op) in [("__eq__", "Eq"), ("__ne__", "Ne"), ("__lt__", "Lt"), ("__le__", "Le"), ("__gt__", "Gt"), ("__ge__", "Ge")] {
+        let Some((_, f, recv, params, _)) = dunders.get(name) else { continue };
+        let (borrow, self_arg) = borrow_self(recv.expect("checked"));
+        let (ident, ty) = py_params(params)[0];
+        let func = format!("{class_py_name}.{name}");
+        let arg = ident.to_string();
+        let args = dunder_args(params, &[quote!(__hpy_v0)]);
+        let op = format_ident!("{}", op);
+        arms.push(quote!(::hpy::CompareOp::#op => {
+            let __hpy_v0: #ty = match ::hpy::impl_::extract_arg(&*__hpy_b, #func, #arg) {
+                ::core::result::Result::Ok(v) => v,
+                ::core::result::Result::Err(e) => {
+                    e.clear(__hpy_ctx);
+                    return ::core::result::Result::Ok(::hpy::impl_::slots::not_implemented(__hpy_ctx));
+                }
+            };
+            #borrow
+            ::hpy::impl_::slots::SlotReturn::slot_return(#class::#f(#self_arg, #(#args),*), __hpy_ctx)
+        }));
+    }
+    quote_spanned!(span=> ::hpy::__hpy_slot_def!(richcmp, ::hpy::ffi::HPy_tp_richcompare, |__hpy_ctx, __hpy_a, __hpy_b, __hpy_op| {
+        #receiver
+        #[allow(unreachable_patterns)]
+        match __hpy_op {
+            #(#arms)*
+            _ => ::core::result::Result::Ok(::hpy::impl_::slots::not_implemented(__hpy_ctx)),
+        }
+    }))
+}

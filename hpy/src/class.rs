@@ -1,0 +1,456 @@
+//! Python classes backed by Rust structs: what `#[hpy::class]` and `#[hpy::methods]` build on.
+//!
+//! An instance stores a [`ClassCell<T>`] right after the object header (HPy's `HPy_New` hands
+//! out zeroed memory of `basicsize` bytes). The cell holds the Rust value and a borrow flag:
+//! Python can reach one object from many places and re-enter a method, so `&self` and
+//! `&mut self` are handed out like a `RefCell` does, and a conflicting borrow raises
+//! `RuntimeError` instead of creating two `&mut`.
+//!
+//! References from an object to other Python objects live in [`Field`]s; the class macro
+//! generates the traverse slot that reports them to the garbage collector, so cycles through
+//! fields are collected.
+
+use core::cell::{Cell, UnsafeCell};
+use core::ffi::c_int;
+use core::marker::PhantomData;
+use core::mem::MaybeUninit;
+use core::ops::{Deref, DerefMut};
+
+use crate::exceptions::{RuntimeError, TypeError};
+use crate::ffi;
+use crate::global::Global;
+use crate::handle::Handle;
+use crate::kinds::{Any, Kind};
+use crate::{Context, Error, Result};
+
+/// A Rust type exposed as a Python class. Implemented by `#[hpy::class]`; not by hand.
+///
+/// # Safety
+/// The implementation must describe `Self` truthfully: `TYPE` is the global the module stores
+/// the created type in, `SHAPE` the built-in shape the type was created with, and
+/// `visit_fields` visits exactly the [`Field`]s inside `Self`.
+pub unsafe trait Class: Sized + 'static {
+    /// The Python name of the class (without the module).
+    const NAME: &'static str;
+    /// `frozen`: instances are never borrowed mutably.
+    const FROZEN: bool;
+    /// `unsendable`: the value is not `Send`; it may only be used on the thread that made it.
+    const UNSENDABLE: bool;
+    /// The built-in shape the class extends (`HPyType_BuiltinShape_Object` for plain classes).
+    const SHAPE: ffi::HPyType_BuiltinShape;
+
+    /// The global holding the type object once the module has created it.
+    fn type_global() -> &'static Global;
+
+    /// Call `visit` on every `HPyField` of `value` (for the GC); stop at the first non-zero.
+    ///
+    /// # Safety
+    /// `value` points to an initialised `Self` that may be mutably borrowed elsewhere: read the
+    /// fields only through raw pointers.
+    unsafe fn visit_fields(value: *const Self, visit: &mut dyn FnMut(*mut ffi::HPyField) -> c_int) -> c_int;
+}
+
+impl<T: Class> Kind for T {
+    const NAME: &'static str = T::NAME;
+    fn check(obj: &Handle<'_, Any>) -> bool {
+        let ctx = obj.ctx();
+        match T::type_global().load(ctx) {
+            // SAFETY: live context, open handles.
+            Some(ty) => unsafe { ffi::HPy_TypeCheck(ctx.as_ptr(), obj.as_raw(), ty.as_raw()) != 0 },
+            None => false,
+        }
+    }
+}
+
+const UNINITIALISED: u8 = 0;
+const INITIALISED: u8 = 1;
+const MUT_BORROWED: isize = -1;
+
+/// What an instance of a Rust class stores: the value and its borrow state.
+///
+/// `HPy_New` zeroes the memory, so a fresh cell is "uninitialised, not borrowed".
+#[repr(C)]
+pub struct ClassCell<T> {
+    /// 0: free; n > 0: n shared borrows; -1: borrowed mutably.
+    borrow: Cell<isize>,
+    state: Cell<u8>,
+    /// For `unsendable` classes: the thread that created the value.
+    thread: Cell<Option<std::thread::ThreadId>>,
+    value: UnsafeCell<MaybeUninit<T>>,
+}
+
+impl<T: Class> ClassCell<T> {
+    /// HPy allocates the object's memory with this size (`HPyType_Spec.basicsize`).
+    pub const BASICSIZE: usize = {
+        assert!(
+            core::mem::align_of::<ClassCell<T>>() <= 8,
+            "#[hpy::class] types must not need an alignment above 8 bytes (HPy aligns object data to 8)"
+        );
+        core::mem::size_of::<ClassCell<T>>()
+    };
+
+    /// The cell of `obj`, which must be an instance of `T`.
+    ///
+    /// # Safety
+    /// `obj` is an instance of `T`'s type (or a subclass), and the returned reference does not
+    /// outlive the object.
+    unsafe fn of<'a>(obj: &'a Handle<'_, Any>) -> &'a ClassCell<T> {
+        let c = obj.ctx().as_ptr();
+        let raw = obj.as_raw();
+        // SAFETY (both branches): per the contract, the object has the layout of `T`'s shape.
+        if T::SHAPE == ffi::HPyType_BuiltinShape_Object && is_debug_context(obj.ctx()) {
+            if let Some(data) = unsafe { python_subclass_data(obj) } {
+                // SAFETY: the class struct of a Python subclass instance, found by `python_subclass_data`.
+                return unsafe { &*(data as *const ClassCell<T>) };
+            }
+        }
+        let data = unsafe {
+            match T::SHAPE {
+                ffi::HPyType_BuiltinShape_Long => ffi::_HPy_AsStruct_Long(c, raw),
+                ffi::HPyType_BuiltinShape_Float => ffi::_HPy_AsStruct_Float(c, raw),
+                ffi::HPyType_BuiltinShape_Unicode => ffi::_HPy_AsStruct_Unicode(c, raw),
+                ffi::HPyType_BuiltinShape_Tuple => ffi::_HPy_AsStruct_Tuple(c, raw),
+                ffi::HPyType_BuiltinShape_List => ffi::_HPy_AsStruct_List(c, raw),
+                ffi::HPyType_BuiltinShape_Type => ffi::_HPy_AsStruct_Type(c, raw),
+                _ => ffi::_HPy_AsStruct_Object(c, raw),
+            }
+        };
+        // SAFETY: HPy returns the start of the `basicsize` bytes reserved for the cell.
+        unsafe { &*(data as *const ClassCell<T>) }
+    }
+
+    fn check_initialised(&self) -> Result<()> {
+        if self.state.get() == INITIALISED {
+            if T::UNSENDABLE && self.thread.get() != Some(std::thread::current().id()) {
+                return Err(RuntimeError::new_err(format!(
+                    "{} is unsendable: it can only be used on the thread that created it",
+                    T::NAME
+                )));
+            }
+            Ok(())
+        } else {
+            Err(RuntimeError::new_err(format!(
+                "this {} object was not initialised (a subclass __new__ must call the base class's)",
+                T::NAME
+            )))
+        }
+    }
+
+    /// Write the value into a fresh (zeroed) cell.
+    ///
+    /// # Safety
+    /// The cell belongs to an object just returned by `HPy_New` and is not initialised.
+    unsafe fn init(&self, value: T) {
+        // SAFETY: nobody else can see the new object yet.
+        unsafe { (*self.value.get()).write(value) };
+        if T::UNSENDABLE {
+            self.thread.set(Some(std::thread::current().id()));
+        }
+        self.state.set(INITIALISED);
+    }
+
+    /// The `HPy_tp_destroy` implementation: drop the value (no context: HPy calls this from
+    /// its deallocator, after clearing the fields).
+    ///
+    /// # Safety
+    /// `data` is the cell of an object being destroyed.
+    pub unsafe fn destroy(data: *mut core::ffi::c_void) {
+        // SAFETY: per the contract.
+        let cell = unsafe { &*(data as *const ClassCell<T>) };
+        if T::UNSENDABLE && cell.thread.get() != Some(std::thread::current().id()) {
+            // Dropping a non-Send value on another thread is unsound: leak it instead.
+            return;
+        }
+        if cell.state.replace(UNINITIALISED) == INITIALISED {
+            // A panic in Drop must not unwind into the interpreter's deallocator.
+            let _ = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+                // SAFETY: initialised, and the object is dying: no borrow can be live.
+                unsafe { (*cell.value.get()).assume_init_drop() }
+            }));
+        }
+    }
+
+    /// The `HPy_tp_traverse` implementation: report every non-NULL `Field` to the GC.
+    ///
+    /// # Safety
+    /// `data` is the cell of a live object; `visit`/`arg` come from HPy.
+    pub unsafe fn traverse(data: *mut core::ffi::c_void, visit: ffi::HPyFunc_visitproc, arg: *mut core::ffi::c_void) -> c_int {
+        // SAFETY: per the contract.
+        let cell = unsafe { &*(data as *const ClassCell<T>) };
+        let Some(visit) = visit else { return 0 };
+        // While the value is mutably borrowed, reading its fields would alias the `&mut`: skip.
+        // Not visiting only keeps the referents alive longer; it never frees a live object.
+        if cell.state.get() != INITIALISED || cell.borrow.get() == MUT_BORROWED {
+            return 0;
+        }
+        let value = cell.value.get() as *const T;
+        // SAFETY: initialised; the fields are read through raw pointers only.
+        unsafe {
+            T::visit_fields(value, &mut |field: *mut ffi::HPyField| {
+                if (*field)._i == 0 {
+                    0
+                } else {
+                    visit(field, arg)
+                }
+            })
+        }
+    }
+}
+
+/// Is this HPy's debug-mode context? (Its name is fixed by the runtime.)
+fn is_debug_context(ctx: Context<'_>) -> bool {
+    // SAFETY: `name` is a static NUL-terminated string of the runtime; at least 1 byte.
+    let name = unsafe { core::ffi::CStr::from_ptr(ctx.raw_ref().name) };
+    name.to_bytes().starts_with(b"HPy Debug")
+}
+
+/// The class struct of an instance of a *Python* subclass, in debug mode.
+///
+/// hpy 0.9 does not mark a Python subclass of an HPy type as an HPy type, so its debug mode
+/// rejects `_HPy_AsStruct_Object` on such instances ("expected shape Object, got Legacy"),
+/// although the struct is where it is for the base class: right after the `PyObject` header,
+/// aligned like HPy's `_HPy_MaxAlign_t` (16 bytes on 64-bit CPython). Universal mode needs
+/// none of this (it does not check the shape).
+///
+/// # Safety
+/// `obj` is an instance of a class of shape Object (or of a subclass of it).
+unsafe fn python_subclass_data(obj: &Handle<'_, Any>) -> Option<*mut core::ffi::c_void> {
+    let c = obj.ctx().as_ptr();
+    // SAFETY: live context and an open handle; the type handle is closed before returning.
+    unsafe {
+        let ty = ffi::HPy_Type(c, obj.as_raw());
+        let shape = ffi::_HPyType_GetBuiltinShape(c, ty);
+        ffi::HPy_Close(c, ty);
+        if shape != ffi::HPyType_BuiltinShape_Legacy {
+            return None;
+        }
+        const PYOBJECT_HEAD: usize = 2 * core::mem::size_of::<usize>();
+        const HPY_MAX_ALIGN: usize = 16;
+        let header = PYOBJECT_HEAD.div_ceil(HPY_MAX_ALIGN) * HPY_MAX_ALIGN;
+        let start = ffi::_HPy_AsStruct_Legacy(c, obj.as_raw()) as *mut u8;
+        Some(start.add(header).cast())
+    }
+}
+
+/// A shared borrow of the Rust value inside an instance (like `cell::Ref`).
+pub struct ClassRef<'a, T: Class> {
+    cell: &'a ClassCell<T>,
+}
+
+/// A mutable borrow of the Rust value inside an instance (like `cell::RefMut`).
+pub struct ClassRefMut<'a, T: Class> {
+    cell: &'a ClassCell<T>,
+}
+
+impl<T: Class> Deref for ClassRef<'_, T> {
+    type Target = T;
+    fn deref(&self) -> &T {
+        // SAFETY: initialised (checked when borrowing) and shared-borrowed.
+        unsafe { (*self.cell.value.get()).assume_init_ref() }
+    }
+}
+
+impl<T: Class> Drop for ClassRef<'_, T> {
+    fn drop(&mut self) {
+        self.cell.borrow.set(self.cell.borrow.get() - 1);
+    }
+}
+
+impl<T: Class> Deref for ClassRefMut<'_, T> {
+    type Target = T;
+    fn deref(&self) -> &T {
+        // SAFETY: initialised and exclusively borrowed by us.
+        unsafe { (*self.cell.value.get()).assume_init_ref() }
+    }
+}
+
+impl<T: Class> DerefMut for ClassRefMut<'_, T> {
+    fn deref_mut(&mut self) -> &mut T {
+        // SAFETY: initialised and exclusively borrowed by us.
+        unsafe { (*self.cell.value.get()).assume_init_mut() }
+    }
+}
+
+impl<T: Class> Drop for ClassRefMut<'_, T> {
+    fn drop(&mut self) {
+        self.cell.borrow.set(0);
+    }
+}
+
+impl<'ctx, T: Class> Handle<'ctx, T> {
+    fn cell(&self) -> &ClassCell<T> {
+        // SAFETY: a `Handle<T>` is an instance of `T` (checked by `downcast`, or created so).
+        unsafe { ClassCell::<T>::of(self.as_any()) }
+    }
+
+    /// Borrow the Rust value. RuntimeError if it is mutably borrowed (e.g. by a method that
+    /// called back into Python, which called this).
+    pub fn borrow(&self) -> Result<ClassRef<'_, T>> {
+        let cell = self.cell();
+        cell.check_initialised()?;
+        let n = cell.borrow.get();
+        if n == MUT_BORROWED {
+            return Err(RuntimeError::new_err(format!("{} object is already mutably borrowed", T::NAME)));
+        }
+        cell.borrow.set(n + 1);
+        Ok(ClassRef { cell })
+    }
+
+    /// Borrow the Rust value mutably. RuntimeError if it is borrowed at all, or if the class is
+    /// `frozen`.
+    pub fn borrow_mut(&self) -> Result<ClassRefMut<'_, T>> {
+        if T::FROZEN {
+            return Err(TypeError::new_err(format!("{} is frozen: it cannot be borrowed mutably", T::NAME)));
+        }
+        let cell = self.cell();
+        cell.check_initialised()?;
+        if cell.borrow.get() != 0 {
+            return Err(RuntimeError::new_err(format!("{} object is already borrowed", T::NAME)));
+        }
+        cell.borrow.set(MUT_BORROWED);
+        Ok(ClassRefMut { cell })
+    }
+}
+
+/// The type object of `T`, once the module has created it.
+pub(crate) fn type_of<'ctx, T: Class>(ctx: Context<'ctx>) -> Result<Handle<'ctx>> {
+    T::type_global()
+        .load(ctx)
+        .ok_or_else(|| RuntimeError::new_err(format!("the {} type is not created yet (is its module imported?)", T::NAME)))
+}
+
+/// A new instance of `ty` (`T`'s type or a subclass of it) holding `value`.
+pub fn new_instance<'ctx, T: Class>(ctx: Context<'ctx>, ty: &Handle<'ctx>, value: T) -> Result<Handle<'ctx, T>> {
+    let mut data: *mut core::ffi::c_void = core::ptr::null_mut();
+    // SAFETY: live context, a type handle; HPy_New returns a zeroed struct of `basicsize`.
+    let raw = unsafe { ffi::_HPy_New(ctx.as_ptr(), ty.as_raw(), &mut data) };
+    // SAFETY: a new handle or NULL.
+    let obj: Handle<'ctx, T> = unsafe { Handle::from_new(ctx, raw)? };
+    // Not `data`: for a Python subclass of the class, hpy 0.9's HPy_New returns the start of
+    // the object (it treats the subclass as a legacy type), while the class's struct follows
+    // the object header. `_HPy_AsStruct_*` of the class's shape finds it in both cases.
+    let cell = obj.cell();
+    // SAFETY: the fresh, zeroed cell of the new object, seen by nobody else yet.
+    unsafe { cell.init(value) };
+    Ok(obj)
+}
+
+impl<'ctx> Context<'ctx> {
+    /// A new Python instance of class `T` holding `value` (what returning a `T` does).
+    pub fn instance<T: Class>(self, value: T) -> Result<Handle<'ctx, T>> {
+        let ty = type_of::<T>(self)?;
+        new_instance(self, &ty, value)
+    }
+}
+
+/// A reference from an instance of a class to another Python object (HPy's `HPyField`).
+///
+/// A `Field` lives inside a `#[hpy::class]` struct; `#[hpy::class]` reports it to the garbage
+/// collector, so reference cycles through fields are collected. It is read and written through
+/// the owning object's handle and a [`Context`]: `self.child.store(&slf, &value)`,
+/// `self.child.load(&slf)`. Dropping it does nothing (HPy clears fields itself when the owner dies).
+#[repr(transparent)]
+pub struct Field<K = Any> {
+    raw: UnsafeCell<ffi::HPyField>,
+    _kind: PhantomData<fn() -> K>,
+}
+
+// SAFETY: a field is an opaque word owned by its object; it is only read or written through a
+// `Context` (inside an HPy call), which serialises access.
+unsafe impl<K> Send for Field<K> {}
+
+impl<K> Default for Field<K> {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl<K> Field<K> {
+    /// An empty field (`load` gives `None`).
+    pub const fn new() -> Self {
+        Field { raw: UnsafeCell::new(ffi::HPyField_NULL), _kind: PhantomData }
+    }
+
+    /// Is the field empty?
+    pub fn is_empty(&self) -> bool {
+        // SAFETY: a plain read of our own word.
+        unsafe { (*self.raw.get())._i == 0 }
+    }
+
+    /// Check that the field is inside `owner`'s Rust value: HPy requires the owner of a field.
+    fn check_owner<C: Class>(&self, owner: &Handle<'_, C>) -> Result<()> {
+        let cell = owner.cell();
+        let start = cell as *const ClassCell<C> as usize;
+        let end = start + core::mem::size_of::<ClassCell<C>>();
+        let me = self as *const Self as usize;
+        if me >= start && me + core::mem::size_of::<Self>() <= end {
+            Ok(())
+        } else {
+            Err(RuntimeError::new_err("this Field does not belong to the given owner object"))
+        }
+    }
+
+    /// A new handle to the referenced object, or `None` if the field is empty.
+    pub fn load<'ctx, C: Class>(&self, owner: &Handle<'ctx, C>) -> Result<Option<Handle<'ctx, K>>> {
+        self.check_owner(owner)?;
+        // SAFETY: a plain read of our own word.
+        let raw = unsafe { *self.raw.get() };
+        if raw._i == 0 {
+            return Ok(None);
+        }
+        let ctx = owner.ctx();
+        // SAFETY: live context; the field belongs to `owner` (checked); Load returns a new handle.
+        Ok(Some(unsafe { Handle::from_raw(ctx, ffi::HPyField_Load(ctx.as_ptr(), owner.as_raw(), raw)) }))
+    }
+
+    /// Make the field refer to `value` (the owner keeps its own reference).
+    pub fn store<'ctx, C: Class>(&self, owner: &Handle<'ctx, C>, value: &Handle<'ctx, K>) -> Result<()> {
+        self.check_owner(owner)?;
+        let ctx = owner.ctx();
+        // SAFETY: live context; the field belongs to `owner`; HPy writes the word in place.
+        unsafe { ffi::HPyField_Store(ctx.as_ptr(), owner.as_raw(), self.raw.get(), value.as_raw()) };
+        Ok(())
+    }
+
+    /// Empty the field (dropping the owner's reference).
+    pub fn clear<C: Class>(&self, owner: &Handle<'_, C>) -> Result<()> {
+        self.check_owner(owner)?;
+        let ctx = owner.ctx();
+        // SAFETY: as in `store`; storing NULL releases the reference.
+        unsafe { ffi::HPyField_Store(ctx.as_ptr(), owner.as_raw(), self.raw.get(), ffi::HPy_NULL) };
+        Ok(())
+    }
+
+    /// The raw `HPyField` pointer, for the generated traverse function.
+    #[doc(hidden)]
+    pub fn raw_ptr(this: *const Self) -> *mut ffi::HPyField {
+        // `Field` is repr(transparent) over UnsafeCell<HPyField>.
+        this as *mut ffi::HPyField
+    }
+}
+
+impl<K> core::fmt::Debug for Field<K> {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.write_str(if self.is_empty() { "Field(<empty>)" } else { "Field(<set>)" })
+    }
+}
+
+/// `self` of a method: the instance, checked to be a `T` (binary operators may be called with
+/// the instance on the right, so the check is not a formality).
+#[doc(hidden)]
+pub fn receiver<'a, 'ctx, T: Class>(slf: &'a Handle<'ctx>) -> Result<&'a Handle<'ctx, T>> {
+    slf.downcast::<T>()
+}
+
+/// Error for a `T` where something else was passed.
+#[doc(hidden)]
+pub fn not_an_instance<T: Class>(obj: &Handle<'_>) -> Error {
+    Error::wrong_type(T::NAME, obj)
+}
+
+impl<'a, 'ctx, T: Class + Clone> crate::FromHPy<'a, 'ctx> for T {
+    /// An instance of the class, by value (a clone of its Rust value).
+    fn from_hpy(obj: &'a Handle<'ctx>) -> Result<Self> {
+        Ok(obj.downcast::<T>()?.borrow()?.clone())
+    }
+}

@@ -1,0 +1,667 @@
+//! Type slots for `#[hpy::class]` / `#[hpy::methods]`: the implementation side of each HPy slot
+//! signature (`call_*`), the matching CPython trampolines (in `__hpy_slot_def!`), and the defs
+//! every class gets (`tp_destroy`, `tp_traverse`).
+
+use core::ffi::{c_int, c_void};
+
+use super::args::{Args, FunctionDescription};
+use super::ffi;
+use super::trampoline::run;
+use crate::class::{Class, ClassCell};
+use crate::handle::{Borrowed, Handle};
+use crate::object::CompareOp;
+use crate::{Context, Error, IntoHPy, Result};
+
+/// Let the runtime call `impl_` with the arguments packed in `args` (for the CPython side).
+///
+/// # Safety
+/// `args` is the `_HPyFunc_args_*` struct of `sig`, and `impl_` has the signature of `sig`.
+#[inline]
+pub unsafe fn call_real<A>(sig: ffi::HPyFunc_Signature, impl_: ffi::HPyCFunction, args: &mut A) {
+    // SAFETY: the stored context is the one the runtime gave this module at load time.
+    unsafe {
+        ffi::_HPy_CallRealFunctionFromTrampoline(super::trampoline_context(), sig, impl_, (args as *mut A).cast())
+    }
+}
+
+macro_rules! impl_side {
+    ($(
+        $(#[$doc:meta])*
+        fn $name:ident($($arg:ident: $ty:ty),*) -> $ret:ty, on_error = $err:expr,
+            f: ($($fty:ty),*) -> $fret:ty, |$ctx:ident| $call:expr;
+    )*) => {$(
+        $(#[$doc])*
+        ///
+        /// # Safety
+        /// Called by HPy: `ctx` is live for the call and every handle is borrowed for it.
+        #[inline]
+        pub unsafe fn $name(
+            ctx: *mut ffi::HPyContext,
+            $($arg: $ty,)*
+            f: impl for<'a, 'ctx> FnOnce(Context<'ctx>, $($fty),*) -> Result<$fret>,
+        ) -> $ret {
+            // SAFETY: per the contract.
+            let ctx = unsafe { Context::from_raw(ctx) };
+            run(ctx, $err, |$ctx| $call(f))
+        }
+    )*};
+}
+
+/// A borrowed handle for a slot argument.
+#[inline]
+fn b<'a, 'ctx>(ctx: Context<'ctx>, h: ffi::HPy) -> Borrowed<'a, 'ctx> {
+    // SAFETY: slot arguments are borrowed for the call.
+    unsafe { Borrowed::from_raw(ctx, h) }
+}
+
+/// `None` for the NULL that CPython passes for "delete".
+#[inline]
+fn opt<'a, 'ctx>(ctx: Context<'ctx>, h: ffi::HPy) -> Option<Borrowed<'a, 'ctx>> {
+    if h._i == 0 {
+        None
+    } else {
+        Some(b(ctx, h))
+    }
+}
+
+impl_side! {
+    /// `HPyFunc_UNARYFUNC` / `REPRFUNC` (and `GETITERFUNC`-shaped).
+    fn call_unary(a: ffi::HPy) -> ffi::HPy, on_error = ffi::HPy_NULL,
+        f: (Borrowed<'a, 'ctx>) -> ffi::HPy, |ctx| (|f: _| f_apply1(f, ctx, b(ctx, a)));
+    /// `HPyFunc_BINARYFUNC`.
+    fn call_binary(a: ffi::HPy, c: ffi::HPy) -> ffi::HPy, on_error = ffi::HPy_NULL,
+        f: (Borrowed<'a, 'ctx>, Borrowed<'a, 'ctx>) -> ffi::HPy, |ctx| (|f: _| f_apply2(f, ctx, b(ctx, a), b(ctx, c)));
+    /// `HPyFunc_TERNARYFUNC` (the third argument is `None` when absent).
+    fn call_ternary(a: ffi::HPy, c: ffi::HPy, d: ffi::HPy) -> ffi::HPy, on_error = ffi::HPy_NULL,
+        f: (Borrowed<'a, 'ctx>, Borrowed<'a, 'ctx>, Borrowed<'a, 'ctx>) -> ffi::HPy,
+        |ctx| (|f: _| f_apply3(f, ctx, b(ctx, a), b(ctx, c), b(ctx, d)));
+    /// `HPyFunc_INQUIRY` (`__bool__`).
+    fn call_inquiry(a: ffi::HPy) -> c_int, on_error = -1,
+        f: (Borrowed<'a, 'ctx>) -> c_int, |ctx| (|f: _| f_apply1(f, ctx, b(ctx, a)));
+    /// `HPyFunc_LENFUNC`.
+    fn call_len(a: ffi::HPy) -> ffi::HPy_ssize_t, on_error = -1,
+        f: (Borrowed<'a, 'ctx>) -> ffi::HPy_ssize_t, |ctx| (|f: _| f_apply1(f, ctx, b(ctx, a)));
+    /// `HPyFunc_HASHFUNC`.
+    fn call_hash(a: ffi::HPy) -> ffi::HPy_hash_t, on_error = -1,
+        f: (Borrowed<'a, 'ctx>) -> ffi::HPy_hash_t, |ctx| (|f: _| f_apply1(f, ctx, b(ctx, a)));
+    /// `HPyFunc_RICHCMPFUNC`.
+    fn call_richcmp(a: ffi::HPy, c: ffi::HPy, op: ffi::HPy_RichCmpOp) -> ffi::HPy, on_error = ffi::HPy_NULL,
+        f: (Borrowed<'a, 'ctx>, Borrowed<'a, 'ctx>, CompareOp) -> ffi::HPy,
+        |ctx| (|f: _| match CompareOp::from_raw(op) {
+            Some(op) => f_apply3(f, ctx, b(ctx, a), b(ctx, c), op),
+            None => Err(crate::exceptions::SystemError::new_err("invalid comparison operator")),
+        });
+    /// `HPyFunc_SSIZEARGFUNC`.
+    fn call_ssizearg(a: ffi::HPy, i: ffi::HPy_ssize_t) -> ffi::HPy, on_error = ffi::HPy_NULL,
+        f: (Borrowed<'a, 'ctx>, isize) -> ffi::HPy, |ctx| (|f: _| f_apply2(f, ctx, b(ctx, a), i));
+    /// `HPyFunc_OBJOBJARGPROC` (`__setitem__`, or `__delitem__` when the value is NULL).
+    fn call_objobjarg(a: ffi::HPy, k: ffi::HPy, v: ffi::HPy) -> c_int, on_error = -1,
+        f: (Borrowed<'a, 'ctx>, Borrowed<'a, 'ctx>, Option<Borrowed<'a, 'ctx>>) -> c_int,
+        |ctx| (|f: _| f_apply3(f, ctx, b(ctx, a), b(ctx, k), opt(ctx, v)));
+    /// `HPyFunc_OBJOBJPROC` (`__contains__`).
+    fn call_objobj(a: ffi::HPy, k: ffi::HPy) -> c_int, on_error = -1,
+        f: (Borrowed<'a, 'ctx>, Borrowed<'a, 'ctx>) -> c_int, |ctx| (|f: _| f_apply2(f, ctx, b(ctx, a), b(ctx, k)));
+    /// `HPyFunc_GETTER`.
+    fn call_getter(a: ffi::HPy) -> ffi::HPy, on_error = ffi::HPy_NULL,
+        f: (Borrowed<'a, 'ctx>) -> ffi::HPy, |ctx| (|f: _| f_apply1(f, ctx, b(ctx, a)));
+    /// `HPyFunc_SETTER` (the value is NULL for `del obj.attr`).
+    fn call_setter(a: ffi::HPy, v: ffi::HPy) -> c_int, on_error = -1,
+        f: (Borrowed<'a, 'ctx>, Option<Borrowed<'a, 'ctx>>) -> c_int, |ctx| (|f: _| f_apply2(f, ctx, b(ctx, a), opt(ctx, v)));
+}
+
+#[inline(always)]
+fn f_apply1<'ctx, A, R>(f: impl FnOnce(Context<'ctx>, A) -> Result<R>, ctx: Context<'ctx>, a: A) -> Result<R> {
+    f(ctx, a)
+}
+#[inline(always)]
+fn f_apply2<'ctx, A, B, R>(f: impl FnOnce(Context<'ctx>, A, B) -> Result<R>, ctx: Context<'ctx>, a: A, b: B) -> Result<R> {
+    f(ctx, a, b)
+}
+#[inline(always)]
+fn f_apply3<'ctx, A, B, C, R>(
+    f: impl FnOnce(Context<'ctx>, A, B, C) -> Result<R>,
+    ctx: Context<'ctx>,
+    a: A,
+    b: B,
+    c: C,
+) -> Result<R> {
+    f(ctx, a, b, c)
+}
+
+/// `HPyFunc_DESTRUCTOR` (`__del__`, run as `tp_finalize`): errors cannot propagate, so they are
+/// reported as "unraisable", as CPython does for `__del__`.
+///
+/// # Safety
+/// Called by HPy: `ctx` is live for the call and `a` borrowed.
+pub unsafe fn call_finalize(
+    ctx: *mut ffi::HPyContext,
+    a: ffi::HPy,
+    f: impl for<'a, 'ctx> FnOnce(Context<'ctx>, Borrowed<'a, 'ctx>) -> Result<()>,
+) {
+    // SAFETY: per the contract.
+    let ctx = unsafe { Context::from_raw(ctx) };
+    let failed = run(ctx, true, |ctx| f(ctx, b(ctx, a)).map(|()| false));
+    if failed {
+        // SAFETY: live context; the exception set by `run` is reported against the object.
+        unsafe { ffi::HPyErr_WriteUnraisable(ctx.as_ptr(), a) };
+    }
+}
+
+/// `HPyFunc_NEWFUNC` (`#[new]`): `args` is an array, `kw` a dict or NULL (CPython's old-style
+/// keywords); both are matched against `desc` like a function's.
+///
+/// # Safety
+/// Called by HPy: `ctx` is live; `args` holds `nargs` borrowed handles; `kw` is a dict or NULL.
+pub unsafe fn call_new<const N: usize>(
+    ctx: *mut ffi::HPyContext,
+    ty: ffi::HPy,
+    args: *const ffi::HPy,
+    nargs: ffi::HPy_ssize_t,
+    kw: ffi::HPy,
+    desc: &'static FunctionDescription,
+    f: impl for<'a, 'ctx> FnOnce(Context<'ctx>, Borrowed<'a, 'ctx>, &Args<'a, 'ctx, N>) -> Result<ffi::HPy>,
+) -> ffi::HPy {
+    // SAFETY: per the contract.
+    let ctx = unsafe { Context::from_raw(ctx) };
+    run(ctx, ffi::HPy_NULL, |ctx| {
+        // SAFETY: per the contract.
+        let parsed = unsafe { desc.parse_with_dict::<N>(ctx, args, nargs.max(0) as usize, kw)? };
+        f(ctx, b(ctx, ty), &parsed)
+    })
+}
+
+/// What `#[new]` may return: the value, or `Result` of it.
+pub trait IntoNew<'ctx, T: Class> {
+    /// A new instance of `ty` holding the value, as a raw handle for HPy.
+    fn into_new(self, ctx: Context<'ctx>, ty: &Handle<'ctx>) -> Result<ffi::HPy>;
+}
+
+impl<'ctx, T: Class> IntoNew<'ctx, T> for T {
+    fn into_new(self, ctx: Context<'ctx>, ty: &Handle<'ctx>) -> Result<ffi::HPy> {
+        Ok(crate::class::new_instance(ctx, ty, self)?.into_raw())
+    }
+}
+
+impl<'ctx, T: Class, E: Into<Error>> IntoNew<'ctx, T> for core::result::Result<T, E> {
+    fn into_new(self, ctx: Context<'ctx>, ty: &Handle<'ctx>) -> Result<ffi::HPy> {
+        Ok(crate::class::new_instance(ctx, ty, self.map_err(Into::into)?)?.into_raw())
+    }
+}
+
+/// Convert a slot's Rust result to what the slot returns.
+pub trait SlotReturn<'ctx, R> {
+    /// Convert.
+    fn slot_return(self, ctx: Context<'ctx>) -> Result<R>;
+}
+
+impl<'ctx, T: IntoHPy<'ctx>> SlotReturn<'ctx, ffi::HPy> for T {
+    fn slot_return(self, ctx: Context<'ctx>) -> Result<ffi::HPy> {
+        Ok(self.into_hpy(ctx)?.into_raw())
+    }
+}
+impl<'ctx, T: IntoHPy<'ctx>, E: Into<Error>> SlotReturn<'ctx, ffi::HPy> for core::result::Result<T, E> {
+    fn slot_return(self, ctx: Context<'ctx>) -> Result<ffi::HPy> {
+        Ok(self.map_err(Into::into)?.into_hpy(ctx)?.into_raw())
+    }
+}
+
+/// `__len__` results.
+pub fn len_return<E: Into<Error>>(r: core::result::Result<usize, E>) -> Result<ffi::HPy_ssize_t> {
+    let n = r.map_err(Into::into)?;
+    isize::try_from(n).map_err(|_| crate::exceptions::OverflowError::new_err("__len__() should return a value < sys.maxsize"))
+}
+
+/// `__hash__` results: -1 means "error" to CPython, so a hash of -1 becomes -2 (as CPython does).
+pub fn hash_return<E: Into<Error>>(r: core::result::Result<isize, E>) -> Result<ffi::HPy_hash_t> {
+    let h = r.map_err(Into::into)?;
+    Ok(if h == -1 { -2 } else { h })
+}
+
+/// `__bool__` / `__contains__` results.
+pub fn bool_return<E: Into<Error>>(r: core::result::Result<bool, E>) -> Result<c_int> {
+    Ok(r.map_err(Into::into)? as c_int)
+}
+
+/// `()` results of setters (`0` for success).
+pub fn unit_return<E: Into<Error>>(r: core::result::Result<(), E>) -> Result<c_int> {
+    r.map_err(Into::into)?;
+    Ok(0)
+}
+
+/// A result that may be a plain value or a `Result`, as a `Result`.
+pub trait IntoResult<T> {
+    /// As a `Result` with hpy's error.
+    fn into_result(self) -> Result<T>;
+}
+impl<T> IntoResult<T> for T {
+    fn into_result(self) -> Result<T> {
+        Ok(self)
+    }
+}
+impl<T, E: Into<Error>> IntoResult<T> for core::result::Result<T, E> {
+    fn into_result(self) -> Result<T> {
+        self.map_err(Into::into)
+    }
+}
+
+/// `NotImplemented`, as a new raw handle (binary operators return it for foreign operands).
+pub fn not_implemented(ctx: Context<'_>) -> ffi::HPy {
+    ctx.not_implemented().to_owned().into_raw()
+}
+
+/// `HPy_tp_destroy`: drop the Rust value.
+unsafe extern "C" fn destroy<T: Class>(data: *mut c_void) {
+    // SAFETY: HPy calls destroy with the object's data once, when it dies.
+    unsafe { ClassCell::<T>::destroy(data) }
+}
+
+/// `HPy_tp_traverse`: visit the fields.
+unsafe extern "C" fn traverse<T: Class>(object: *mut c_void, visit: ffi::HPyFunc_visitproc, arg: *mut c_void) -> c_int {
+    // SAFETY: HPy passes the object's data and its visitor.
+    unsafe { ClassCell::<T>::traverse(object, visit, arg) }
+}
+
+unsafe extern "C" fn cpy_traverse<T: Class>(slf: *mut ffi::cpy_PyObject, visit: ffi::cpy_visitproc, arg: *mut c_void) -> c_int {
+    let mut a = ffi::_HPyFunc_args_TRAVERSEPROC { self_: slf, visit, arg, result: 0 };
+    // SAFETY: `a` matches HPyFunc_TRAVERSEPROC.
+    unsafe { call_real(ffi::HPyFunc_TRAVERSEPROC, super::cast::traverseproc(traverse::<T>), &mut a) };
+    a.result
+}
+
+unsafe extern "C" fn destroy_never_called() {
+    // HPy runs tp_destroy from its own deallocator and never through this pointer.
+    std::process::abort()
+}
+
+/// The `HPy_tp_destroy` def of `T`.
+pub const fn destroy_def<T: Class>() -> ffi::HPyDef {
+    super::slot_def(ffi::HPy_tp_destroy, super::cast::destroyfunc(destroy::<T>), super::cast::cpy_never_called(destroy_never_called))
+}
+
+/// The `HPy_tp_traverse` def of `T` (classes with `Field`s; they also get `HAVE_GC`).
+pub const fn traverse_def<T: Class>() -> ffi::HPyDef {
+    super::slot_def(ffi::HPy_tp_traverse, super::cast::traverseproc(traverse::<T>), super::cast::cpy_traverseproc(cpy_traverse::<T>))
+}
+
+/// An `HPyDef` of kind `GetSet`.
+pub const fn getset_def(
+    name: &'static core::ffi::CStr,
+    doc: &'static core::ffi::CStr,
+    getter_impl: ffi::HPyCFunction,
+    setter_impl: ffi::HPyCFunction,
+    getter_cpy: ffi::cpy_getter,
+    setter_cpy: ffi::cpy_setter,
+) -> ffi::HPyDef {
+    ffi::HPyDef {
+        kind: ffi::HPyDef_Kind_GetSet,
+        u: ffi::HPyDef_Union {
+            getset: ffi::HPyGetSet {
+                name: name.as_ptr(),
+                getter_impl,
+                setter_impl,
+                getter_cpy_trampoline: getter_cpy,
+                setter_cpy_trampoline: setter_cpy,
+                doc: doc.as_ptr(),
+                closure: core::ptr::null_mut(),
+            },
+        },
+    }
+}
+
+/// Create the type of `T` from its defines, store it in `T`'s global and add it to `module`.
+/// Run by the module's exec slot.
+pub fn add_class<'ctx, T: Class>(
+    ctx: Context<'ctx>,
+    module: &Handle<'ctx, crate::Module>,
+    qualified_name: &'static core::ffi::CStr,
+    doc: Option<&'static core::ffi::CStr>,
+    flags: core::ffi::c_ulong,
+    base: Option<fn(Context<'ctx>) -> Handle<'ctx, crate::Type>>,
+    defines: &[&'static [ffi::HPyDefPtr]],
+) -> Result<Handle<'ctx>> {
+    // HPy keeps pointers into the spec (the name, the defines) for the type's lifetime, so it
+    // is leaked: one small allocation per class per import.
+    let mut all: Vec<ffi::HPyDefPtr> = defines.iter().flat_map(|d| d.iter().copied()).collect();
+    all.push(ffi::HPyDefPtr::NULL);
+    let all: &'static [ffi::HPyDefPtr] = Box::leak(all.into_boxed_slice());
+    let spec: &'static mut ffi::HPyType_Spec = Box::leak(Box::new(ffi::HPyType_Spec {
+        name: qualified_name.as_ptr(),
+        basicsize: ClassCell::<T>::BASICSIZE as c_int,
+        itemsize: 0,
+        flags,
+        builtin_shape: T::SHAPE,
+        legacy_slots: core::ptr::null_mut(),
+        defines: all.as_ptr() as *mut *mut ffi::HPyDef,
+        doc: doc.map_or(core::ptr::null(), |d| d.as_ptr()),
+    }));
+    let base = base.map(|b| b(ctx));
+    let mut params = [
+        ffi::HPyType_SpecParam { kind: ffi::HPyType_SpecParam_Base, object: base.as_ref().map_or(ffi::HPy_NULL, |b| b.as_raw()) },
+        ffi::HPyType_SpecParam { kind: 0, object: ffi::HPy_NULL },
+    ];
+    let params_ptr = if base.is_some() { params.as_mut_ptr() } else { core::ptr::null_mut() };
+    // SAFETY: live context, a complete spec that outlives the type, a terminated params array.
+    let raw = unsafe { ffi::HPyType_FromSpec(ctx.as_ptr(), spec, params_ptr) };
+    // SAFETY: a new type handle or NULL.
+    let ty: Handle<'ctx> = unsafe { Handle::from_new(ctx, raw)? };
+    T::type_global().store(ctx, &ty);
+    module.setattr(T::NAME, &ty)?;
+    Ok(ty)
+}
+
+/// An `HPyDef` for a type slot. `$kind` names the HPy signature; the body is a closure taking
+/// the matching `call_*` arguments. Expands to a constant expression.
+#[doc(hidden)]
+#[macro_export]
+macro_rules! __hpy_slot_def {
+    (@def $slot:expr, $cast:ident, $cpy_cast:ident) => {
+        $crate::impl_::slot_def($slot, $crate::impl_::cast::$cast(__impl), $crate::impl_::cast::$cpy_cast(__cpy))
+    };
+    (unary, $slot:expr, $body:expr) => {{
+        unsafe extern "C" fn __impl(ctx: *mut $crate::ffi::HPyContext, a: $crate::ffi::HPy) -> $crate::ffi::HPy {
+            // SAFETY: called by the HPy runtime with this slot's signature.
+            unsafe { $crate::impl_::slots::call_unary(ctx, a, $body) }
+        }
+        unsafe extern "C" fn __cpy(arg0: *mut $crate::ffi::cpy_PyObject) -> *mut $crate::ffi::cpy_PyObject {
+            let mut a = $crate::ffi::_HPyFunc_args_UNARYFUNC { arg0, result: ::core::ptr::null_mut() };
+            // SAFETY: called by CPython through this slot; `a` matches the signature.
+            unsafe { $crate::impl_::slots::call_real($crate::ffi::HPyFunc_UNARYFUNC, $crate::impl_::cast::unary(__impl), &mut a) };
+            a.result
+        }
+        $crate::__hpy_slot_def!(@def $slot, unary, cpy_unary)
+    }};
+    (binary, $slot:expr, $body:expr) => {{
+        unsafe extern "C" fn __impl(ctx: *mut $crate::ffi::HPyContext, a: $crate::ffi::HPy, b: $crate::ffi::HPy) -> $crate::ffi::HPy {
+            // SAFETY: called by the HPy runtime with this slot's signature.
+            unsafe { $crate::impl_::slots::call_binary(ctx, a, b, $body) }
+        }
+        unsafe extern "C" fn __cpy(arg0: *mut $crate::ffi::cpy_PyObject, arg1: *mut $crate::ffi::cpy_PyObject) -> *mut $crate::ffi::cpy_PyObject {
+            let mut a = $crate::ffi::_HPyFunc_args_BINARYFUNC { arg0, arg1, result: ::core::ptr::null_mut() };
+            // SAFETY: called by CPython through this slot; `a` matches the signature.
+            unsafe { $crate::impl_::slots::call_real($crate::ffi::HPyFunc_BINARYFUNC, $crate::impl_::cast::binary(__impl), &mut a) };
+            a.result
+        }
+        $crate::__hpy_slot_def!(@def $slot, binary, cpy_binary)
+    }};
+    (ternary, $slot:expr, $body:expr) => {{
+        unsafe extern "C" fn __impl(ctx: *mut $crate::ffi::HPyContext, a: $crate::ffi::HPy, b: $crate::ffi::HPy, c: $crate::ffi::HPy) -> $crate::ffi::HPy {
+            // SAFETY: called by the HPy runtime with this slot's signature.
+            unsafe { $crate::impl_::slots::call_ternary(ctx, a, b, c, $body) }
+        }
+        unsafe extern "C" fn __cpy(
+            arg0: *mut $crate::ffi::cpy_PyObject,
+            arg1: *mut $crate::ffi::cpy_PyObject,
+            arg2: *mut $crate::ffi::cpy_PyObject,
+        ) -> *mut $crate::ffi::cpy_PyObject {
+            let mut a = $crate::ffi::_HPyFunc_args_TERNARYFUNC { arg0, arg1, arg2, result: ::core::ptr::null_mut() };
+            // SAFETY: called by CPython through this slot; `a` matches the signature.
+            unsafe { $crate::impl_::slots::call_real($crate::ffi::HPyFunc_TERNARYFUNC, $crate::impl_::cast::ternary(__impl), &mut a) };
+            a.result
+        }
+        $crate::__hpy_slot_def!(@def $slot, ternary, cpy_ternary)
+    }};
+    (inquiry, $slot:expr, $body:expr) => {{
+        unsafe extern "C" fn __impl(ctx: *mut $crate::ffi::HPyContext, a: $crate::ffi::HPy) -> ::core::ffi::c_int {
+            // SAFETY: called by the HPy runtime with this slot's signature.
+            unsafe { $crate::impl_::slots::call_inquiry(ctx, a, $body) }
+        }
+        unsafe extern "C" fn __cpy(arg0: *mut $crate::ffi::cpy_PyObject) -> ::core::ffi::c_int {
+            let mut a = $crate::ffi::_HPyFunc_args_INQUIRY { arg0, result: 0 };
+            // SAFETY: called by CPython through this slot; `a` matches the signature.
+            unsafe { $crate::impl_::slots::call_real($crate::ffi::HPyFunc_INQUIRY, $crate::impl_::cast::inquiry(__impl), &mut a) };
+            a.result
+        }
+        $crate::__hpy_slot_def!(@def $slot, inquiry, cpy_inquiry)
+    }};
+    (len, $slot:expr, $body:expr) => {{
+        unsafe extern "C" fn __impl(ctx: *mut $crate::ffi::HPyContext, a: $crate::ffi::HPy) -> $crate::ffi::HPy_ssize_t {
+            // SAFETY: called by the HPy runtime with this slot's signature.
+            unsafe { $crate::impl_::slots::call_len(ctx, a, $body) }
+        }
+        unsafe extern "C" fn __cpy(arg0: *mut $crate::ffi::cpy_PyObject) -> $crate::ffi::HPy_ssize_t {
+            let mut a = $crate::ffi::_HPyFunc_args_LENFUNC { arg0, result: 0 };
+            // SAFETY: called by CPython through this slot; `a` matches the signature.
+            unsafe { $crate::impl_::slots::call_real($crate::ffi::HPyFunc_LENFUNC, $crate::impl_::cast::lenfunc(__impl), &mut a) };
+            a.result
+        }
+        $crate::__hpy_slot_def!(@def $slot, lenfunc, cpy_lenfunc)
+    }};
+    (hash, $slot:expr, $body:expr) => {{
+        unsafe extern "C" fn __impl(ctx: *mut $crate::ffi::HPyContext, a: $crate::ffi::HPy) -> $crate::ffi::HPy_hash_t {
+            // SAFETY: called by the HPy runtime with this slot's signature.
+            unsafe { $crate::impl_::slots::call_hash(ctx, a, $body) }
+        }
+        unsafe extern "C" fn __cpy(arg0: *mut $crate::ffi::cpy_PyObject) -> $crate::ffi::HPy_hash_t {
+            let mut a = $crate::ffi::_HPyFunc_args_HASHFUNC { arg0, result: 0 };
+            // SAFETY: called by CPython through this slot; `a` matches the signature.
+            unsafe { $crate::impl_::slots::call_real($crate::ffi::HPyFunc_HASHFUNC, $crate::impl_::cast::hashfunc(__impl), &mut a) };
+            a.result
+        }
+        $crate::__hpy_slot_def!(@def $slot, hashfunc, cpy_hashfunc)
+    }};
+    (richcmp, $slot:expr, $body:expr) => {{
+        unsafe extern "C" fn __impl(
+            ctx: *mut $crate::ffi::HPyContext,
+            a: $crate::ffi::HPy,
+            b: $crate::ffi::HPy,
+            op: $crate::ffi::HPy_RichCmpOp,
+        ) -> $crate::ffi::HPy {
+            // SAFETY: called by the HPy runtime with this slot's signature.
+            unsafe { $crate::impl_::slots::call_richcmp(ctx, a, b, op, $body) }
+        }
+        unsafe extern "C" fn __cpy(
+            arg0: *mut $crate::ffi::cpy_PyObject,
+            arg1: *mut $crate::ffi::cpy_PyObject,
+            op: ::core::ffi::c_int,
+        ) -> *mut $crate::ffi::cpy_PyObject {
+            let mut a = $crate::ffi::_HPyFunc_args_RICHCMPFUNC { arg0, arg1, arg2: op, result: ::core::ptr::null_mut() };
+            // SAFETY: called by CPython through this slot; `a` matches the signature.
+            unsafe { $crate::impl_::slots::call_real($crate::ffi::HPyFunc_RICHCMPFUNC, $crate::impl_::cast::richcmp(__impl), &mut a) };
+            a.result
+        }
+        $crate::__hpy_slot_def!(@def $slot, richcmp, cpy_richcmp)
+    }};
+    (ssizearg, $slot:expr, $body:expr) => {{
+        unsafe extern "C" fn __impl(ctx: *mut $crate::ffi::HPyContext, a: $crate::ffi::HPy, i: $crate::ffi::HPy_ssize_t) -> $crate::ffi::HPy {
+            // SAFETY: called by the HPy runtime with this slot's signature.
+            unsafe { $crate::impl_::slots::call_ssizearg(ctx, a, i, $body) }
+        }
+        unsafe extern "C" fn __cpy(arg0: *mut $crate::ffi::cpy_PyObject, arg1: $crate::ffi::HPy_ssize_t) -> *mut $crate::ffi::cpy_PyObject {
+            let mut a = $crate::ffi::_HPyFunc_args_SSIZEARGFUNC { arg0, arg1, result: ::core::ptr::null_mut() };
+            // SAFETY: called by CPython through this slot; `a` matches the signature.
+            unsafe { $crate::impl_::slots::call_real($crate::ffi::HPyFunc_SSIZEARGFUNC, $crate::impl_::cast::ssizearg(__impl), &mut a) };
+            a.result
+        }
+        $crate::__hpy_slot_def!(@def $slot, ssizearg, cpy_ssizearg)
+    }};
+    (objobjarg, $slot:expr, $body:expr) => {{
+        unsafe extern "C" fn __impl(ctx: *mut $crate::ffi::HPyContext, a: $crate::ffi::HPy, b: $crate::ffi::HPy, c: $crate::ffi::HPy) -> ::core::ffi::c_int {
+            // SAFETY: called by the HPy runtime with this slot's signature.
+            unsafe { $crate::impl_::slots::call_objobjarg(ctx, a, b, c, $body) }
+        }
+        unsafe extern "C" fn __cpy(
+            arg0: *mut $crate::ffi::cpy_PyObject,
+            arg1: *mut $crate::ffi::cpy_PyObject,
+            arg2: *mut $crate::ffi::cpy_PyObject,
+        ) -> ::core::ffi::c_int {
+            let mut a = $crate::ffi::_HPyFunc_args_OBJOBJARGPROC { arg0, arg1, arg2, result: 0 };
+            // SAFETY: called by CPython through this slot; `a` matches the signature.
+            unsafe { $crate::impl_::slots::call_real($crate::ffi::HPyFunc_OBJOBJARGPROC, $crate::impl_::cast::objobjarg(__impl), &mut a) };
+            a.result
+        }
+        $crate::__hpy_slot_def!(@def $slot, objobjarg, cpy_objobjarg)
+    }};
+    (objobj, $slot:expr, $body:expr) => {{
+        unsafe extern "C" fn __impl(ctx: *mut $crate::ffi::HPyContext, a: $crate::ffi::HPy, b: $crate::ffi::HPy) -> ::core::ffi::c_int {
+            // SAFETY: called by the HPy runtime with this slot's signature.
+            unsafe { $crate::impl_::slots::call_objobj(ctx, a, b, $body) }
+        }
+        unsafe extern "C" fn __cpy(arg0: *mut $crate::ffi::cpy_PyObject, arg1: *mut $crate::ffi::cpy_PyObject) -> ::core::ffi::c_int {
+            let mut a = $crate::ffi::_HPyFunc_args_OBJOBJPROC { arg0, arg1, result: 0 };
+            // SAFETY: called by CPython through this slot; `a` matches the signature.
+            unsafe { $crate::impl_::slots::call_real($crate::ffi::HPyFunc_OBJOBJPROC, $crate::impl_::cast::objobj(__impl), &mut a) };
+            a.result
+        }
+        $crate::__hpy_slot_def!(@def $slot, objobj, cpy_objobj)
+    }};
+    (finalize, $slot:expr, $body:expr) => {{
+        unsafe extern "C" fn __impl(ctx: *mut $crate::ffi::HPyContext, a: $crate::ffi::HPy) {
+            // SAFETY: called by the HPy runtime with this slot's signature.
+            unsafe { $crate::impl_::slots::call_finalize(ctx, a, $body) }
+        }
+        unsafe extern "C" fn __cpy(arg0: *mut $crate::ffi::cpy_PyObject) {
+            let mut a = $crate::ffi::_HPyFunc_args_DESTRUCTOR { arg0 };
+            // SAFETY: called by CPython through this slot; `a` matches the signature.
+            unsafe { $crate::impl_::slots::call_real($crate::ffi::HPyFunc_DESTRUCTOR, $crate::impl_::cast::destructor(__impl), &mut a) };
+        }
+        $crate::__hpy_slot_def!(@def $slot, destructor, cpy_destructor)
+    }};
+    (new, $slot:expr, $desc:expr, $n:literal, $body:expr) => {{
+        unsafe extern "C" fn __impl(
+            ctx: *mut $crate::ffi::HPyContext,
+            ty: $crate::ffi::HPy,
+            args: *const $crate::ffi::HPy,
+            nargs: $crate::ffi::HPy_ssize_t,
+            kw: $crate::ffi::HPy,
+        ) -> $crate::ffi::HPy {
+            // SAFETY: called by the HPy runtime with this slot's signature.
+            unsafe { $crate::impl_::slots::call_new::<$n>(ctx, ty, args, nargs, kw, $desc, $body) }
+        }
+        unsafe extern "C" fn __cpy(
+            slf: *mut $crate::ffi::cpy_PyObject,
+            args: *mut $crate::ffi::cpy_PyObject,
+            kw: *mut $crate::ffi::cpy_PyObject,
+        ) -> *mut $crate::ffi::cpy_PyObject {
+            let mut a = $crate::ffi::_HPyFunc_args_NEWFUNC { self_: slf, args, kw, result: ::core::ptr::null_mut() };
+            // SAFETY: called by CPython through this slot; `a` matches the signature.
+            unsafe { $crate::impl_::slots::call_real($crate::ffi::HPyFunc_NEWFUNC, $crate::impl_::cast::newfunc(__impl), &mut a) };
+            a.result
+        }
+        $crate::__hpy_slot_def!(@def $slot, newfunc, cpy_newfunc)
+    }};
+    (call, $slot:expr, $desc:expr, $n:literal, $body:expr) => {{
+        unsafe extern "C" fn __impl(
+            ctx: *mut $crate::ffi::HPyContext,
+            slf: $crate::ffi::HPy,
+            args: *const $crate::ffi::HPy,
+            nargs: usize,
+            kwnames: $crate::ffi::HPy,
+        ) -> $crate::ffi::HPy {
+            // SAFETY: called by the HPy runtime as an HPyFunc_KEYWORDS implementation.
+            unsafe { $crate::impl_::call_with_args::<$n>(ctx, slf, args, nargs, kwnames, $desc, $body) }
+        }
+        unsafe extern "C" fn __cpy(
+            slf: *mut $crate::ffi::cpy_PyObject,
+            args: *const *mut $crate::ffi::cpy_PyObject,
+            nargsf: usize,
+            kwnames: *mut $crate::ffi::cpy_PyObject,
+        ) -> *mut $crate::ffi::cpy_PyObject {
+            // SAFETY: called by CPython as the type's vectorcall.
+            unsafe { $crate::impl_::cpy_keywords(slf, args, nargsf, kwnames, $crate::impl_::cast::keywords(__impl)) }
+        }
+        $crate::__hpy_slot_def!(@def $slot, keywords, cpy_keywords)
+    }};
+}
+
+/// An `HPyDef` of kind `GetSet`: `$get` is a getter closure (`|ctx, slf| -> Result<HPy>`),
+/// `$set` a setter closure (`|ctx, slf, Option<value>| -> Result<c_int>`) or `none`.
+#[doc(hidden)]
+#[macro_export]
+macro_rules! __hpy_getset_def {
+    (@getter $get:expr) => {{
+        unsafe extern "C" fn __impl(ctx: *mut $crate::ffi::HPyContext, slf: $crate::ffi::HPy, _: *mut ::core::ffi::c_void) -> $crate::ffi::HPy {
+            // SAFETY: called by the HPy runtime as a getter.
+            unsafe { $crate::impl_::slots::call_getter(ctx, slf, $get) }
+        }
+        unsafe extern "C" fn __cpy(arg0: *mut $crate::ffi::cpy_PyObject, arg1: *mut ::core::ffi::c_void) -> *mut $crate::ffi::cpy_PyObject {
+            let mut a = $crate::ffi::_HPyFunc_args_GETTER { arg0, arg1, result: ::core::ptr::null_mut() };
+            // SAFETY: called by CPython as a getter; `a` matches HPyFunc_GETTER.
+            unsafe { $crate::impl_::slots::call_real($crate::ffi::HPyFunc_GETTER, $crate::impl_::cast::getter(__impl), &mut a) };
+            a.result
+        }
+        ($crate::impl_::cast::getter(__impl), ::core::option::Option::Some(__cpy as unsafe extern "C" fn(_, _) -> _))
+    }};
+    (@setter $set:expr) => {{
+        unsafe extern "C" fn __impl(
+            ctx: *mut $crate::ffi::HPyContext,
+            slf: $crate::ffi::HPy,
+            value: $crate::ffi::HPy,
+            _: *mut ::core::ffi::c_void,
+        ) -> ::core::ffi::c_int {
+            // SAFETY: called by the HPy runtime as a setter.
+            unsafe { $crate::impl_::slots::call_setter(ctx, slf, value, $set) }
+        }
+        unsafe extern "C" fn __cpy(
+            arg0: *mut $crate::ffi::cpy_PyObject,
+            arg1: *mut $crate::ffi::cpy_PyObject,
+            arg2: *mut ::core::ffi::c_void,
+        ) -> ::core::ffi::c_int {
+            let mut a = $crate::ffi::_HPyFunc_args_SETTER { arg0, arg1, arg2, result: 0 };
+            // SAFETY: called by CPython as a setter; `a` matches HPyFunc_SETTER.
+            unsafe { $crate::impl_::slots::call_real($crate::ffi::HPyFunc_SETTER, $crate::impl_::cast::setter(__impl), &mut a) };
+            a.result
+        }
+        ($crate::impl_::cast::setter(__impl), ::core::option::Option::Some(__cpy as unsafe extern "C" fn(_, _, _) -> _))
+    }};
+    ($name:expr, $doc:expr, get = $get:expr) => {{
+        const GET: ($crate::ffi::HPyCFunction, $crate::ffi::cpy_getter) = $crate::__hpy_getset_def!(@getter $get);
+        $crate::impl_::slots::getset_def($name, $doc, GET.0, ::core::option::Option::None, GET.1, ::core::option::Option::None)
+    }};
+    ($name:expr, $doc:expr, get = $get:expr, set = $set:expr) => {{
+        const GET: ($crate::ffi::HPyCFunction, $crate::ffi::cpy_getter) = $crate::__hpy_getset_def!(@getter $get);
+        const SET: ($crate::ffi::HPyCFunction, $crate::ffi::cpy_setter) = $crate::__hpy_getset_def!(@setter $set);
+        $crate::impl_::slots::getset_def($name, $doc, GET.0, SET.0, GET.1, SET.1)
+    }};
+}
+
+/// `unsafe impl Class` for a `#[hpy::class]` struct (here, so the user's crate has no `unsafe`).
+#[doc(hidden)]
+#[macro_export]
+macro_rules! __hpy_impl_class {
+    (
+        type = $ty:ident, name = $name:expr, frozen = $frozen:expr, unsendable = $unsendable:expr,
+        shape = $shape:ident, global = $global:ident, fields = [$($member:tt),*]
+    ) => {
+        // SAFETY: generated by #[hpy::class] from the struct definition: the global is this
+        // type's, the shape is the one the type is created with, every `Field` is visited.
+        unsafe impl $crate::Class for $ty {
+            const NAME: &'static str = $name;
+            const FROZEN: bool = $frozen;
+            const UNSENDABLE: bool = $unsendable;
+            const SHAPE: $crate::ffi::HPyType_BuiltinShape = $crate::ffi::$shape;
+            fn type_global() -> &'static $crate::Global {
+                &$global
+            }
+            #[allow(unused_variables)]
+            unsafe fn visit_fields(
+                value: *const Self,
+                visit: &mut dyn FnMut(*mut $crate::ffi::HPyField) -> ::core::ffi::c_int,
+            ) -> ::core::ffi::c_int {
+                $(
+                    // SAFETY: `value` is initialised (caller's contract); the field is read in place.
+                    let r = visit($crate::Field::raw_ptr(unsafe { ::core::ptr::addr_of!((*value).$member) }));
+                    if r != 0 {
+                        return r;
+                    }
+                )*
+                0
+            }
+        }
+    };
+}
+
+/// Move module function `hidden` onto class `ty` as `name`, wrapped in `staticmethod` or
+/// `classmethod` (HPy 0.9 types cannot hold static or class methods directly).
+pub fn attach_module_function<'ctx>(
+    module: &Handle<'ctx, crate::Module>,
+    ty: &Handle<'ctx>,
+    hidden: &str,
+    name: &str,
+    classmethod: bool,
+) -> Result<()> {
+    let ctx = module.ctx();
+    let function = module.getattr(hidden)?;
+    let wrapper = ctx.builtins().get_item(if classmethod { "classmethod" } else { "staticmethod" })?;
+    ty.setattr(name, wrapper.call1(&function)?)?;
+    module.delattr(hidden)
+}
