@@ -71,6 +71,9 @@ const MUT_BORROWED: isize = -1;
 /// `HPy_New` zeroes the memory, so a fresh cell is "uninitialised, not borrowed".
 #[repr(C)]
 pub struct ClassCell<T> {
+    /// The cell's own address once initialised: lets `tp_destroy`/`tp_traverse` recognise a
+    /// misplaced data pointer (see [`ClassCell::locate`]).
+    me: Cell<usize>,
     /// 0: free; n > 0: n shared borrows; -1: borrowed mutably.
     borrow: Cell<isize>,
     state: Cell<u8>,
@@ -146,17 +149,48 @@ impl<T: Class> ClassCell<T> {
         if T::UNSENDABLE {
             self.thread.set(Some(std::thread::current().id()));
         }
+        self.me.set(self as *const Self as usize);
         self.state.set(INITIALISED);
+    }
+
+    /// The initialised cell that HPy's `data` pointer designates, if any.
+    ///
+    /// hpy 0.9 computes the data pointer it passes to `tp_destroy` and `tp_traverse` from the
+    /// *object's* type; for an instance of a Python subclass, which it takes for a legacy type,
+    /// that is the start of the object instead of the struct after the `PyObject` header. The
+    /// cell records its own address, so the right place is recognised: `data`, or `data` plus
+    /// the header (where the struct of a Python-subclass instance is).
+    ///
+    /// # Safety
+    /// `data` comes from HPy for an instance of `T` or of a Python subclass of it.
+    unsafe fn locate<'a>(data: *mut core::ffi::c_void) -> Option<&'a ClassCell<T>> {
+        let direct = data as *const ClassCell<T>;
+        // SAFETY: `data` points into the object; for a direct instance it is the cell, for a
+        // subclass instance the `me` word overlaps the (readable) object header.
+        if unsafe { (*direct).me.get() } == direct as usize {
+            // SAFETY: an initialised cell at `data`.
+            return Some(unsafe { &*direct });
+        }
+        if T::SHAPE == ffi::HPyType_BuiltinShape_Object {
+            // SAFETY: only reached for a Python-subclass instance, whose allocation covers the
+            // base struct after the header.
+            let shifted = unsafe { (data as *const u8).add(PYOBJECT_HEADER) } as *const ClassCell<T>;
+            if unsafe { (*shifted).me.get() } == shifted as usize {
+                // SAFETY: an initialised cell at the shifted address.
+                return Some(unsafe { &*shifted });
+            }
+        }
+        None
     }
 
     /// The `HPy_tp_destroy` implementation: drop the value (no context: HPy calls this from
     /// its deallocator, after clearing the fields).
     ///
     /// # Safety
-    /// `data` is the cell of an object being destroyed.
+    /// `data` is the data pointer HPy passes for an object being destroyed.
     pub unsafe fn destroy(data: *mut core::ffi::c_void) {
         // SAFETY: per the contract.
-        let cell = unsafe { &*(data as *const ClassCell<T>) };
+        let Some(cell) = (unsafe { Self::locate(data) }) else { return };
         if T::UNSENDABLE && cell.thread.get() != Some(std::thread::current().id()) {
             // Dropping a non-Send value on another thread is unsound: leak it instead.
             return;
@@ -176,7 +210,7 @@ impl<T: Class> ClassCell<T> {
     /// `data` is the cell of a live object; `visit`/`arg` come from HPy.
     pub unsafe fn traverse(data: *mut core::ffi::c_void, visit: ffi::HPyFunc_visitproc, arg: *mut core::ffi::c_void) -> c_int {
         // SAFETY: per the contract.
-        let cell = unsafe { &*(data as *const ClassCell<T>) };
+        let Some(cell) = (unsafe { Self::locate(data) }) else { return 0 };
         let Some(visit) = visit else { return 0 };
         // While the value is mutably borrowed, reading its fields would alias the `&mut`: skip.
         // Not visiting only keeps the referents alive longer; it never frees a live object.
@@ -196,6 +230,10 @@ impl<T: Class> ClassCell<T> {
         }
     }
 }
+
+/// Where CPython's HPy runtime puts the struct of a shape-Object type: after the `PyObject`
+/// header (two words), aligned like HPy's `_HPy_MaxAlign_t` (16 bytes on 64-bit platforms).
+const PYOBJECT_HEADER: usize = (2 * core::mem::size_of::<usize>()).div_ceil(16) * 16;
 
 /// Is this HPy's debug-mode context? (Its name is fixed by the runtime.)
 fn is_debug_context(ctx: Context<'_>) -> bool {
@@ -224,11 +262,8 @@ unsafe fn python_subclass_data(obj: &Handle<'_, Any>) -> Option<*mut core::ffi::
         if shape != ffi::HPyType_BuiltinShape_Legacy {
             return None;
         }
-        const PYOBJECT_HEAD: usize = 2 * core::mem::size_of::<usize>();
-        const HPY_MAX_ALIGN: usize = 16;
-        let header = PYOBJECT_HEAD.div_ceil(HPY_MAX_ALIGN) * HPY_MAX_ALIGN;
         let start = ffi::_HPy_AsStruct_Legacy(c, obj.as_raw()) as *mut u8;
-        Some(start.add(header).cast())
+        Some(start.add(PYOBJECT_HEADER).cast())
     }
 }
 

@@ -137,6 +137,13 @@ mod geometry {
             self.y += v.y;
         }
 
+        /// Set `x` to `func(x)`. `func` runs while the point is mutably borrowed, so if it
+        /// touches the point, it gets a RuntimeError instead of a second `&mut`.
+        fn update_x(&mut self, func: &Handle<'_>) -> Result<()> {
+            self.x = func.call1(self.x)?.extract()?;
+            Ok(())
+        }
+
         /// The distance to `other`.
         fn distance(&self, other: &Handle<'_, Point>) -> Result<f64> {
             let other = other.borrow()?;
