@@ -79,6 +79,8 @@ enum DunderKind {
     /// `__eq__` & co: one `CompareOp` of `tp_richcompare`.
     Compare(&'static str),
     RichCmp,
+    /// `fn __buffer__(&self) -> &[T]`: a read-only buffer (`bf_getbuffer`/`bf_releasebuffer`).
+    Buffer,
 }
 
 macro_rules! dunders {
@@ -154,6 +156,7 @@ dunders! {
     "__gt__", 1, "fn __gt__(&self, other: T) -> bool", Compare("Gt");
     "__ge__", 1, "fn __ge__(&self, other: T) -> bool", Compare("Ge");
     "__richcmp__", 2, "fn __richcmp__(&self, other: T, op: hpy::CompareOp) -> R", RichCmp;
+    "__buffer__", 0, "fn __buffer__(&self) -> &[T] (T: u8, i8, u16, i16, u32, i32, u64, i64, f32 or f64)", Buffer;
 }
 
 /// Dunders with no HPy 0.9 slot, and what to do instead.
@@ -168,8 +171,8 @@ const UNSUPPORTED: &[(&str, &str)] = &[
     ("__set__", "HPy 0.9 has no tp_descr_set slot"),
     ("__init__", "use `#[new]` to construct the Rust value (HPy's tp_init would see a value that does not exist yet)"),
     ("__new__", "mark the constructor `#[new]` (any name) instead"),
-    ("__getbuffer__", "the buffer protocol is not supported by hpy-rs yet: return `bytes` from a method"),
-    ("__releasebuffer__", "the buffer protocol is not supported by hpy-rs yet"),
+    ("__getbuffer__", "export a buffer with `fn __buffer__(&self) -> &[T]` instead (hpy-rs fills the view and keeps the object borrowed until it is released)"),
+    ("__releasebuffer__", "export a buffer with `fn __buffer__(&self) -> &[T]`: hpy-rs releases it"),
 ];
 
 fn take_attr(attrs: &mut Vec<Attribute>, name: &str) -> Option<Attribute> {
@@ -261,6 +264,14 @@ fn py_params(params: &[Param]) -> Vec<(&Ident, &Type)> {
         .collect()
 }
 
+/// `&[T]` -> `T`, for `__buffer__`.
+fn buffer_element(m: &ImplItemFn) -> Option<Type> {
+    let ReturnType::Type(_, ty) = &m.sig.output else { return None };
+    let Type::Reference(r) = &**ty else { return None };
+    let Type::Slice(slice) = &*r.elem else { return None };
+    Some((*slice.elem).clone())
+}
+
 fn is_integer_type(ty: &Type) -> bool {
     matches!(ty, Type::Path(p) if p.path.get_ident().is_some_and(|i| {
         matches!(i.to_string().as_str(), "isize" | "usize" | "i64" | "u64" | "i32" | "u32")
@@ -324,6 +335,7 @@ pub fn expand(class_opts: &ClassOptions, module_name: &str, class_py_name: &str,
     let mut properties: BTreeMap<String, Property> = BTreeMap::new();
     let mut dunders: BTreeMap<&'static str, (&'static Dunder, Ident, Option<Receiver>, Vec<Param>, Span)> = BTreeMap::new();
     let mut new_seen = false;
+    let mut buffer_elements: BTreeMap<String, Type> = BTreeMap::new();
 
     for item in block.items.iter_mut() {
         let ImplItem::Fn(m) = item else { continue };
@@ -430,7 +442,9 @@ pub fn expand(class_opts: &ClassOptions, module_name: &str, class_py_name: &str,
                     SetItem | DelItem | InPlace(_) | Del => returned_type_name(m).is_some_and(|t| t != "()"),
                     _ => false,
                 };
-                let wrong_recv = recv.is_none() || (matches!(d.kind, InPlace(_)) && recv == Some(Receiver::Ref));
+                let wrong_recv = recv.is_none()
+                    || (matches!(d.kind, InPlace(_)) && recv == Some(Receiver::Ref))
+                    || (d.kind == Buffer && (recv != Some(Receiver::Ref) || buffer_element(m).is_none()));
                 if (d.arity != usize::MAX && arity != d.arity) || wrong_recv || bad_ret {
                     return Err(syn::Error::new(m.sig.span(), format!("wrong signature for `{}`: expected `{}`", d.name, d.expected)));
                 }
@@ -439,6 +453,9 @@ pub fn expand(class_opts: &ClassOptions, module_name: &str, class_py_name: &str,
                 }
                 if dunders.contains_key(d.name) {
                     return Err(syn::Error::new(fn_ident.span(), format!("`{}` is defined twice", d.name)));
+                }
+                if d.kind == Buffer {
+                    buffer_elements.insert(fn_ident.to_string(), buffer_element(m).expect("checked"));
                 }
                 dunders.insert(d.name, (d, fn_ident.clone(), recv, params, m.sig.span()));
                 names.push((d.name.to_string(), fn_ident.span()));
@@ -473,6 +490,20 @@ pub fn expand(class_opts: &ClassOptions, module_name: &str, class_py_name: &str,
     for def in dunder_defs(&class, class_py_name, &dunders)? {
         defs.push(def);
     }
+    let mut buffer_impl = quote!();
+    if let Some((_, f, _, _, span)) = dunders.get("__buffer__") {
+        let elem = buffer_elements.get(&f.to_string()).cloned().expect("checked");
+        buffer_impl = quote_spanned! {*span=>
+            impl ::hpy::impl_::slots::ClassBuffer for #class {
+                type Element = #elem;
+                fn buffer(&self) -> &[#elem] {
+                    #class::#f(self)
+                }
+            }
+        };
+        defs.push(quote!(::hpy::impl_::slots::getbuffer_def::<#class>()));
+        defs.push(quote!(::hpy::impl_::slots::releasebuffer_def::<#class>()));
+    }
     let _ = module_name;
 
     let n = defs.len();
@@ -486,6 +517,8 @@ pub fn expand(class_opts: &ClassOptions, module_name: &str, class_py_name: &str,
     Ok(MethodsExpansion {
         tokens: quote! {
             #block
+
+            #buffer_impl
 
             #[doc(hidden)]
             #[allow(non_upper_case_globals)]
@@ -720,7 +753,7 @@ fn dunder_defs(class: &Ident, class_py_name: &str, dunders: &DunderMap) -> syn::
             Compare(_) | RichCmp if name == &first_compare(dunders) => {
                 defs.push(richcmp_def(class, class_py_name, dunders, *span));
             }
-            Compare(_) | RichCmp => {}
+            Compare(_) | RichCmp | Buffer => {}
         }
     }
     if get("__richcmp__").is_some() && dunders.keys().any(|k| matches!(*k, "__eq__" | "__ne__" | "__lt__" | "__le__" | "__gt__" | "__ge__")) {

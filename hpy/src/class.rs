@@ -489,3 +489,13 @@ impl<'a, 'ctx, T: Class + Clone> crate::FromHPy<'a, 'ctx> for T {
         Ok(obj.downcast::<T>()?.borrow()?.clone())
     }
 }
+
+/// End a shared borrow that was leaked (`mem::forget` of a [`ClassRef`]) when a buffer was
+/// exported.
+///
+/// # Safety
+/// A `ClassRef` of `obj` was forgotten and is not used any more.
+pub(crate) unsafe fn end_shared_borrow<T: Class>(obj: &Handle<'_, T>) {
+    let cell = obj.cell();
+    cell.borrow.set(cell.borrow.get() - 1);
+}

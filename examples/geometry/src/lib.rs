@@ -180,4 +180,41 @@ mod geometry {
             format!("Point({:?}, {:?})", self.x, self.y)
         }
     }
+
+    /// A polyline: points stored as flat `[x0, y0, x1, y1, ...]` doubles, exported through the
+    /// buffer protocol (`memoryview(line)` sees the doubles without copying).
+    #[hpy::class]
+    struct Polyline {
+        coords: Vec<f64>,
+    }
+
+    #[hpy::methods]
+    impl Polyline {
+        #[new]
+        fn new() -> Self {
+            Polyline { coords: Vec::new() }
+        }
+
+        /// Append the point `(x, y)`.
+        fn append(&mut self, x: f64, y: f64) {
+            self.coords.extend([x, y]);
+        }
+
+        /// The total length.
+        fn length(&self) -> f64 {
+            self.coords
+                .chunks_exact(2)
+                .zip(self.coords.chunks_exact(2).skip(1))
+                .map(|(a, b)| (b[0] - a[0]).hypot(b[1] - a[1]))
+                .sum()
+        }
+
+        fn __len__(&self) -> usize {
+            self.coords.len() / 2
+        }
+
+        fn __buffer__(&self) -> &[f64] {
+            &self.coords
+        }
+    }
 }

@@ -665,3 +665,138 @@ pub fn attach_module_function<'ctx>(
     ty.setattr(name, wrapper.call1(&function)?)?;
     module.delattr(hidden)
 }
+
+// ---- the buffer protocol: `fn __buffer__(&self) -> &[T]` exports a read-only buffer ----
+
+/// Element types a class can export as a buffer, with their `struct` format character.
+pub trait BufferElement: Copy + 'static {
+    /// The format string (`"B"`, `"q"`, `"d"`, ...).
+    const FORMAT: &'static core::ffi::CStr;
+}
+
+macro_rules! buffer_elements {
+    ($($t:ty => $f:literal),*) => {$(
+        impl BufferElement for $t {
+            const FORMAT: &'static core::ffi::CStr = $f;
+        }
+    )*};
+}
+buffer_elements!(u8 => c"B", i8 => c"b", u16 => c"H", i16 => c"h", u32 => c"I", i32 => c"i",
+                 u64 => c"Q", i64 => c"q", f32 => c"f", f64 => c"d");
+
+/// A class with `fn __buffer__(&self) -> &[T]` (implemented by `#[hpy::methods]`).
+pub trait ClassBuffer: Class {
+    /// The element type.
+    type Element: BufferElement;
+    /// The exported elements.
+    fn buffer(&self) -> &[Self::Element];
+}
+
+/// Shape and strides of a one-dimensional export, kept until the buffer is released.
+struct ExportLayout {
+    shape: [ffi::HPy_ssize_t; 1],
+    strides: [ffi::HPy_ssize_t; 1],
+}
+
+const PYBUF_WRITABLE: c_int = 0x0001;
+
+unsafe extern "C" fn getbuffer<T: ClassBuffer>(
+    ctx: *mut ffi::HPyContext,
+    slf: ffi::HPy,
+    view: *mut ffi::HPy_buffer,
+    flags: c_int,
+) -> c_int {
+    // SAFETY: called by HPy with the live context, a borrowed `self` and a view to fill.
+    let ctx = unsafe { Context::from_raw(ctx) };
+    run(ctx, -1, |ctx| {
+        if flags & PYBUF_WRITABLE != 0 {
+            return Err(crate::exceptions::BufferError::new_err(format!("{} exports a read-only buffer", T::NAME)));
+        }
+        let obj = b(ctx, slf);
+        let cls = obj.downcast::<T>()?;
+        // The shared borrow lasts until the buffer is released: the data cannot change while
+        // a consumer (memoryview, numpy, ...) reads it.
+        let guard = cls.borrow()?;
+        let data = guard.buffer();
+        let layout = Box::new(ExportLayout {
+            shape: [data.len() as ffi::HPy_ssize_t],
+            strides: [core::mem::size_of::<T::Element>() as ffi::HPy_ssize_t],
+        });
+        let layout = Box::into_raw(layout);
+        // SAFETY: HPy passes a view for us to fill; the pointers stay valid until
+        // `releasebuffer` (the borrow is kept, the layout is leaked until then).
+        unsafe {
+            *view = ffi::HPy_buffer {
+                buf: data.as_ptr() as *mut c_void,
+                obj: ffi::HPy_Dup(ctx.as_ptr(), slf),
+                len: core::mem::size_of_val(data) as ffi::HPy_ssize_t,
+                itemsize: core::mem::size_of::<T::Element>() as ffi::HPy_ssize_t,
+                readonly: 1,
+                ndim: 1,
+                format: T::Element::FORMAT.as_ptr() as *mut core::ffi::c_char,
+                shape: (*layout).shape.as_mut_ptr(),
+                strides: (*layout).strides.as_mut_ptr(),
+                suboffsets: core::ptr::null_mut(),
+                internal: layout.cast(),
+            };
+        }
+        core::mem::forget(guard);
+        Ok(0)
+    })
+}
+
+unsafe extern "C" fn releasebuffer<T: ClassBuffer>(ctx: *mut ffi::HPyContext, slf: ffi::HPy, view: *mut ffi::HPy_buffer) {
+    // SAFETY: called by HPy with the live context and the view `getbuffer` filled.
+    let ctx = unsafe { Context::from_raw(ctx) };
+    run(ctx, (), |ctx| {
+        // SAFETY: `internal` is the layout leaked by `getbuffer`.
+        drop(unsafe { Box::from_raw((*view).internal as *mut ExportLayout) });
+        let obj = b(ctx, slf);
+        // SAFETY: the object exported the buffer, so it is a `T` with a shared borrow that
+        // `getbuffer` leaked; end it.
+        unsafe { crate::class::end_shared_borrow::<T>(obj.downcast::<T>()?) };
+        Ok(())
+    });
+}
+
+unsafe extern "C" fn cpy_getbuffer<T: ClassBuffer>(slf: *mut ffi::cpy_PyObject, view: *mut ffi::cpy_Py_buffer, flags: c_int) -> c_int {
+    let mut a = ffi::_HPyFunc_args_GETBUFFERPROC { self_: slf, view, flags, result: 0 };
+    // SAFETY: `a` matches HPyFunc_GETBUFFERPROC.
+    unsafe { call_real(ffi::HPyFunc_GETBUFFERPROC, getbuffer_cast::<T>(), &mut a) };
+    a.result
+}
+
+unsafe extern "C" fn cpy_releasebuffer<T: ClassBuffer>(slf: *mut ffi::cpy_PyObject, view: *mut ffi::cpy_Py_buffer) {
+    let mut a = ffi::_HPyFunc_args_RELEASEBUFFERPROC { self_: slf, view };
+    // SAFETY: `a` matches HPyFunc_RELEASEBUFFERPROC.
+    unsafe { call_real(ffi::HPyFunc_RELEASEBUFFERPROC, releasebuffer_cast::<T>(), &mut a) };
+}
+
+type GetBufferImpl = unsafe extern "C" fn(*mut ffi::HPyContext, ffi::HPy, *mut ffi::HPy_buffer, c_int) -> c_int;
+type ReleaseBufferImpl = unsafe extern "C" fn(*mut ffi::HPyContext, ffi::HPy, *mut ffi::HPy_buffer);
+type CpyGetBuffer = unsafe extern "C" fn(*mut ffi::cpy_PyObject, *mut ffi::cpy_Py_buffer, c_int) -> c_int;
+type CpyReleaseBuffer = unsafe extern "C" fn(*mut ffi::cpy_PyObject, *mut ffi::cpy_Py_buffer);
+
+const fn getbuffer_cast<T: ClassBuffer>() -> ffi::HPyCFunction {
+    // SAFETY: a function pointer cast; HPy calls it back as HPyFunc_GETBUFFERPROC.
+    Some(unsafe { core::mem::transmute::<GetBufferImpl, unsafe extern "C" fn() -> *mut c_void>(getbuffer::<T>) })
+}
+
+const fn releasebuffer_cast<T: ClassBuffer>() -> ffi::HPyCFunction {
+    // SAFETY: a function pointer cast; HPy calls it back as HPyFunc_RELEASEBUFFERPROC.
+    Some(unsafe { core::mem::transmute::<ReleaseBufferImpl, unsafe extern "C" fn() -> *mut c_void>(releasebuffer::<T>) })
+}
+
+/// The `HPy_bf_getbuffer` def of `T`.
+pub const fn getbuffer_def<T: ClassBuffer>() -> ffi::HPyDef {
+    // SAFETY: a function pointer cast; CPython calls it as the type's bf_getbuffer.
+    let cpy = unsafe { core::mem::transmute::<CpyGetBuffer, super::CpyFastcall>(cpy_getbuffer::<T>) };
+    super::slot_def(ffi::HPy_bf_getbuffer, getbuffer_cast::<T>(), Some(cpy))
+}
+
+/// The `HPy_bf_releasebuffer` def of `T`.
+pub const fn releasebuffer_def<T: ClassBuffer>() -> ffi::HPyDef {
+    // SAFETY: a function pointer cast; CPython calls it as the type's bf_releasebuffer.
+    let cpy = unsafe { core::mem::transmute::<CpyReleaseBuffer, super::CpyFastcall>(cpy_releasebuffer::<T>) };
+    super::slot_def(ffi::HPy_bf_releasebuffer, releasebuffer_cast::<T>(), Some(cpy))
+}
