@@ -333,7 +333,7 @@ pub fn expand(class_opts: &ClassOptions, module_name: &str, class_py_name: &str,
     let mut setup: Vec<TokenStream> = Vec::new();
     let mut names: Vec<(String, Span)> = Vec::new();
     let mut properties: BTreeMap<String, Property> = BTreeMap::new();
-    let mut dunders: BTreeMap<&'static str, (&'static Dunder, Ident, Option<Receiver>, Vec<Param>, Span)> = BTreeMap::new();
+    let mut dunders: DunderMap = BTreeMap::new();
     let mut new_seen = false;
     let mut buffer_elements: BTreeMap<String, Type> = BTreeMap::new();
 
@@ -832,8 +832,7 @@ fn richcmp_def(class: &Ident, class_py_name: &str, dunders: &DunderMap, span: Sp
         let (ident, ty) = py_params(params)[0];
         let func = format!("{class_py_name}.__richcmp__");
         let arg = ident.to_string();
-        let mut vals = vec![quote!(__hpy_v0), quote!(__hpy_op)];
-        let args = dunder_args(params, &vals.drain(..).collect::<Vec<_>>());
+        let args = dunder_args(params, &[quote!(__hpy_v0), quote!(__hpy_op)]);
         return quote_spanned!(span=> ::hpy::__hpy_slot_def!(richcmp, ::hpy::ffi::HPy_tp_richcompare, |__hpy_ctx, __hpy_a, __hpy_b, __hpy_op| {
             #receiver
             let __hpy_v0: #ty = match ::hpy::impl_::extract_arg(&*__hpy_b, #func, #arg) {
