@@ -14,6 +14,7 @@ macro_rules! casts {
     ($($(#[$doc:meta])* $name:ident: [$ty:ty] => $target:ty;)*) => {$(
         $(#[$doc])*
         #[inline]
+        #[allow(clippy::useless_transmute)] // `cpy_fastcall` already has the target type
         pub const fn $name(f: $ty) -> Option<$target> {
             // SAFETY: a function pointer to a function pointer of another signature (same size);
             // the runtime calls it back with its real signature.
