@@ -157,6 +157,48 @@ fn field_access(field: &mut syn::Field) -> syn::Result<(bool, bool)> {
     }
 }
 
+/// Does the struct `#[derive(Clone)]`? Then instances can be extracted by value.
+fn derives_clone(item: &ItemStruct) -> bool {
+    item.attrs.iter().any(|a| {
+        a.path().is_ident("derive")
+            && a.parse_args_with(syn::punctuated::Punctuated::<syn::Path, Token![,]>::parse_terminated)
+                .is_ok_and(|paths| paths.iter().any(|p| p.segments.last().is_some_and(|s| s.ident == "Clone")))
+    })
+}
+
+/// Does `ty` mention `Field` anywhere below its top level (`Option<Field>`, `Vec<Field>`, ...)?
+fn nested_field(ty: &Type) -> bool {
+    struct Finder(bool);
+    impl<'ast> syn::visit::Visit<'ast> for Finder {
+        fn visit_path_segment(&mut self, seg: &'ast syn::PathSegment) {
+            if seg.ident == "Field" {
+                self.0 = true;
+            }
+            syn::visit::visit_path_segment(self, seg);
+        }
+    }
+    let mut f = Finder(false);
+    match ty {
+        // `Field` / `Field<K>` itself: look only inside its generic argument
+        Type::Path(p) if p.path.segments.last().is_some_and(|s| s.ident == "Field") => {
+            if let Some(last) = p.path.segments.last() {
+                syn::visit::visit_path_arguments(&mut f, &last.arguments);
+            }
+        }
+        other => syn::visit::visit_type(&mut f, other),
+    }
+    f.0
+}
+
+/// The Python names a class's fields define (`#[hpy(get)]`/`#[hpy(set)]`), for duplicate checks.
+pub fn property_names(item: &ItemStruct) -> Vec<(String, Span)> {
+    item.fields
+        .iter()
+        .filter(|f| f.attrs.iter().any(|a| a.path().is_ident("hpy")))
+        .filter_map(|f| f.ident.as_ref().map(|i| (i.to_string(), i.span())))
+        .collect()
+}
+
 /// Expand a `#[hpy::class(opts)]` struct.
 pub fn expand(opts: &ClassOptions, mut item: ItemStruct) -> syn::Result<TokenStream> {
     if let Some(p) = item.generics.params.first() {
@@ -192,6 +234,13 @@ pub fn expand(opts: &ClassOptions, mut item: ItemStruct) -> syn::Result<TokenStr
             Some(i) => syn::Member::Named(i.clone()),
             None => syn::Member::Unnamed(syn::Index::from(index)),
         };
+        if nested_field(&field.ty) {
+            return Err(syn::Error::new(
+                field.ty.span(),
+                "a `Field` must be a direct field of the class (not inside an Option, Vec, array or \
+                 other struct): only direct fields are reported to the garbage collector",
+            ));
+        }
         if seg.as_deref() == Some("Field") {
             has_fields = true;
             field_members.push(quote!(#member));
@@ -261,6 +310,12 @@ pub fn expand(opts: &ClassOptions, mut item: ItemStruct) -> syn::Result<TokenStr
     let cd = class_defs(&ident);
     let fc = flags_const(&ident);
     let dc = doc_const(&ident);
+    let align_check = quote_spanned! {ident.span()=>
+        const _: () = ::core::assert!(
+            ::core::mem::align_of::<#ident>() <= 8,
+            "#[hpy::class] types must not need an alignment above 8 bytes (HPy aligns object data to 8)"
+        );
+    };
     let send_check = if opts.unsendable {
         quote!()
     } else {
@@ -273,6 +328,17 @@ pub fn expand(opts: &ClassOptions, mut item: ItemStruct) -> syn::Result<TokenStr
         }
     };
     let unsendable = opts.unsendable;
+    let from_hpy = if derives_clone(&item) {
+        quote! {
+            impl<'a, 'ctx> ::hpy::FromHPy<'a, 'ctx> for #ident {
+                fn from_hpy(obj: &'a ::hpy::Handle<'ctx>) -> ::hpy::Result<Self> {
+                    ::hpy::impl_::extract_clone::<#ident>(obj)
+                }
+            }
+        }
+    } else {
+        quote!()
+    };
     let def_items = defs.iter().map(|d| quote!({ static D: ::hpy::ffi::HPyDef = #d; ::hpy::ffi::HPyDefPtr(&D) }));
     let _ = Span::call_site();
 
@@ -280,6 +346,7 @@ pub fn expand(opts: &ClassOptions, mut item: ItemStruct) -> syn::Result<TokenStr
         #item
 
         #send_check
+        #align_check
 
         #[doc(hidden)]
         #[allow(non_upper_case_globals)]
@@ -298,6 +365,8 @@ pub fn expand(opts: &ClassOptions, mut item: ItemStruct) -> syn::Result<TokenStr
             type = #ident, name = #name, frozen = #frozen, unsendable = #unsendable,
             shape = #shape, global = #tg, fields = [#(#field_members),*]
         }
+
+        #from_hpy
 
         impl<'ctx> ::hpy::IntoHPy<'ctx> for #ident {
             fn into_hpy(self, ctx: ::hpy::Context<'ctx>) -> ::hpy::Result<::hpy::Handle<'ctx>> {

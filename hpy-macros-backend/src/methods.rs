@@ -336,11 +336,23 @@ pub fn expand(class_opts: &ClassOptions, module_name: &str, class_py_name: &str,
     let mut dunders: DunderMap = BTreeMap::new();
     let mut new_seen = false;
     let mut buffer_elements: BTreeMap<String, Type> = BTreeMap::new();
+    let mut call_signature: Option<Signature> = None;
 
     for item in block.items.iter_mut() {
         let ImplItem::Fn(m) = item else { continue };
         let role = role(m)?;
         let opts = method_options(&mut m.attrs)?;
+        let ignored = match role {
+            Role::Getter(_) | Role::Setter(_) => Some("a #[getter]/#[setter] takes its name as `#[getter(name)]`; it has no signature"),
+            Role::Dunder(d) if d.kind != Call => Some("a protocol method has a fixed Python name and signature"),
+            Role::Dunder(_) if opts.name.is_some() => Some("`__call__` has a fixed Python name"),
+            Role::New if opts.name.is_some() => Some("#[new] is the class's constructor: it has no name of its own"),
+            Role::ClassAttr if opts.signature.is_some() => Some("a #[classattr] takes no arguments"),
+            _ => None,
+        };
+        if let (Some(why), true) = (ignored, opts.name.is_some() || opts.signature.is_some()) {
+            return Err(syn::Error::new(m.sig.ident.span(), format!("`#[hpy(name/signature)]` does not apply here: {why}")));
+        }
         let fn_ident = m.sig.ident.clone();
         let py_name = opts.name.as_ref().map_or_else(|| fn_ident.to_string(), LitStr::value);
         let doc = doc_string(&m.attrs);
@@ -457,6 +469,9 @@ pub fn expand(class_opts: &ClassOptions, module_name: &str, class_py_name: &str,
                 if d.kind == Buffer {
                     buffer_elements.insert(fn_ident.to_string(), buffer_element(m).expect("checked"));
                 }
+                if d.kind == Call {
+                    call_signature = Some(resolve_signature(opts.signature.clone(), &params, fn_ident.span())?);
+                }
                 dunders.insert(d.name, (d, fn_ident.clone(), recv, params, m.sig.span()));
                 names.push((d.name.to_string(), fn_ident.span()));
             }
@@ -487,7 +502,7 @@ pub fn expand(class_opts: &ClassOptions, module_name: &str, class_py_name: &str,
         defs.push(def);
         names.push((prop.clone(), p.span));
     }
-    for def in dunder_defs(&class, class_py_name, &dunders)? {
+    for def in dunder_defs(&class, class_py_name, &dunders, call_signature)? {
         defs.push(def);
     }
     let mut buffer_impl = quote!();
@@ -586,7 +601,7 @@ fn convert(params: &[Param], i: usize, src: TokenStream, func: &str, var: &Ident
     quote_spanned!(ty.span()=> let #var: #ty = ::hpy::impl_::extract_arg(#src, #func, #arg)?;)
 }
 
-fn dunder_defs(class: &Ident, class_py_name: &str, dunders: &DunderMap) -> syn::Result<Vec<TokenStream>> {
+fn dunder_defs(class: &Ident, class_py_name: &str, dunders: &DunderMap, call_signature: Option<Signature>) -> syn::Result<Vec<TokenStream>> {
     let mut defs = Vec::new();
     let get = |name: &str| dunders.get(name);
     let receiver = quote!(let __hpy_cls = ::hpy::impl_::receiver::<#class>(&*__hpy_a)?;);
@@ -694,7 +709,7 @@ fn dunder_defs(class: &Ident, class_py_name: &str, dunders: &DunderMap) -> syn::
                     py_name: func.clone(),
                     doc: String::new(),
                     params,
-                    signature: Signature::implicit(&crate::function::python_names(params)),
+                    signature: call_signature.clone().unwrap_or_else(|| Signature::implicit(&crate::function::python_names(params))),
                     callee: quote!(#class::#f),
                     receiver: Some((class.clone(), recv)),
                     ret_span: *span,

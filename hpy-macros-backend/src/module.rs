@@ -79,6 +79,8 @@ pub fn expand(opts: ModuleOptions, mut module: ItemMod) -> syn::Result<TokenStre
     let mut init: Option<Ident> = None;
     // Classes, in definition order: (struct ident, options, Python name).
     let mut classes: Vec<(Ident, ClassOptions, String)> = Vec::new();
+    // Attribute names defined by `#[hpy(get, set)]` fields, per class.
+    let mut class_props: Vec<(Ident, String)> = Vec::new();
     for item in items.iter_mut() {
         match item {
             Item::Fn(f) => {
@@ -99,6 +101,12 @@ pub fn expand(opts: ModuleOptions, mut module: ItemMod) -> syn::Result<TokenStre
                 }
                 globals.push(s.ident.clone());
             }
+            Item::Enum(e) if e.attrs.iter().any(|a| is_hpy_attr(a, "class")) => {
+                return Err(syn::Error::new(
+                    e.ident.span(),
+                    "#[hpy::class] supports structs only: wrap the enum in a struct field",
+                ));
+            }
             Item::Struct(st) => {
                 if let Some(pos) = st.attrs.iter().position(|a| is_hpy_attr(a, "class")) {
                     let attr = st.attrs.remove(pos);
@@ -107,6 +115,15 @@ pub fn expand(opts: ModuleOptions, mut module: ItemMod) -> syn::Result<TokenStre
                         _ => attr.parse_args()?,
                     };
                     let py_name = crate::class::py_name(st, &opts);
+                    if let Some((other, _, _)) = classes.iter().find(|(_, _, n)| *n == py_name) {
+                        return Err(syn::Error::new(
+                            st.ident.span(),
+                            format!("two classes are named `{py_name}` in this module (the other is `{other}`)"),
+                        ));
+                    }
+                    for (n, _) in crate::class::property_names(st) {
+                        class_props.push((st.ident.clone(), n));
+                    }
                     let expanded = crate::class::expand(&opts, st.clone())?;
                     classes.push((st.ident.clone(), opts, py_name));
                     *item = Item::Verbatim(expanded);
@@ -118,7 +135,7 @@ pub fn expand(opts: ModuleOptions, mut module: ItemMod) -> syn::Result<TokenStre
 
     // `#[hpy::methods]` blocks, numbered per class.
     let mut blocks: Vec<(Ident, usize, Vec<Ident>)> = Vec::new();
-    let mut seen_names: Vec<(Ident, String)> = Vec::new();
+    let mut seen_names: Vec<(Ident, String)> = class_props;
     for item in items.iter_mut() {
         let Item::Impl(block) = item else { continue };
         let Some(pos) = block.attrs.iter().position(|a| is_hpy_attr(a, "methods")) else { continue };

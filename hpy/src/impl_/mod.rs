@@ -13,7 +13,7 @@ pub use args::{Args, FunctionDescription};
 pub use slots::{add_class, destroy_def, traverse_def};
 pub use trampoline::*;
 
-pub use crate::class::{not_an_instance, receiver};
+pub use crate::class::{extract_clone, not_an_instance, receiver};
 
 pub use crate::ffi;
 
