@@ -393,6 +393,7 @@ unsafe impl<K> Send for Field<K> {}
 
 impl<K> Field<K> {
     /// An empty field (`load` gives `None`).
+    #[allow(clippy::new_without_default)] // deliberately no Default: see above
     pub const fn new() -> Self {
         Field { raw: UnsafeCell::new(ffi::HPyField_NULL), _kind: PhantomData }
     }
