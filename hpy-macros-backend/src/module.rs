@@ -194,7 +194,7 @@ pub fn expand(opts: ModuleOptions, mut module: ItemMod) -> syn::Result<TokenStre
     };
     let defs: Vec<Ident> = functions.iter().map(def_ident).chain(modfuncs).collect();
     let n_defines = defs.len() + 2; // + the exec slot + NULL
-    let n_globals = globals.len() + 1;
+    let n_globals = globals.len() + 2; // + hpy's module-type global + NULL
     let init_call = init.as_ref().map(|i| {
         quote_spanned!(i.span()=> ::hpy::impl_::IntoInitResult::into_init_result(#i(__hpy_ctx, __hpy_module))?;)
     });
@@ -224,6 +224,7 @@ pub fn expand(opts: ModuleOptions, mut module: ItemMod) -> syn::Result<TokenStre
             #[doc(hidden)]
             static __HPY_GLOBALS: [::hpy::impl_::GlobalPtr; #n_globals] = [
                 #(::hpy::impl_::GlobalPtr(#globals.as_raw_ptr()),)*
+                ::hpy::impl_::GlobalPtr(::hpy::impl_::MODULE_TYPE.as_raw_ptr()),
                 ::hpy::impl_::GlobalPtr::NULL,
             ];
         },

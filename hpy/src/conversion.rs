@@ -8,7 +8,7 @@
 //! | `&str` (borrows the handle), `String`, `char` | `str` | `str` |
 //! | `&[u8]` (borrows the handle), `Vec<u8>` | `bytes` | `bytes` |
 //! | `Option<T>` | `None` or `T` | `None` or `T` |
-//! | `Vec<T>` | any sequence but `str` | `list` |
+//! | `Vec<T>` | a sequence (not `str`, not `dict`) | `list` |
 //! | `(A, B, ...)` up to 12 | `tuple` of that length | `tuple` |
 //! | `HashMap<K, V>`, `BTreeMap<K, V>` | `dict` | `dict` |
 //! | `Handle<K>`, `&Handle<K>` | an object of kind `K` | the object |
@@ -110,22 +110,36 @@ fn int_error(obj: &Handle<'_>, rust: &str) -> Error {
     }
 }
 
-/// Reject floats before an integer conversion on interpreters that would truncate them.
-#[inline]
-fn reject_float(obj: &Handle<'_>) -> Result<()> {
-    if crate::impl_::float_converts_to_int() {
-        let c = obj.ctx().as_ptr();
-        // SAFETY: live context, open handle.
-        if unsafe { ffi::HPy_TypeCheck(c, obj.as_raw(), (*c).h_FloatType) } != 0 {
+/// `operator.index(obj)` for an object that is not an `int`, or `None` for an `int`.
+///
+/// HPy's integer conversions are CPython's `PyLong_As*`: the unsigned ones accept only `int`,
+/// and before CPython 3.10 the signed ones fall back to `__int__` (truncating floats and
+/// `Decimal`s). Going through `__index__` first gives every interpreter 3.10's rules.
+fn index_of<'ctx>(obj: &Handle<'ctx>) -> Result<Option<Handle<'ctx, Long>>> {
+    if obj.is_kind::<Long>() {
+        return Ok(None);
+    }
+    let ctx = obj.ctx();
+    // SAFETY: live context, open handle; Index returns a new handle or NULL.
+    let raw = unsafe { ffi::HPy_Index(ctx.as_ptr(), obj.as_raw()) };
+    if raw._i == 0 {
+        if ctx.err_matches(TypeError::TYPE) {
+            ctx.err_clear();
             return Err(Error::wrong_type("int", obj));
         }
+        return Err(Error::pending());
     }
-    Ok(())
+    // SAFETY: a new handle to an int.
+    Ok(Some(unsafe { Handle::from_raw(ctx, raw) }))
 }
 
 #[inline]
 fn extract_i64(obj: &Handle<'_>, rust: &str) -> Result<i64> {
-    reject_float(obj)?;
+    if crate::impl_::int_conversion_uses_int() {
+        if let Some(index) = index_of(obj)? {
+            return extract_i64(index.as_any(), rust);
+        }
+    }
     // SAFETY: live context, open handle.
     let v = unsafe { ffi::HPyLong_AsInt64_t(obj.ctx().as_ptr(), obj.as_raw()) };
     if v == -1 && obj.ctx().err_occurred() {
@@ -136,10 +150,18 @@ fn extract_i64(obj: &Handle<'_>, rust: &str) -> Result<i64> {
 
 #[inline]
 fn extract_u64(obj: &Handle<'_>, rust: &str) -> Result<u64> {
-    reject_float(obj)?;
     // SAFETY: live context, open handle.
     let v = unsafe { ffi::HPyLong_AsUInt64_t(obj.ctx().as_ptr(), obj.as_raw()) };
     if v == u64::MAX && obj.ctx().err_occurred() {
+        let ctx = obj.ctx();
+        if ctx.err_matches(TypeError::TYPE) {
+            // not an int: try its __index__ (numpy integers, ...)
+            ctx.err_clear();
+            if let Some(index) = index_of(obj)? {
+                return extract_u64(index.as_any(), rust);
+            }
+            return Err(Error::wrong_type("int", obj));
+        }
         return Err(int_error(obj, rust));
     }
     Ok(v)
@@ -212,17 +234,23 @@ impl<'ctx> IntoHPy<'ctx> for u8 {
 
 /// 128-bit integers go through the decimal string of the (index of the) int: rare and slow.
 macro_rules! wide_ints {
-    ($($t:ty),*) => {$(
+    ($($t:ty => $bits:literal),*) => {$(
         impl<'a, 'ctx> FromHPy<'a, 'ctx> for $t {
             fn from_hpy(obj: &'a Handle<'ctx>) -> Result<Self> {
-                reject_float(obj)?;
-                let c = obj.ctx().as_ptr();
-                // SAFETY: live context; Index returns a new handle (an exact int) or NULL.
-                let index = new_handle(obj.ctx(), unsafe { ffi::HPy_Index(c, obj.as_raw()) })
-                    .map_err(|_| int_error(obj, stringify!($t)))?;
-                let text = index.str_()?;
-                text.to_str()?.parse::<$t>()
-                    .map_err(|_| OverflowError::new_err(concat!("int out of range for ", stringify!($t))))
+                let ctx = obj.ctx();
+                let index = index_of(obj)?;
+                let int = index.as_ref().map_or(obj, |i| i.as_any());
+                // An exact int (not a subclass with its own __str__, not a bool).
+                // SAFETY: live context, an int handle; returns a new handle or NULL.
+                let exact: Handle<'ctx> = unsafe { Handle::from_new(ctx, ffi::HPy_Long(ctx.as_ptr(), int.as_raw()))? };
+                // Check the size before printing: huge ints hit the str() digit limit.
+                let bits: u64 = exact.call_method("bit_length", ())?.extract()?;
+                let out_of_range = || OverflowError::new_err(concat!("int out of range for ", stringify!($t)));
+                if bits > $bits {
+                    return Err(out_of_range());
+                }
+                let text = exact.str_()?;
+                text.to_str()?.parse::<$t>().map_err(|_| out_of_range())
             }
         }
         impl<'ctx> IntoHPy<'ctx> for $t {
@@ -237,7 +265,7 @@ macro_rules! wide_ints {
     )*};
 }
 
-wide_ints!(i128, u128);
+wide_ints!(i128 => 128, u128 => 128);
 
 // ---- floats, bool ----
 
@@ -498,7 +526,9 @@ pub trait FromHPyOwned<'ctx>: for<'a> FromHPy<'a, 'ctx> {}
 impl<'ctx, T: for<'a> FromHPy<'a, 'ctx>> FromHPyOwned<'ctx> for T {}
 
 impl<'a, 'ctx, T: FromHPyOwned<'ctx>> FromHPy<'a, 'ctx> for Vec<T> {
-    /// From any sequence except `str` (whose items are strings, rarely what a `Vec` means).
+    /// From a sequence: `list`, `tuple`, or any object with `__len__` and `__getitem__` that is
+    /// not a `str` (whose items are strings, rarely what a `Vec` means) or a `dict`.
+    /// `Vec<u8>` also takes `bytes`.
     fn from_hpy(obj: &'a Handle<'ctx>) -> Result<Self> {
         if let Some(fast) = T::vec_from_hpy(obj) {
             return fast;
@@ -506,11 +536,16 @@ impl<'a, 'ctx, T: FromHPyOwned<'ctx>> FromHPy<'a, 'ctx> for Vec<T> {
         if obj.is_kind::<Unicode>() {
             return Err(TypeError::new_err("can't extract a str to a Vec"));
         }
-        let len = obj.len().map_err(|e| {
-            e.clear(obj.ctx());
-            Error::wrong_type("sequence", obj)
-        })?;
-        let mut out = Vec::with_capacity(len);
+        let is_sequence = obj.is_kind::<crate::kinds::List>()
+            || obj.is_kind::<Tuple>()
+            || (!obj.is_kind::<Dict>() && obj.hasattr("__len__")? && obj.hasattr("__getitem__")?);
+        if !is_sequence {
+            return Err(Error::wrong_type("sequence", obj));
+        }
+        let len = obj.len()?;
+        let mut out = Vec::new();
+        // Not `with_capacity`: a huge (or lying) `__len__` must be a MemoryError, not an abort.
+        out.try_reserve(len).map_err(|_| crate::exceptions::MemoryError::new_err("cannot allocate the Vec"))?;
         for i in 0..len {
             out.push(obj.get_index(i)?.extract().map_err(|e: Error| e.in_part(format_args!("item {i}")))?);
         }

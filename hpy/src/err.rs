@@ -79,9 +79,9 @@ impl ExceptionType {
         match self.0 {
             ExcRepr::Builtin { .. } => f(self.raw(ctx)),
             ExcRepr::Global(g) => match g.load(ctx) {
-                Some(h) => f(h.as_raw()),
-                // Not initialised (a module bug): fall back to RuntimeError.
-                None => f(ctx.raw_ref().h_RuntimeError),
+                Some(h) if h.is_kind::<crate::kinds::Type>() => f(h.as_raw()),
+                // Not initialised, or not holding a type (a module bug): SystemError.
+                _ => f(ctx.raw_ref().h_SystemError),
             },
         }
     }

@@ -45,6 +45,28 @@ macro_rules! exceptions {
     )*};
 }
 
+/// Exceptions whose constructor does not take a message (they are raised by codecs with five
+/// arguments): only their `TYPE`, for matching with [`Error::matches`].
+macro_rules! match_only_exceptions {
+    ($($name:ident = $field:ident;)*) => {$(
+        #[doc = concat!("Python's built-in `", stringify!($name), "` (for matching: it cannot be raised from a message).")]
+        #[derive(Debug, Clone, Copy)]
+        pub struct $name;
+
+        impl $name {
+            #[doc = concat!("`", stringify!($name), "` as an [`ExceptionType`].")]
+            pub const TYPE: ExceptionType =
+                ExceptionType::builtin(offset_of!(HPyContext, $field), stringify!($name));
+        }
+
+        impl From<$name> for ExceptionType {
+            fn from(_: $name) -> ExceptionType {
+                $name::TYPE
+            }
+        }
+    )*};
+}
+
 exceptions! {
     BaseException = h_BaseException;
     Exception = h_Exception;
@@ -79,9 +101,6 @@ exceptions! {
     TypeError = h_TypeError;
     UnboundLocalError = h_UnboundLocalError;
     UnicodeError = h_UnicodeError;
-    UnicodeEncodeError = h_UnicodeEncodeError;
-    UnicodeDecodeError = h_UnicodeDecodeError;
-    UnicodeTranslateError = h_UnicodeTranslateError;
     ValueError = h_ValueError;
     ZeroDivisionError = h_ZeroDivisionError;
     BlockingIOError = h_BlockingIOError;
@@ -110,4 +129,10 @@ exceptions! {
     UnicodeWarning = h_UnicodeWarning;
     BytesWarning = h_BytesWarning;
     ResourceWarning = h_ResourceWarning;
+}
+
+match_only_exceptions! {
+    UnicodeEncodeError = h_UnicodeEncodeError;
+    UnicodeDecodeError = h_UnicodeDecodeError;
+    UnicodeTranslateError = h_UnicodeTranslateError;
 }

@@ -200,8 +200,12 @@ impl<'ctx, K> Deref for Borrowed<'_, 'ctx, K> {
 }
 
 impl<K> core::fmt::Debug for Handle<'_, K> {
-    /// `repr(obj)`, or a placeholder if `repr` raised (the exception is cleared).
+    /// `repr(obj)`, or a placeholder if `repr` raised (that exception is cleared). With an
+    /// exception already pending, Python code cannot run: a placeholder, and the exception stays.
     fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        if self.ctx.err_occurred() {
+            return f.write_str("<object (not shown: a Python exception is pending)>");
+        }
         match self.as_any().repr() {
             Ok(s) => match s.to_str() {
                 Ok(s) => f.write_str(s),
@@ -219,8 +223,12 @@ impl<K> core::fmt::Debug for Handle<'_, K> {
 }
 
 impl<K> core::fmt::Display for Handle<'_, K> {
-    /// `str(obj)`, or a placeholder if `str` raised (the exception is cleared).
+    /// `str(obj)`, or a placeholder if `str` raised (that exception is cleared). With an
+    /// exception already pending, a placeholder, and the exception stays.
     fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        if self.ctx.err_occurred() {
+            return f.write_str("<object (not shown: a Python exception is pending)>");
+        }
         match self.as_any().str_() {
             Ok(s) => match s.to_str() {
                 Ok(s) => f.write_str(s),

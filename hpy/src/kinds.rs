@@ -61,17 +61,11 @@ kinds! {
     Type = "type", |obj, ctx| ffi::HPy_TypeCheck(ctx, obj.as_raw(), (*ctx).h_TypeType) != 0;
     /// A module object.
     Module = "module", |obj, ctx| {
-        // HPy 0.9 has no module-type constant: take the type of the (always loaded) `sys`.
-        let sys = ffi::HPyImport_ImportModule(ctx, c"sys".as_ptr());
-        if sys._i == 0 {
-            ffi::HPyErr_Clear(ctx);
-            return false;
+        // HPy 0.9 has no module-type constant: every hpy-rs module stores it at import.
+        match crate::impl_::MODULE_TYPE.load(obj.ctx()) {
+            Some(module_type) => ffi::HPy_TypeCheck(ctx, obj.as_raw(), module_type.as_raw()) != 0,
+            None => false,
         }
-        let module_type = ffi::HPy_Type(ctx, sys);
-        let is_module = ffi::HPy_TypeCheck(ctx, obj.as_raw(), module_type) != 0;
-        ffi::HPy_Close(ctx, module_type);
-        ffi::HPy_Close(ctx, sys);
-        is_module
     };
     /// A capsule (`PyCapsule`): an opaque Rust value owned by a Python object.
     Capsule = "PyCapsule", |obj, ctx| ffi::HPy_TypeCheck(ctx, obj.as_raw(), (*ctx).h_CapsuleType) != 0;

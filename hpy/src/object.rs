@@ -157,10 +157,17 @@ impl<'ctx, K> Handle<'ctx, K> {
         self.new_result(raw)
     }
 
-    /// `hasattr(obj, name)` (an exception raised by the lookup counts as `false`, as in Python).
+    /// `hasattr(obj, name)`: `false` when the lookup raises AttributeError; any other exception
+    /// propagates, as in Python.
     pub fn hasattr(&self, name: &str) -> Result<bool> {
-        // SAFETY: live context, open handle, NUL-terminated name.
-        with_cstr(name, |n| unsafe { ffi::HPy_HasAttr_s(self.c(), self.as_raw(), n) != 0 })
+        match self.getattr(name) {
+            Ok(_) => Ok(true),
+            Err(e) if e.matches(self.ctx(), crate::exceptions::AttributeError::TYPE) => {
+                e.clear(self.ctx());
+                Ok(false)
+            }
+            Err(e) => Err(e),
+        }
     }
 
     /// `obj.name = value`.
@@ -188,8 +195,9 @@ impl<'ctx, K> Handle<'ctx, K> {
 
     /// `obj[index]` for a sequence.
     pub fn get_index(&self, index: usize) -> Result<Handle<'ctx>> {
+        let index = isize::try_from(index).map_err(|_| crate::exceptions::IndexError::new_err("index out of range"))?;
         // SAFETY: live context, open handle.
-        self.new_result(unsafe { ffi::HPy_GetItem_i(self.c(), self.as_raw(), index as isize) })
+        self.new_result(unsafe { ffi::HPy_GetItem_i(self.c(), self.as_raw(), index) })
     }
 
     /// `obj[key] = value`.
@@ -350,8 +358,10 @@ impl<'ctx, K> Handle<'ctx, K> {
         unsafe { Handle::from_raw(self.ctx(), ffi::HPy_Type(self.c(), self.as_raw())) }
     }
 
-    /// `isinstance(obj, ty)`.
-    pub fn is_instance<K2>(&self, ty: &Handle<'ctx, K2>) -> bool {
+    /// Is `obj` an instance of `ty` or of a subclass? (`isinstance` for real classes: it does
+    /// not consult `__instancecheck__`, so abstract base classes such as
+    /// `collections.abc.Sequence` only match real subclasses.)
+    pub fn is_instance(&self, ty: &Handle<'ctx, Type>) -> bool {
         // SAFETY: live context, open handles.
         unsafe { ffi::HPy_TypeCheck(self.c(), self.as_raw(), ty.as_raw()) != 0 }
     }
@@ -365,7 +375,8 @@ impl<'ctx, K> Handle<'ctx, K> {
         self.new_result(raw)
     }
 
-    /// `bool(obj <op> other)`.
+    /// `bool(obj <op> other)`, with Python's container rule: an object is always `==` to itself
+    /// (`PyObject_RichCompareBool`, as `in` and `list.__eq__` use), even a NaN.
     pub fn compare(&self, other: impl IntoHPy<'ctx>, op: CompareOp) -> Result<bool> {
         // SAFETY: live context, open handles.
         let rc = other.with_raw(self.ctx(), |o| unsafe {
@@ -375,7 +386,7 @@ impl<'ctx, K> Handle<'ctx, K> {
         Ok(rc != 0)
     }
 
-    /// `obj == other`.
+    /// `obj == other` (identical objects are equal: see [`compare`](Self::compare)).
     pub fn eq(&self, other: impl IntoHPy<'ctx>) -> Result<bool> {
         self.compare(other, CompareOp::Eq)
     }

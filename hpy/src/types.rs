@@ -8,7 +8,7 @@ use core::marker::PhantomData;
 use crate::conversion::IntoHPy;
 use crate::ffi;
 use crate::handle::Handle;
-use crate::kinds::{Any, Bytes, Capsule, Dict, List, Tuple, Type, Unicode};
+use crate::kinds::{Bytes, Capsule, Dict, List, Tuple, Type, Unicode};
 use crate::{Context, Error, Result};
 
 impl<'ctx> Handle<'ctx, Unicode> {
@@ -70,7 +70,7 @@ impl<'ctx> Handle<'ctx, Dict> {
 }
 
 impl<'ctx> Handle<'ctx, Type> {
-    /// The type's name (`tp_name`: `"int"`, `"module.Class"`).
+    /// The type's name, as the runtime reports it (CPython: the `__name__`, e.g. `"int"`).
     pub fn name(&self) -> &str {
         // SAFETY: live context, open type handle; the name lives as long as the type.
         unsafe { CStr::from_ptr(ffi::HPyType_GetName(self.ctx().as_ptr(), self.as_raw())) }
@@ -78,8 +78,9 @@ impl<'ctx> Handle<'ctx, Type> {
             .unwrap_or("<non-UTF-8 type name>")
     }
 
-    /// `issubclass(self, other)`.
-    pub fn is_subtype<K>(&self, other: &Handle<'ctx, K>) -> bool {
+    /// Is this type `other` or a subclass of it? (`issubclass` for real classes: no
+    /// `__subclasscheck__`.)
+    pub fn is_subtype(&self, other: &Handle<'ctx, Type>) -> bool {
         // SAFETY: live context, open handles.
         unsafe { ffi::HPyType_IsSubtype(self.ctx().as_ptr(), self.as_raw(), other.as_raw()) != 0 }
     }
@@ -144,32 +145,64 @@ impl<'ctx> Context<'ctx> {
 }
 
 /// Builds a list of known length (`HPyListBuilder`); cancelled if dropped unbuilt.
+///
+/// Every item must be set before [`build`](Self::build) (a list with missing items would crash
+/// whoever reads them: `build` refuses with a SystemError instead).
 pub struct ListBuilder<'ctx> {
     raw: ffi::HPyListBuilder,
-    len: usize,
+    set: Vec<bool>,
     ctx: Context<'ctx>,
+}
+
+/// A builder's length as HPy's size type, or MemoryError.
+fn builder_len(len: usize) -> Result<(isize, Vec<bool>)> {
+    let n = isize::try_from(len).map_err(|_| crate::exceptions::MemoryError::new_err("too many items"))?;
+    let mut set = Vec::new();
+    set.try_reserve_exact(len).map_err(|_| crate::exceptions::MemoryError::new_err("too many items"))?;
+    set.resize(len, false);
+    Ok((n, set))
+}
+
+/// HPy clears the MemoryError of a failed builder allocation (it expects `Build` to report it).
+fn builder_failed(ctx: Context<'_>) -> Error {
+    if ctx.err_occurred() {
+        Error::pending()
+    } else {
+        crate::exceptions::MemoryError::new_err("cannot allocate the builder")
+    }
+}
+
+fn check_all_set(set: &[bool], what: &str) -> Result<()> {
+    match set.iter().position(|s| !s) {
+        None => Ok(()),
+        Some(i) => Err(crate::exceptions::SystemError::new_err(format!("{what} item {i} was never set"))),
+    }
 }
 
 impl<'ctx> ListBuilder<'ctx> {
     /// A builder for a list of `len` items.
     pub fn new(ctx: Context<'ctx>, len: usize) -> Result<Self> {
+        let (n, set) = builder_len(len)?;
         // SAFETY: live context.
-        let raw = unsafe { ffi::HPyListBuilder_New(ctx.as_ptr(), len as isize) };
+        let raw = unsafe { ffi::HPyListBuilder_New(ctx.as_ptr(), n) };
         if raw._lst == 0 {
-            return Err(Error::pending());
+            return Err(builder_failed(ctx));
         }
-        Ok(ListBuilder { raw, len, ctx })
+        Ok(ListBuilder { raw, set, ctx })
     }
 
     /// Set item `index` (the handle is not consumed). Panics if `index >= len`.
     pub fn set<K>(&mut self, index: usize, item: &Handle<'ctx, K>) {
-        assert!(index < self.len, "ListBuilder index {index} out of range for length {}", self.len);
+        let len = self.set.len();
+        assert!(index < len, "ListBuilder index {index} out of range for length {len}");
+        self.set[index] = true;
         // SAFETY: live context, a live builder, an index in range, an open handle.
         unsafe { ffi::HPyListBuilder_Set(self.ctx.as_ptr(), self.raw, index as isize, item.as_raw()) }
     }
 
-    /// The list.
+    /// The list. SystemError if an item was never set.
     pub fn build(self) -> Result<Handle<'ctx, List>> {
+        check_all_set(&self.set, "ListBuilder")?; // dropping `self` cancels the builder
         let this = core::mem::ManuallyDrop::new(self);
         // SAFETY: live context; the builder is consumed here and never cancelled.
         unsafe { Handle::from_new(this.ctx, ffi::HPyListBuilder_Build(this.ctx.as_ptr(), this.raw)) }
@@ -184,32 +217,38 @@ impl Drop for ListBuilder<'_> {
 }
 
 /// Builds a tuple of known length (`HPyTupleBuilder`); cancelled if dropped unbuilt.
+///
+/// Every item must be set before [`build`](Self::build) (SystemError otherwise).
 pub struct TupleBuilder<'ctx> {
     raw: ffi::HPyTupleBuilder,
-    len: usize,
+    set: Vec<bool>,
     ctx: Context<'ctx>,
 }
 
 impl<'ctx> TupleBuilder<'ctx> {
     /// A builder for a tuple of `len` items.
     pub fn new(ctx: Context<'ctx>, len: usize) -> Result<Self> {
+        let (n, set) = builder_len(len)?;
         // SAFETY: live context.
-        let raw = unsafe { ffi::HPyTupleBuilder_New(ctx.as_ptr(), len as isize) };
+        let raw = unsafe { ffi::HPyTupleBuilder_New(ctx.as_ptr(), n) };
         if raw._tup == 0 {
-            return Err(Error::pending());
+            return Err(builder_failed(ctx));
         }
-        Ok(TupleBuilder { raw, len, ctx })
+        Ok(TupleBuilder { raw, set, ctx })
     }
 
     /// Set item `index` (the handle is not consumed). Panics if `index >= len`.
     pub fn set<K>(&mut self, index: usize, item: &Handle<'ctx, K>) {
-        assert!(index < self.len, "TupleBuilder index {index} out of range for length {}", self.len);
+        let len = self.set.len();
+        assert!(index < len, "TupleBuilder index {index} out of range for length {len}");
+        self.set[index] = true;
         // SAFETY: live context, a live builder, an index in range, an open handle.
         unsafe { ffi::HPyTupleBuilder_Set(self.ctx.as_ptr(), self.raw, index as isize, item.as_raw()) }
     }
 
-    /// The tuple.
+    /// The tuple. SystemError if an item was never set.
     pub fn build(self) -> Result<Handle<'ctx, Tuple>> {
+        check_all_set(&self.set, "TupleBuilder")?;
         let this = core::mem::ManuallyDrop::new(self);
         // SAFETY: live context; the builder is consumed here and never cancelled.
         unsafe { Handle::from_new(this.ctx, ffi::HPyTupleBuilder_Build(this.ctx.as_ptr(), this.raw)) }
@@ -233,8 +272,9 @@ pub struct Tracker<'ctx> {
 impl<'ctx> Tracker<'ctx> {
     /// A tracker with room for `capacity` handles (it grows as needed).
     pub fn new(ctx: Context<'ctx>, capacity: usize) -> Result<Self> {
+        let capacity = isize::try_from(capacity).map_err(|_| crate::exceptions::MemoryError::new_err("tracker too large"))?;
         // SAFETY: live context.
-        let raw = unsafe { ffi::HPyTracker_New(ctx.as_ptr(), capacity as isize) };
+        let raw = unsafe { ffi::HPyTracker_New(ctx.as_ptr(), capacity) };
         if raw._i == 0 {
             return Err(Error::pending());
         }
@@ -244,11 +284,12 @@ impl<'ctx> Tracker<'ctx> {
     /// Track `handle` (the tracker now owns it) and return its raw value.
     pub fn add<K>(&mut self, handle: Handle<'ctx, K>) -> Result<ffi::HPy> {
         let raw = handle.as_raw();
+        // The tracker owns the handle from here on, even when adding fails (HPy then closes it).
+        core::mem::forget(handle);
         // SAFETY: live context, live tracker, open handle.
         if unsafe { ffi::HPyTracker_Add(self.ctx.as_ptr(), self.raw, raw) } < 0 {
-            return Err(Error::pending()); // `handle` is dropped (closed) here
+            return Err(Error::pending());
         }
-        core::mem::forget(handle);
         Ok(raw)
     }
 
@@ -331,12 +372,12 @@ impl<'ctx> Context<'ctx> {
     }
 }
 
-impl<'ctx> Handle<'ctx, Any> {
+impl<'ctx, K> Handle<'ctx, K> {
     /// The value of a capsule made by [`Context::capsule`] with this `name` and type `T`.
     /// TypeError if the object is not such a capsule.
     pub fn capsule_get<T: 'static>(&self, name: &CStr) -> Result<&T> {
         let c = self.ctx().as_ptr();
-        self.downcast::<Capsule>()?;
+        self.as_any().downcast::<Capsule>()?;
         // SAFETY: live context, an open capsule handle, NUL-terminated name.
         if unsafe { ffi::HPyCapsule_IsValid(c, self.as_raw(), name.as_ptr()) } == 0 {
             return Err(crate::exceptions::TypeError::new_err(format!(

@@ -43,14 +43,17 @@ pub fn trampoline_context() -> *mut ffi::HPyContext {
 
 // ---- interpreter quirks, detected once at module exec ----
 
-/// CPython < 3.10 converts a float to an int (truncating, with a DeprecationWarning) where 3.10+
-/// raises TypeError; hpy-rs raises TypeError everywhere.
-static FLOAT_CONVERTS_TO_INT: AtomicBool = AtomicBool::new(false);
+/// CPython < 3.10 converts any object with `__int__` (floats, Decimals: truncating) where 3.10+
+/// only accepts `__index__`; hpy-rs applies 3.10's rule everywhere.
+static INT_CONVERSION_USES_INT: AtomicBool = AtomicBool::new(false);
 
 #[inline]
-pub(crate) fn float_converts_to_int() -> bool {
-    FLOAT_CONVERTS_TO_INT.load(Ordering::Relaxed)
+pub(crate) fn int_conversion_uses_int() -> bool {
+    INT_CONVERSION_USES_INT.load(Ordering::Relaxed)
 }
+
+/// The type of module objects (HPy 0.9 has no constant for it), stored at module exec.
+pub static MODULE_TYPE: crate::Global = crate::Global::new();
 
 /// Run at every module exec, before the user's init.
 pub fn detect_interpreter(ctx: crate::Context<'_>) -> crate::Result<()> {
@@ -60,7 +63,8 @@ pub fn detect_interpreter(ctx: crate::Context<'_>) -> crate::Result<()> {
         let v = sys.getattr("version_info")?;
         (v.get_index(0)?.extract()?, v.get_index(1)?.extract()?)
     };
-    FLOAT_CONVERTS_TO_INT.store(implementation == "cpython" && (major, minor) < (3, 10), Ordering::Relaxed);
+    INT_CONVERSION_USES_INT.store(implementation == "cpython" && (major, minor) < (3, 10), Ordering::Relaxed);
+    MODULE_TYPE.store(ctx, &sys.get_type());
     Ok(())
 }
 
