@@ -50,7 +50,7 @@ step "hpy-sys freshness (regenerating from the hpy 0.9.0 headers changes nothing
 
 step "build the modules under test (build/modules/<name>.hpy0.so + loader stub)"
 # package:module pairs; each becomes HPYRS_<MODULE>_SO for the Python tests
-for pair in rawadd:rawadd quickstart:quickstart geometry:geometry tree:tree apitest:apitest; do
+for pair in rawadd:rawadd quickstart:quickstart geometry:geometry tree:tree apitest:apitest containers:containers; do
     package="${pair%%:*}"; module="${pair#*:}"
     if so="$(tools/build-module.sh "$package" "$module")"; then
         echo "$so"

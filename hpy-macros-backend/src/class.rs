@@ -269,7 +269,7 @@ pub fn expand(opts: &ClassOptions, mut item: ItemStruct) -> syn::Result<TokenStr
                 let setter = quote_spanned! {fty.span()=>
                     |_, __hpy_slf, __hpy_value| {
                         let ::core::option::Option::Some(__hpy_value) = __hpy_value else {
-                            return ::core::result::Result::Err(::hpy::exceptions::TypeError::new_err(
+                            return ::core::result::Result::Err(::hpy::exceptions::AttributeError::new_err(
                                 ::core::concat!("cannot delete attribute '", #fname, "'")));
                         };
                         let __hpy_new: #fty = ::hpy::impl_::extract_arg(&*__hpy_value, #fname, "value")?;

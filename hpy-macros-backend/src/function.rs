@@ -291,7 +291,13 @@ impl Callable<'_> {
     }
 
     fn names(&self) -> (TokenStream, TokenStream) {
-        let full_doc = doc_with_signature(&self.py_name, &self.signature, &self.doc);
+        let mut full_doc = doc_with_signature(&self.py_name, &self.signature, &self.doc);
+        if self.receiver.is_some() {
+            // CPython's convention for methods: `$self` is dropped from bound methods' signatures.
+            let text = self.signature.text_signature();
+            let with_self = if text == "()" { "($self)".to_string() } else { format!("($self, {}", &text[1..]) };
+            full_doc = format!("{}{with_self}\n--\n\n{}", self.py_name, self.doc);
+        }
         (c_str(&self.py_name), c_str(&full_doc))
     }
 

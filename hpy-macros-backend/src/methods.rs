@@ -315,8 +315,10 @@ struct Property {
     span: Span,
 }
 
-/// Expand `#[hpy::methods] impl T { ... }`, block number `k` of class `T`.
-pub fn expand(class_opts: &ClassOptions, module_name: &str, class_py_name: &str, k: usize, mut block: ItemImpl) -> syn::Result<MethodsExpansion> {
+/// Expand `#[hpy::methods] impl T { ... }`, block number `k` of class `T`. `clashing`: the
+/// Python names that several module functions would have; static and class methods with such a
+/// name get a hidden one.
+pub fn expand(class_opts: &ClassOptions, clashing: &[String], class_py_name: &str, k: usize, mut block: ItemImpl) -> syn::Result<MethodsExpansion> {
     let class = match &*block.self_ty {
         Type::Path(p) if p.path.get_ident().is_some() => p.path.get_ident().unwrap().clone(),
         other => return Err(syn::Error::new(other.span(), "#[hpy::methods] goes on `impl MyClass { ... }` for a #[hpy::class] struct of this module")),
@@ -429,7 +431,9 @@ pub fn expand(class_opts: &ClassOptions, module_name: &str, class_py_name: &str,
                     return Err(syn::Error::new(m.sig.span(), "a #[classmethod] takes the class first: `fn f(cls: &Handle<'_, Type>, ...)`"));
                 }
                 let signature = resolve_signature(opts.signature, &params, fn_ident.span())?;
-                let hidden = format!("__hpy_{class}_{py_name}");
+                // The module function's name, which becomes the method's `__name__`: the Python
+                // name, unless another module function has it too.
+                let hidden = if clashing.contains(&py_name) { format!("__hpy_{class}_{py_name}") } else { py_name.clone() };
                 let callable = Callable { py_name: hidden.clone(), doc: doc.clone(), params: &params, signature, callee: quote!(#class::#fn_ident), receiver: None, ret_span: ret_span(m) };
                 let def = callable.meth_def();
                 modfuncs.push(def);
@@ -519,7 +523,6 @@ pub fn expand(class_opts: &ClassOptions, module_name: &str, class_py_name: &str,
         defs.push(quote!(::hpy::impl_::slots::getbuffer_def::<#class>()));
         defs.push(quote!(::hpy::impl_::slots::releasebuffer_def::<#class>()));
     }
-    let _ = module_name;
 
     let n = defs.len();
     let def_items: Vec<TokenStream> = defs
@@ -563,7 +566,7 @@ pub fn expand(class_opts: &ClassOptions, module_name: &str, class_py_name: &str,
 fn setter_body(body: TokenStream, prop: &str) -> TokenStream {
     quote!({
         let ::core::option::Option::Some(__hpy_arg) = __hpy_value else {
-            return ::core::result::Result::Err(::hpy::exceptions::TypeError::new_err(
+            return ::core::result::Result::Err(::hpy::exceptions::AttributeError::new_err(
                 ::core::concat!("cannot delete attribute '", #prop, "'")));
         };
         #body
@@ -730,7 +733,18 @@ fn dunder_defs(class: &Ident, class_py_name: &str, dunders: &DunderMap, call_sig
             }
             InPlace(slot) => {
                 let slot_ident = format_ident!("{}", slot);
-                let conv = convert(params, 0, quote!(&*__hpy_b), &func, &format_ident!("__hpy_v0"));
+                let (ident, ty) = py_params(params)[0];
+                let arg = ident.to_string();
+                // An operand of another type: NotImplemented, so Python tries `a = a + b`.
+                let conv = quote_spanned!(ty.span()=>
+                    let __hpy_v0: #ty = match ::hpy::impl_::extract_arg(&*__hpy_b, #func, #arg) {
+                        ::core::result::Result::Ok(v) => v,
+                        ::core::result::Result::Err(e) => {
+                            e.clear(__hpy_ctx);
+                            return ::core::result::Result::Ok(::hpy::impl_::slots::not_implemented(__hpy_ctx));
+                        }
+                    };
+                );
                 let args = dunder_args(params, &[quote!(__hpy_v0)]);
                 defs.push(quote_spanned!(*span=> ::hpy::__hpy_slot_def!(binary, ::hpy::ffi::#slot_ident, |__hpy_ctx, __hpy_a, __hpy_b| {
                     #conv #receiver
@@ -881,6 +895,28 @@ fn richcmp_def(class: &Ident, class_py_name: &str, dunders: &DunderMap, span: Sp
             #borrow
             ::hpy::impl_::slots::SlotReturn::slot_return(#class::#f(#self_arg, #(#args),*), __hpy_ctx)
         }));
+    }
+    // Without `__ne__`, `!=` is the negation of `__eq__` (Python's default for classes).
+    if !dunders.contains_key("__ne__") {
+        if let Some((_, f, recv, params, _)) = dunders.get("__eq__") {
+            let (borrow, self_arg) = borrow_self(recv.expect("checked"));
+            let (ident, ty) = py_params(params)[0];
+            let func = format!("{class_py_name}.__eq__");
+            let arg = ident.to_string();
+            let args = dunder_args(params, &[quote!(__hpy_v0)]);
+            arms.push(quote!(::hpy::CompareOp::Ne => {
+                let __hpy_v0: #ty = match ::hpy::impl_::extract_arg(&*__hpy_b, #func, #arg) {
+                    ::core::result::Result::Ok(v) => v,
+                    ::core::result::Result::Err(e) => {
+                        e.clear(__hpy_ctx);
+                        return ::core::result::Result::Ok(::hpy::impl_::slots::not_implemented(__hpy_ctx));
+                    }
+                };
+                #borrow
+                let __hpy_eq = ::hpy::impl_::slots::SlotReturn::slot_return(#class::#f(#self_arg, #(#args),*), __hpy_ctx)?;
+                ::hpy::impl_::slots::negate(__hpy_ctx, __hpy_eq)
+            }));
+        }
     }
     quote_spanned!(span=> ::hpy::__hpy_slot_def!(richcmp, ::hpy::ffi::HPy_tp_richcompare, |__hpy_ctx, __hpy_a, __hpy_b, __hpy_op| {
         #receiver

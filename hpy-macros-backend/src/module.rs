@@ -60,6 +60,46 @@ fn is_global_type(ty: &Type) -> bool {
     matches!(ty, Type::Path(p) if p.path.segments.last().is_some_and(|s| s.ident == "Global"))
 }
 
+/// The Python names that more than one module function would have: `#[hpy::function]`s and the
+/// static/class methods of every class (which are module functions until import).
+fn clashing_module_function_names(items: &[Item]) -> Vec<String> {
+    let mut names: Vec<String> = Vec::new();
+    let name_option = |attrs: &[Attribute], default: &Ident| {
+        let mut name = default.to_string();
+        for a in attrs.iter().filter(|a| is_hpy_attr(a, "function") || a.path().is_ident("hpy")) {
+            let _ = a.parse_nested_meta(|meta| {
+                if meta.path.is_ident("name") {
+                    name = meta.value()?.parse::<LitStr>()?.value();
+                } else if let Ok(v) = meta.value() {
+                    let _: proc_macro2::TokenStream = v.parse()?;
+                }
+                Ok(())
+            });
+        }
+        name
+    };
+    for item in items {
+        match item {
+            Item::Fn(f) if f.attrs.iter().any(|a| is_hpy_attr(a, "function")) => {
+                names.push(name_option(&f.attrs, &f.sig.ident));
+            }
+            Item::Impl(block) if block.attrs.iter().any(|a| is_hpy_attr(a, "methods")) => {
+                for m in &block.items {
+                    if let syn::ImplItem::Fn(m) = m {
+                        if m.attrs.iter().any(|a| a.path().is_ident("staticmethod") || a.path().is_ident("classmethod")) {
+                            names.push(name_option(&m.attrs, &m.sig.ident));
+                        }
+                    }
+                }
+            }
+            _ => {}
+        }
+    }
+    let mut clashing: Vec<String> = names.iter().filter(|n| names.iter().filter(|m| m == n).count() > 1).cloned().collect();
+    clashing.dedup();
+    clashing
+}
+
 /// Expand `#[hpy::module(opts)] mod ... { ... }`.
 pub fn expand(opts: ModuleOptions, mut module: ItemMod) -> syn::Result<TokenStream> {
     let Some((_, items)) = module.content.as_mut() else {
@@ -133,6 +173,10 @@ pub fn expand(opts: ModuleOptions, mut module: ItemMod) -> syn::Result<TokenStre
         }
     }
 
+    // Static and class methods are module functions moved onto their class at import (see
+    // methods.rs). They keep their Python name unless it clashes with another module function.
+    let clashing = clashing_module_function_names(items);
+
     // `#[hpy::methods]` blocks, numbered per class.
     let mut blocks: Vec<(Ident, usize, Vec<Ident>)> = Vec::new();
     let mut seen_names: Vec<(Ident, String)> = class_props;
@@ -151,7 +195,7 @@ pub fn expand(opts: ModuleOptions, mut module: ItemMod) -> syn::Result<TokenStre
             ));
         };
         let k = blocks.iter().filter(|(c, _, _)| c == class).count();
-        let expansion = crate::methods::expand(opts, &name, py_name, k, block.clone())?;
+        let expansion = crate::methods::expand(opts, &clashing, py_name, k, block.clone())?;
         for (n, span) in &expansion.names {
             if seen_names.iter().any(|(c, m)| c == class && m == n) {
                 return Err(syn::Error::new(*span, format!("`{n}` is defined twice for class `{class}`")));

@@ -244,6 +244,17 @@ impl<T, E: Into<Error>> IntoResult<T> for core::result::Result<T, E> {
     }
 }
 
+/// `not result` for a `__ne__` derived from `__eq__` (NotImplemented stays NotImplemented).
+pub fn negate(ctx: Context<'_>, result: ffi::HPy) -> Result<ffi::HPy> {
+    // SAFETY: `result` is the new handle the `__eq__` call returned; we own it.
+    let result: Handle<'_> = unsafe { Handle::from_raw(ctx, result) };
+    if result.is(&ctx.not_implemented()) {
+        return Ok(result.into_raw());
+    }
+    let truth = result.is_true()?;
+    Ok((!truth).into_hpy(ctx)?.into_raw())
+}
+
 /// `NotImplemented`, as a new raw handle (binary operators return it for foreign operands).
 pub fn not_implemented(ctx: Context<'_>) -> ffi::HPy {
     ctx.not_implemented().to_owned().into_raw()
