@@ -378,13 +378,24 @@ pub fn expand(class_opts: &ClassOptions, clashing: &[String], class_py_name: &st
                     receiver: None,
                     ret_span: ret_span(m),
                 };
-                let (desc, n, body) = callable.parsed_slot(false, |call| {
-                    quote!(::hpy::impl_::slots::IntoNew::<#class>::into_new(#call, __hpy_ctx, &*__hpy_type))
-                });
-                defs.push(quote!({
-                    static __DESC: ::hpy::impl_::FunctionDescription = #desc;
-                    ::hpy::__hpy_slot_def!(new, ::hpy::ffi::HPy_tp_new, &__DESC, #n, |__hpy_ctx, __hpy_type, __hpy_args| #body)
-                }));
+                if class_opts.extends.is_some() {
+                    // The built-in base's tp_new makes the object; `#[new]` runs as tp_init.
+                    let (desc, n, body) = callable.parsed_slot(false, |call| {
+                        quote!(::hpy::impl_::slots::IntoNew::<#class>::into_init(#call, &*__hpy_slf))
+                    });
+                    defs.push(quote!({
+                        static __DESC: ::hpy::impl_::FunctionDescription = #desc;
+                        ::hpy::__hpy_slot_def!(init, ::hpy::ffi::HPy_tp_init, &__DESC, #n, |__hpy_ctx, __hpy_slf, __hpy_args| #body)
+                    }));
+                } else {
+                    let (desc, n, body) = callable.parsed_slot(false, |call| {
+                        quote!(::hpy::impl_::slots::IntoNew::<#class>::into_new(#call, __hpy_ctx, &*__hpy_type))
+                    });
+                    defs.push(quote!({
+                        static __DESC: ::hpy::impl_::FunctionDescription = #desc;
+                        ::hpy::__hpy_slot_def!(new, ::hpy::ffi::HPy_tp_new, &__DESC, #n, |__hpy_ctx, __hpy_type, __hpy_args| #body)
+                    }));
+                }
             }
             Role::Getter(prop) => {
                 let (recv, params) = parse_params(&m.sig, "#[getter]", true)?;

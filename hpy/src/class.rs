@@ -365,6 +365,19 @@ pub fn new_instance<'ctx, T: Class>(ctx: Context<'ctx>, ty: &Handle<'ctx>, value
     Ok(obj)
 }
 
+/// Put `value` into `obj`, a fresh instance of `T`'s type (or a subclass) made by a built-in
+/// base type's `__new__`, whose zeroed memory holds the cell.
+pub(crate) fn init_instance<'ctx, T: Class>(obj: Handle<'ctx>, value: T) -> Result<Handle<'ctx, T>> {
+    let obj = obj.downcast_into::<T>()?;
+    let cell = obj.cell();
+    if cell.state.get() == INITIALISED {
+        return Err(RuntimeError::new_err(format!("{} object initialised twice", T::NAME)));
+    }
+    // SAFETY: a new object whose cell is zeroed (not initialised, checked) and seen by nobody else.
+    unsafe { cell.init(value) };
+    Ok(obj)
+}
+
 impl<'ctx> Context<'ctx> {
     /// A new Python instance of class `T` holding `value` (what returning a `T` does).
     pub fn instance<T: Class>(self, value: T) -> Result<Handle<'ctx, T>> {

@@ -887,3 +887,28 @@ def test_polyline_view_keeps_the_object_alive(L):
     assert m.tolist() == [1.0, 2.0]
     m.release()
     assert sys.getrefcount(L) == before - 1
+
+
+# ---- a class extending a built-in type (extends = float) ----
+
+def test_meters_is_a_float(geo):
+    M = geo.Meters
+    m = M(2.5)
+    assert isinstance(m, float) and type(m) is M and M.__mro__[1] is float
+    assert float(m) == 2.5 and m + 1 == 3.5 and m * 2 == 5.0 and m == 2.5
+    assert m.feet() == pytest.approx(8.2021, rel=1e-4)
+    assert repr(m) == "Meters(2.5)"
+    assert M(1) == 1.0  # ints go through float.__new__ as well
+
+
+def test_meters_bad_input(geo):
+    M = geo.Meters
+    with pytest.raises(ValueError, match="a length must be finite"):
+        M(float("inf"))
+    with pytest.raises(ValueError, match="could not convert string to float"):
+        M("x")  # float.__new__ rejects it first
+    with pytest.raises(TypeError, match=r"Meters\(\) missing 1 required positional argument: 'value'"):
+        M()
+    m = M(1.0)
+    with pytest.raises(RuntimeError, match="initialised twice"):
+        m.__init__(2.0)

@@ -217,4 +217,29 @@ mod geometry {
             &self.coords
         }
     }
+
+    /// A length in meters: a Python `float` (it extends the built-in type) with methods.
+    #[hpy::class(extends = float)]
+    struct Meters {}
+
+    #[hpy::methods]
+    impl Meters {
+        /// `Meters(2.5)`: the argument goes to `float.__new__` too.
+        #[new]
+        fn new(value: f64) -> Result<Self> {
+            if !value.is_finite() {
+                return Err(hpy::exceptions::ValueError::new_err("a length must be finite"));
+            }
+            Ok(Meters {})
+        }
+
+        /// The length in feet.
+        fn feet(slf: &Handle<'_, Self>) -> Result<f64> {
+            Ok(slf.as_any().extract::<f64>()? / 0.3048)
+        }
+
+        fn __repr__(slf: &Handle<'_, Self>) -> Result<String> {
+            Ok(format!("Meters({:?})", slf.as_any().extract::<f64>()?))
+        }
+    }
 }

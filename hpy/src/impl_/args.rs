@@ -125,7 +125,13 @@ impl FunctionDescription {
         debug_assert_eq!(N, npos + self.keyword_only.len());
         // SAFETY: per the contract, `args` has at least `nargs` handles.
         let positional = unsafe { core::slice::from_raw_parts(args, nargs) };
-        let mut out = Args { slots: [None; N], varargs: None, kwargs: None, desc: self, owned: Vec::new() };
+        let mut out = Args {
+            slots: [None; N],
+            varargs: None,
+            kwargs: None,
+            desc: self,
+            owned: Vec::new(),
+        };
         // SAFETY (all `Borrowed::from_raw` below): argument handles, borrowed for the call.
         for (slot, &h) in out.slots.iter_mut().zip(positional.iter().take(npos)) {
             *slot = Some(unsafe { Borrowed::from_raw(ctx, h) });
@@ -227,7 +233,7 @@ impl FunctionDescription {
     ) -> Result<Args<'a, 'ctx, N>> {
         if kw._i == 0 {
             // SAFETY: per the contract.
-            return unsafe { self.parse(ctx, args, nargs, ffi::HPy_NULL) };
+            return unsafe { self.parse::<N>(ctx, args, nargs, ffi::HPy_NULL) };
         }
         // Lay the call out vectorcall-style: positional values, keyword values, names tuple.
         // SAFETY: `kw` is a borrowed dict.

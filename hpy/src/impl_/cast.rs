@@ -60,6 +60,8 @@ casts! {
     destructor: [unsafe extern "C" fn(*mut HPyContext, HPy)] => Erased;
     /// `HPyFunc_NEWFUNC`
     newfunc: [unsafe extern "C" fn(*mut HPyContext, HPy, *const HPy, HPy_ssize_t, HPy) -> HPy] => Erased;
+    /// `HPyFunc_INITPROC`
+    initproc: [unsafe extern "C" fn(*mut HPyContext, HPy, *const HPy, HPy_ssize_t, HPy) -> c_int] => Erased;
     /// `HPyFunc_DESTROYFUNC` (`tp_destroy`)
     destroyfunc: [unsafe extern "C" fn(*mut c_void)] => Erased;
     /// `HPyFunc_TRAVERSEPROC`
@@ -99,6 +101,8 @@ casts! {
     /// CPython `newfunc` slot trampoline.
     cpy_newfunc: [unsafe extern "C" fn(*mut cpy_PyObject, *mut cpy_PyObject, *mut cpy_PyObject) -> *mut cpy_PyObject]
         => super::CpyFastcall;
+    /// CPython `initproc` slot trampoline.
+    cpy_initproc: [unsafe extern "C" fn(*mut cpy_PyObject, *mut cpy_PyObject, *mut cpy_PyObject) -> c_int] => super::CpyFastcall;
     /// CPython `traverseproc` slot trampoline.
     cpy_traverseproc: [unsafe extern "C" fn(*mut cpy_PyObject, ffi::cpy_visitproc, *mut c_void) -> c_int] => super::CpyFastcall;
     /// The `tp_destroy` "trampoline": HPy never calls it (destroy runs from HPy's own dealloc).

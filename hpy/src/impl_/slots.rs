@@ -172,20 +172,61 @@ pub unsafe fn call_new<const N: usize>(
 
 /// What `#[new]` may return: the value, or `Result` of it.
 pub trait IntoNew<'ctx, T: Class> {
-    /// A new instance of `ty` holding the value, as a raw handle for HPy.
-    fn into_new(self, ctx: Context<'ctx>, ty: &Handle<'ctx>) -> Result<ffi::HPy>;
+    /// The value, as an hpy `Result`.
+    fn into_value(self) -> Result<T>;
+
+    /// A new instance of `ty` holding the value, as a raw handle for HPy (`tp_new`).
+    fn into_new(self, ctx: Context<'ctx>, ty: &Handle<'ctx>) -> Result<ffi::HPy>
+    where
+        Self: Sized,
+    {
+        Ok(crate::class::new_instance(ctx, ty, self.into_value()?)?.into_raw())
+    }
+
+    /// Store the value in `slf`, just created by the built-in base type's `__new__` (`tp_init`
+    /// of a class that extends a built-in type).
+    fn into_init(self, slf: &Handle<'ctx>) -> Result<c_int>
+    where
+        Self: Sized,
+    {
+        crate::class::init_instance::<T>(slf.clone(), self.into_value()?)?;
+        Ok(0)
+    }
 }
 
 impl<'ctx, T: Class> IntoNew<'ctx, T> for T {
-    fn into_new(self, ctx: Context<'ctx>, ty: &Handle<'ctx>) -> Result<ffi::HPy> {
-        Ok(crate::class::new_instance(ctx, ty, self)?.into_raw())
+    fn into_value(self) -> Result<T> {
+        Ok(self)
     }
 }
 
 impl<'ctx, T: Class, E: Into<Error>> IntoNew<'ctx, T> for core::result::Result<T, E> {
-    fn into_new(self, ctx: Context<'ctx>, ty: &Handle<'ctx>) -> Result<ffi::HPy> {
-        Ok(crate::class::new_instance(ctx, ty, self.map_err(Into::into)?)?.into_raw())
+    fn into_value(self) -> Result<T> {
+        self.map_err(Into::into)
     }
+}
+
+/// `HPyFunc_INITPROC` (`tp_init`): the constructor of a class that extends a built-in type. The
+/// base type's `tp_new` made the object (with the built-in value); this stores the Rust value.
+///
+/// # Safety
+/// Called by HPy: `ctx` is live; `args` holds `nargs` borrowed handles; `kw` is a dict or NULL.
+pub unsafe fn call_init<const N: usize>(
+    ctx: *mut ffi::HPyContext,
+    slf: ffi::HPy,
+    args: *const ffi::HPy,
+    nargs: ffi::HPy_ssize_t,
+    kw: ffi::HPy,
+    desc: &'static FunctionDescription,
+    f: impl for<'a, 'ctx> FnOnce(Context<'ctx>, Borrowed<'a, 'ctx>, &Args<'a, 'ctx, N>) -> Result<c_int>,
+) -> c_int {
+    // SAFETY: per the contract.
+    let ctx = unsafe { Context::from_raw(ctx) };
+    run(ctx, -1, |ctx| {
+        // SAFETY: per the contract.
+        let parsed = unsafe { desc.parse_with_dict::<N>(ctx, args, nargs.max(0) as usize, kw)? };
+        f(ctx, b(ctx, slf), &parsed)
+    })
 }
 
 /// Convert a slot's Rust result to what the slot returns.
@@ -549,6 +590,29 @@ macro_rules! __hpy_slot_def {
             a.result
         }
         $crate::__hpy_slot_def!(@def $slot, newfunc, cpy_newfunc)
+    }};
+    (init, $slot:expr, $desc:expr, $n:literal, $body:expr) => {{
+        unsafe extern "C" fn __impl(
+            ctx: *mut $crate::ffi::HPyContext,
+            slf: $crate::ffi::HPy,
+            args: *const $crate::ffi::HPy,
+            nargs: $crate::ffi::HPy_ssize_t,
+            kw: $crate::ffi::HPy,
+        ) -> ::core::ffi::c_int {
+            // SAFETY: called by the HPy runtime with this slot's signature.
+            unsafe { $crate::impl_::slots::call_init::<$n>(ctx, slf, args, nargs, kw, $desc, $body) }
+        }
+        unsafe extern "C" fn __cpy(
+            slf: *mut $crate::ffi::cpy_PyObject,
+            args: *mut $crate::ffi::cpy_PyObject,
+            kw: *mut $crate::ffi::cpy_PyObject,
+        ) -> ::core::ffi::c_int {
+            let mut a = $crate::ffi::_HPyFunc_args_INITPROC { self_: slf, args, kw, result: 0 };
+            // SAFETY: called by CPython through this slot; `a` matches the signature.
+            unsafe { $crate::impl_::slots::call_real($crate::ffi::HPyFunc_INITPROC, $crate::impl_::cast::initproc(__impl), &mut a) };
+            a.result
+        }
+        $crate::__hpy_slot_def!(@def $slot, initproc, cpy_initproc)
     }};
     (call, $slot:expr, $desc:expr, $n:literal, $body:expr) => {{
         unsafe extern "C" fn __impl(
