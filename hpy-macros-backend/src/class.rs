@@ -190,6 +190,35 @@ fn nested_field(ty: &Type) -> bool {
     f.0
 }
 
+/// The start of the class's `.pyi` stub: the `class` line, the docstring, and a property per
+/// `#[hpy(get)]`/`#[hpy(set)]` field. Call before `expand` (which strips the field attributes).
+pub fn stub_header(item: &ItemStruct, opts: &ClassOptions) -> String {
+    let name = py_name(item, opts);
+    let base = opts.extends.as_ref().map(|b| format!("({b})")).unwrap_or_default();
+    let mut out = format!("class {name}{base}:\n");
+    out.push_str(&crate::stubs::doc_block(&doc_string(&item.attrs), "    "));
+    for field in &item.fields {
+        let (mut get, mut set) = (false, false);
+        for attr in field.attrs.iter().filter(|a| a.path().is_ident("hpy")) {
+            let _ = attr.parse_nested_meta(|meta| {
+                get |= meta.path.is_ident("get");
+                set |= meta.path.is_ident("set");
+                Ok(())
+            });
+        }
+        let Some(ident) = &field.ident else { continue };
+        let ty = crate::stubs::py_type(&field.ty, Some(&name));
+        if get {
+            out.push_str(&format!("    @property\n    def {ident}(self) -> {ty}:\n"));
+            out.push_str(&crate::stubs::doc_block(&doc_string(&field.attrs), "        "));
+        }
+        if set {
+            out.push_str(&format!("    @{ident}.setter\n    def {ident}(self, value: {ty}) -> None: ...\n"));
+        }
+    }
+    out
+}
+
 /// The Python names a class's fields define (`#[hpy(get)]`/`#[hpy(set)]`), for duplicate checks.
 pub fn property_names(item: &ItemStruct) -> Vec<(String, Span)> {
     item.fields

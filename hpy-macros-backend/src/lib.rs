@@ -10,6 +10,7 @@ pub mod function;
 pub mod methods;
 pub mod module;
 pub mod signature;
+pub mod stubs;
 
 use proc_macro2::TokenStream;
 

@@ -18,6 +18,7 @@ use syn::{Attribute, Ident, ImplItem, ImplItemFn, ItemImpl, LitStr, ReturnType, 
 use crate::class::ClassOptions;
 use crate::function::{c_str, doc_string, parse_params, resolve_signature, Callable, Param, Receiver};
 use crate::signature::{parse_signature, Signature};
+use crate::stubs::{annotated_signature, py_type, return_type};
 
 pub fn methods_static(class: &Ident, k: usize) -> Ident {
     format_ident!("__HPY_METHODS_{}_{}", class, k)
@@ -306,6 +307,8 @@ pub struct MethodsExpansion {
     pub names: Vec<(String, Span)>,
     /// The statics holding module functions (static/class methods) to register in the module.
     pub modfuncs: Vec<Ident>,
+    /// The members' lines of the class's `.pyi` stub, indented.
+    pub stub: String,
 }
 
 struct Property {
@@ -339,6 +342,16 @@ pub fn expand(class_opts: &ClassOptions, clashing: &[String], class_py_name: &st
     let mut new_seen = false;
     let mut buffer_elements: BTreeMap<String, Type> = BTreeMap::new();
     let mut call_signature: Option<Signature> = None;
+    let mut stub = String::new();
+    let cls = class_py_name;
+    let def_stub = |stub: &mut String, decorator: Option<&str>, name: &str, sig: String, ret: String, doc: &str| {
+        let lines = crate::stubs::def_lines("    ", name, &sig, &ret, doc);
+        if let Some(d) = decorator {
+            let comment = if lines.trim_start().starts_with('#') { "# " } else { "" };
+            stub.push_str(&format!("    {comment}@{d}\n"));
+        }
+        stub.push_str(&lines);
+    };
 
     for item in block.items.iter_mut() {
         let ImplItem::Fn(m) = item else { continue };
@@ -369,6 +382,9 @@ pub fn expand(class_opts: &ClassOptions, clashing: &[String], class_py_name: &st
                     return Err(syn::Error::new(fn_ident.span(), "#[new] builds the value: it takes no `self`"));
                 }
                 let signature = resolve_signature(opts.signature, &params, fn_ident.span())?;
+                let (dunder, first) = if class_opts.extends.is_some() { ("__init__", "self") } else { ("__new__", "cls") };
+                let ret = if class_opts.extends.is_some() { "None".to_string() } else { cls.to_string() };
+                def_stub(&mut stub, None, dunder, annotated_signature(&signature, &params, Some(first), Some(cls)), ret, &doc);
                 let callable = Callable {
                     py_name: class_py_name.to_string(),
                     doc: String::new(),
@@ -404,7 +420,8 @@ pub fn expand(class_opts: &ClassOptions, clashing: &[String], class_py_name: &st
                 }
                 let callable = Callable { py_name: prop.clone(), doc: doc.clone(), params: &params, signature: Signature::implicit(&[]), callee: quote!(#class::#fn_ident), receiver: Some((class.clone(), recv.unwrap())), ret_span: ret_span(m) };
                 let (_, _, body) = callable.parsed_slot(false, |call| quote!(::hpy::impl_::IntoReturn::into_return(#call, __hpy_ctx)));
-                                let entry = properties.entry(prop.clone()).or_insert(Property { getter: None, setter: None, doc: String::new(), span: fn_ident.span() });
+                                def_stub(&mut stub, Some("property"), &prop, "(self)".into(), return_type(&m.sig.output, Some(cls)), &doc);
+                let entry = properties.entry(prop.clone()).or_insert(Property { getter: None, setter: None, doc: String::new(), span: fn_ident.span() });
                 if entry.getter.is_some() {
                     return Err(syn::Error::new(fn_ident.span(), format!("two #[getter]s for `{prop}`")));
                 }
@@ -425,6 +442,7 @@ pub fn expand(class_opts: &ClassOptions, clashing: &[String], class_py_name: &st
                 let callable = Callable { py_name: prop.clone(), doc: String::new(), params: &params, signature: Signature::implicit(&[py[0].0.clone()]), callee: quote!(#class::#fn_ident), receiver: Some((class.clone(), recv.unwrap())), ret_span: ret_span(m) };
                 let (_, _, body) = callable.parsed_slot(true, |call| quote!(::hpy::impl_::slots::unit_return(::hpy::impl_::slots::IntoResult::into_result(#call))));
                 let body = setter_body(body, &prop);
+                def_stub(&mut stub, Some(&format!("{prop}.setter")), &prop, format!("(self, value: {})", py_type(py[0].1, Some(cls))), "None".into(), "");
                 let entry = properties.entry(prop.clone()).or_insert(Property { getter: None, setter: None, doc: String::new(), span: fn_ident.span() });
                 if entry.setter.is_some() {
                     return Err(syn::Error::new(fn_ident.span(), format!("two #[setter]s for `{prop}`")));
@@ -445,6 +463,8 @@ pub fn expand(class_opts: &ClassOptions, clashing: &[String], class_py_name: &st
                 // The module function's name, which becomes the method's `__name__`: the Python
                 // name, unless another module function has it too.
                 let hidden = if clashing.contains(&py_name) { format!("__hpy_{class}_{py_name}") } else { py_name.clone() };
+                let decorator = if is_class { "classmethod" } else { "staticmethod" };
+                def_stub(&mut stub, Some(decorator), &py_name, annotated_signature(&signature, &params, None, Some(cls)), return_type(&m.sig.output, Some(cls)), &doc);
                 let callable = Callable { py_name: hidden.clone(), doc: doc.clone(), params: &params, signature, callee: quote!(#class::#fn_ident), receiver: None, ret_span: ret_span(m) };
                 let def = callable.meth_def();
                 modfuncs.push(def);
@@ -457,6 +477,7 @@ pub fn expand(class_opts: &ClassOptions, clashing: &[String], class_py_name: &st
                     return Err(syn::Error::new(m.sig.span(), "a #[classattr] is `fn NAME() -> T`: its value is set on the class at import"));
                 }
                 setup.push(quote!(__hpy_ty.setattr(#py_name, #class::#fn_ident())?;));
+                stub.push_str(&format!("    {py_name}: {}\n", return_type(&m.sig.output, Some(cls))));
                 names.push((py_name, fn_ident.span()));
             }
             Role::Dunder(d) => {
@@ -487,6 +508,15 @@ pub fn expand(class_opts: &ClassOptions, clashing: &[String], class_py_name: &st
                 if d.kind == Call {
                     call_signature = Some(resolve_signature(opts.signature.clone(), &params, fn_ident.span())?);
                 }
+                if d.kind != Buffer {
+                    let sig = Signature::implicit(&crate::function::python_names(&params));
+                    let sig = if d.kind == Call { call_signature.clone().unwrap_or(sig) } else { sig };
+                    let ret = match d.kind {
+                        InPlace(_) => cls.to_string(),
+                        _ => return_type(&m.sig.output, Some(cls)),
+                    };
+                    def_stub(&mut stub, None, d.name, annotated_signature(&sig, &params, Some("self"), Some(cls)), ret, "");
+                }
                 dunders.insert(d.name, (d, fn_ident.clone(), recv, params, m.sig.span()));
                 names.push((d.name.to_string(), fn_ident.span()));
             }
@@ -499,6 +529,7 @@ pub fn expand(class_opts: &ClassOptions, clashing: &[String], class_py_name: &st
                     return Err(syn::Error::new(m.sig.span(), "`&mut self` in a `frozen` class: frozen objects are never borrowed mutably"));
                 }
                 let signature = resolve_signature(opts.signature, &params, fn_ident.span())?;
+                def_stub(&mut stub, None, &py_name, annotated_signature(&signature, &params, Some("self"), Some(cls)), return_type(&m.sig.output, Some(cls)), &doc);
                 let callable = Callable { py_name: py_name.clone(), doc, params: &params, signature, callee: quote!(#class::#fn_ident), receiver: Some((class.clone(), recv)), ret_span: ret_span(m) };
                 defs.push(callable.meth_def());
                 names.push((py_name, fn_ident.span()));
@@ -570,6 +601,7 @@ pub fn expand(class_opts: &ClassOptions, clashing: &[String], class_py_name: &st
         },
         names,
         modfuncs: modfunc_idents,
+        stub,
     })
 }
 

@@ -60,6 +60,24 @@ fn is_global_type(ty: &Type) -> bool {
     matches!(ty, Type::Path(p) if p.path.segments.last().is_some_and(|s| s.ident == "Global"))
 }
 
+/// The `.pyi` lines of a `#[hpy::function]` (from the same options and signature its expansion uses).
+fn function_stub(attr: &Attribute, f: &syn::ItemFn) -> syn::Result<String> {
+    let opts: crate::function::FunctionOptions = match &attr.meta {
+        syn::Meta::Path(_) => Default::default(),
+        _ => attr.parse_args()?,
+    };
+    let (_, params) = crate::function::parse_params(&f.sig, "#[hpy::function]", false)?;
+    let sig = crate::function::resolve_signature(opts.signature, &params, f.sig.ident.span())?;
+    let name = opts.name.as_ref().map_or_else(|| f.sig.ident.to_string(), LitStr::value);
+    Ok(crate::stubs::def_lines(
+        "",
+        &name,
+        &crate::stubs::annotated_signature(&sig, &params, None, None),
+        &crate::stubs::return_type(&f.sig.output, None),
+        &doc_string(&f.attrs),
+    ))
+}
+
 /// The Python names that more than one module function would have: `#[hpy::function]`s and the
 /// static/class methods of every class (which are module functions until import).
 fn clashing_module_function_names(items: &[Item]) -> Vec<String> {
@@ -115,6 +133,8 @@ pub fn expand(opts: ModuleOptions, mut module: ItemMod) -> syn::Result<TokenStre
     }
 
     let mut functions = Vec::new();
+    let mut function_stubs = String::new();
+    let mut class_stubs: Vec<(Ident, String)> = Vec::new();
     let mut globals = Vec::new();
     let mut init: Option<Ident> = None;
     // Classes, in definition order: (struct ident, options, Python name).
@@ -124,8 +144,10 @@ pub fn expand(opts: ModuleOptions, mut module: ItemMod) -> syn::Result<TokenStre
     for item in items.iter_mut() {
         match item {
             Item::Fn(f) => {
-                if f.attrs.iter().any(|a| is_hpy_attr(a, "function")) {
+                if let Some(attr) = f.attrs.iter().find(|a| is_hpy_attr(a, "function")) {
                     functions.push(f.sig.ident.clone());
+                    // A malformed function is reported by #[hpy::function] itself: no stub for it.
+                    function_stubs.push_str(&function_stub(attr, f).unwrap_or_default());
                 }
                 if let Some(pos) = f.attrs.iter().position(|a| is_hpy_attr(a, "init")) {
                     let attr = f.attrs.remove(pos);
@@ -155,6 +177,7 @@ pub fn expand(opts: ModuleOptions, mut module: ItemMod) -> syn::Result<TokenStre
                         _ => attr.parse_args()?,
                     };
                     let py_name = crate::class::py_name(st, &opts);
+                    class_stubs.push((st.ident.clone(), crate::class::stub_header(st, &opts)));
                     if let Some((other, _, _)) = classes.iter().find(|(_, _, n)| *n == py_name) {
                         return Err(syn::Error::new(
                             st.ident.span(),
@@ -202,6 +225,9 @@ pub fn expand(opts: ModuleOptions, mut module: ItemMod) -> syn::Result<TokenStre
             }
             seen_names.push((class.clone(), n.clone()));
         }
+        if let Some((_, text)) = class_stubs.iter_mut().find(|(c, _)| c == class) {
+            text.push_str(&expansion.stub);
+        }
         blocks.push((class.clone(), k, expansion.modfuncs));
         *item = Item::Verbatim(expansion.tokens);
     }
@@ -242,6 +268,17 @@ pub fn expand(opts: ModuleOptions, mut module: ItemMod) -> syn::Result<TokenStre
     let init_call = init.as_ref().map(|i| {
         quote_spanned!(i.span()=> ::hpy::impl_::IntoInitResult::into_init_result(#i(__hpy_ctx, __hpy_module))?;)
     });
+    let mut stub_text = crate::stubs::module_header(&name, &doc);
+    stub_text.push_str(&function_stubs);
+    for (_, text) in &class_stubs {
+        stub_text.push('\n');
+        stub_text.push_str(text);
+    }
+    let mut stub_bytes = format!("{name}\0").into_bytes();
+    stub_bytes.extend_from_slice(stub_text.as_bytes());
+    stub_bytes.push(0);
+    let stub_len = stub_bytes.len();
+    let stub_lit = syn::LitByteStr::new(&stub_bytes, proc_macro2::Span::call_site());
     let major = format!("get_required_hpy_major_version_{name}");
     let minor = format!("get_required_hpy_minor_version_{name}");
     let init_ctx = format!("HPyInitGlobalContext_{name}");
@@ -278,7 +315,10 @@ pub fn expand(opts: ModuleOptions, mut module: ItemMod) -> syn::Result<TokenStre
                 ::hpy::impl_::module_def(#doc_expr, &__HPY_DEFINES, &__HPY_GLOBALS);
         },
         syn::parse_quote! {
-            ::hpy::__hpy_export_module!(#major, #minor, #init_ctx, #init_sym, __HPY_MODULE_DEF);
+            ::hpy::__hpy_stubs!(__HPY_STUBS, #stub_len, #stub_lit);
+        },
+        syn::parse_quote! {
+            ::hpy::__hpy_export_module!(#major, #minor, #init_ctx, #init_sym, __HPY_MODULE_DEF, __HPY_STUBS);
         },
     ];
     items.extend(generated);

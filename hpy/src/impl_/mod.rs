@@ -122,11 +122,24 @@ pub const fn module_def(
     }
 }
 
+/// The module's type stubs (`.pyi` text), in the `.hpy_stubs` section of the binary, where the
+/// wheel builder finds them (`tools/pep517/hpy_build/stubs.py`).
+#[doc(hidden)]
+#[macro_export]
+macro_rules! __hpy_stubs {
+    ($name:ident, $len:literal, $bytes:literal) => {
+        #[doc(hidden)]
+        #[used]
+        #[link_section = ".hpy_stubs"]
+        static $name: [u8; $len] = *$bytes;
+    };
+}
+
 /// Export the four entry points `hpy.universal` looks up for module `$name`.
 #[doc(hidden)]
 #[macro_export]
 macro_rules! __hpy_export_module {
-    ($major:literal, $minor:literal, $init_ctx:literal, $init:literal, $def:path) => {
+    ($major:literal, $minor:literal, $init_ctx:literal, $init:literal, $def:path, $stubs:path) => {
         const _: () = {
             #[export_name = $major]
             pub extern "C" fn __hpy_required_major_version() -> u32 {
@@ -143,6 +156,8 @@ macro_rules! __hpy_export_module {
             }
             #[export_name = $init]
             pub extern "C" fn __hpy_init() -> *mut $crate::ffi::HPyModuleDef {
+                // A use of the stubs, so that the linker keeps their section in the binary.
+                ::core::hint::black_box(&$stubs);
                 // HPy only reads the definition; `*mut` is C's signature.
                 &$def as *const $crate::ffi::HPyModuleDef as *mut $crate::ffi::HPyModuleDef
             }
