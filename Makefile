@@ -8,11 +8,12 @@ SHELL := /bin/bash
 # first CPython found (tools/pythons.sh lists them).
 DEMO_PY = $(shell tools/pythons.sh | awk '$$1 == "3.11" {print; exit}' | grep . || tools/pythons.sh | head -n 1)
 
-.PHONY: help demo test generate clean
+.PHONY: help demo test wheels generate clean
 
 help:
 	@echo "make demo      build examples/quickstart and run it on CPython in universal and debug mode"
 	@echo "make test      everything: unit tests, layout proof, Python tests on every CPython found"
+	@echo "make wheels    one universal py3-none wheel per example, in build/wheels/"
 	@echo "make generate  regenerate hpy-sys from the hpy 0.9.0 C headers"
 	@echo "make clean     remove build/ and target/"
 
@@ -26,6 +27,9 @@ demo:
 
 test:
 	@tools/test.sh
+
+wheels:
+	@tools/wheels.sh
 
 generate:
 	@set -e; read minor python <<< "$(DEMO_PY)"; \

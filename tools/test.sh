@@ -70,6 +70,28 @@ for minor in "${versions[@]}"; do
     fi
 done
 
+step "universal wheel: quickstart built once (pip wheel + hpy_build), installed into a fresh venv of every CPython"
+tools_python="$(tools/pythons.sh | awk '$1 == "3.11" {print $2; exit}')"
+[ -n "$tools_python" ] || tools_python="${found[0]#* }"
+if tools_py="$(tools/venv.sh tools "$tools_python" "$root/tools/requirements-tools.txt")"; then
+    rm -rf build/wheel-test && mkdir -p build/wheel-test
+    if CARGO_TARGET_DIR="$root/target/wheels" "$tools_py" -m pip wheel --no-deps --no-build-isolation \
+            --disable-pip-version-check -q -w build/wheel-test examples/quickstart; then
+        wheel="$(ls "$root"/build/wheel-test/*.whl)"
+        echo "$wheel"
+        pythons="$(for line in "${found[@]}"; do printf '%s=%s ' "${line%% *}" "${line#* }"; done)"
+        if HPYRS_WHEEL="$wheel" HPYRS_PYTHONS="$pythons" "$tools_py" -m pytest tests/wheels -v -p no:cacheprovider; then
+            results+=("universal wheel: one py3-none wheel installed and run on ${versions[*]}")
+        else
+            fail "wheel tests"
+        fi
+    else
+        fail "build the quickstart wheel"
+    fi
+else
+    fail "tools venv"
+fi
+
 step "summary"
 printf '%s\n' "${results[@]}"
 if [ ${#failures[@]} -gt 0 ]; then

@@ -1,12 +1,13 @@
 #!/usr/bin/env bash
-# Usage: tools/venv.sh <minor> <python>
-# Create (or reuse) build/venv/<minor> with tools/requirements-test.txt installed and print its
-# python. The venv is rebuilt when the requirements file changes.
+# Usage: tools/venv.sh <name> <python> [requirements-file]
+# Create (or reuse) build/venv/<name> with the requirements (default:
+# tools/requirements-test.txt) installed, and print its python. The venv is rebuilt when the
+# requirements file changes.
 set -euo pipefail
 minor="$1"; python="$2"
 here="$(cd "$(dirname "$0")/.." && pwd)"
 venv="$here/build/venv/$minor"
-reqs="$here/tools/requirements-test.txt"
+reqs="${3:-$here/tools/requirements-test.txt}"
 stamp="$venv/.hpyrs-requirements"
 if [ -f "$stamp" ] && cmp -s "$stamp" "$reqs" && [ -x "$venv/bin/python" ]; then
     echo "$venv/bin/python"; exit 0

@@ -1,0 +1,155 @@
+"""The universal wheel of examples/quickstart: one py3-none wheel, installed with pip into a fresh
+venv of every CPython found, imported and called there in universal and debug mode.
+
+Run by `make test` with the build tools venv; the driver passes
+* HPYRS_WHEEL: the wheel built once by `pip wheel examples/quickstart` (hpy_build backend);
+* HPYRS_PYTHONS: `minor=path` pairs, one per interpreter.
+"""
+import ast
+import base64
+import hashlib
+import json
+import os
+import re
+import subprocess
+import sys
+import zipfile
+
+import pytest
+
+WHEEL = os.environ.get("HPYRS_WHEEL", "")
+PYTHONS = dict(p.split("=", 1) for p in os.environ.get("HPYRS_PYTHONS", "").split() if "=" in p)
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+
+# What the installed module is asked, in a fresh interpreter: the import is timed in-process.
+PROBE = r"""
+import json, sys, time
+t0 = time.perf_counter()
+import quickstart
+import_ms = (time.perf_counter() - t0) * 1000
+print(json.dumps({
+    "context": quickstart.context_name(),
+    "add": quickstart.add(40, 2),
+    "greet": quickstart.greet("wheel", punctuation="?"),
+    "file": quickstart.__file__,
+    "pkg_resources": "pkg_resources" in sys.modules,
+    "import_ms": import_ms,
+}))
+"""
+
+
+@pytest.fixture(scope="session")
+def wheel():
+    if not os.path.isfile(WHEEL):
+        pytest.fail("HPYRS_WHEEL is not set to a built wheel (run the tests through `make test`)")
+    return WHEEL
+
+
+def read(wheel, name):
+    with zipfile.ZipFile(wheel) as z:
+        return z.read(name)
+
+
+def test_name_and_tag(wheel):
+    name = os.path.basename(wheel)
+    assert re.fullmatch(r"quickstart-0\.1\.0-py3-none-manylinux_\d+_\d+_x86_64\.whl", name), name
+    tags = [l for l in read(wheel, "quickstart-0.1.0.dist-info/WHEEL").decode().splitlines() if l.startswith("Tag:")]
+    assert len(tags) == 1 and re.fullmatch(r"Tag: py3-none-manylinux_\d+_\d+_x86_64", tags[0]), tags
+
+
+def test_file_list(wheel):
+    with zipfile.ZipFile(wheel) as z:
+        names = sorted(n for n in z.namelist() if "/sboms/" not in n)
+    assert names == [
+        "quickstart-0.1.0.dist-info/METADATA",
+        "quickstart-0.1.0.dist-info/RECORD",
+        "quickstart-0.1.0.dist-info/WHEEL",
+        "quickstart/__init__.py",
+        "quickstart/__init__.pyi",
+        "quickstart/py.typed",
+        "quickstart/quickstart.hpy0.so",
+    ]
+
+
+def test_record_hashes_match(wheel):
+    with zipfile.ZipFile(wheel) as z:
+        record = z.read("quickstart-0.1.0.dist-info/RECORD").decode().splitlines()
+        listed = set()
+        for line in record:
+            path, digest, size = line.rsplit(",", 2)
+            listed.add(path)
+            if path.endswith("RECORD"):
+                continue
+            data = z.read(path)
+            expected = base64.urlsafe_b64encode(hashlib.sha256(data).digest()).rstrip(b"=").decode()
+            assert digest == "sha256=" + expected and int(size) == len(data), path
+        assert listed == set(z.namelist())
+
+
+def test_metadata(wheel):
+    meta = read(wheel, "quickstart-0.1.0.dist-info/METADATA").decode()
+    assert "Name: quickstart\n" in meta and "Version: 0.1.0\n" in meta
+    requires = [l for l in meta.splitlines() if l.startswith("Requires-Dist:")]
+    assert requires == ["Requires-Dist: hpy>=0.9.0 ; platform_python_implementation == 'CPython'"]
+    assert "cffi" not in meta
+
+
+def test_loader_stub(wheel):
+    stub = read(wheel, "quickstart/__init__.py").decode()
+    assert "pkg_resources" not in stub
+    assert "_load_bootstrap('quickstart'" in stub and "os.path.dirname(__file__)" in stub
+
+
+def test_type_stubs_come_from_the_macros(wheel):
+    pyi = read(wheel, "quickstart/__init__.pyi").decode()
+    ast.parse(pyi)
+    assert "def add(a: int, b: int, /) -> int:" in pyi
+    assert "def greet(name: str, greeting: str = 'Hello', *, punctuation: str = '!') -> str:" in pyi
+    assert "def word_counts(text: str, /) -> dict[str, int]:" in pyi
+    assert read(wheel, "quickstart/py.typed") == b""
+
+
+def fresh_venv(minor, python, tmp_path_factory):
+    venv = tmp_path_factory.mktemp("venv-" + minor)
+    subprocess.run([python, "-m", "venv", str(venv)], check=True)
+    return os.path.join(str(venv), "bin", "python")
+
+
+@pytest.mark.parametrize("minor", sorted(PYTHONS, key=lambda v: tuple(map(int, v.split(".")))))
+def test_installs_and_runs_everywhere(wheel, minor, tmp_path_factory, capsys):
+    py = fresh_venv(minor, PYTHONS[minor], tmp_path_factory)
+    subprocess.run([py, "-m", "pip", "install", "-q", "--disable-pip-version-check", wheel], check=True)
+    results = {}
+    for mode in ("universal", "debug"):
+        env = dict(os.environ, HPY=mode)
+        env.pop("PYTHONPATH", None)
+        out = subprocess.run([py, "-c", PROBE], env=env, capture_output=True, text=True, cwd="/")
+        assert out.returncode == 0, out.stderr
+        results[mode] = json.loads(out.stdout)
+    u, d = results["universal"], results["debug"]
+    assert u["context"] == "HPy Universal ABI (CPython backend)"
+    assert d["context"] == "HPy Debug Mode ABI"
+    for r in (u, d):
+        assert r["add"] == 42 and r["greet"] == "Hello, wheel?"
+        assert r["file"].endswith(os.path.join("site-packages", "quickstart", "quickstart.hpy0.so"))
+        assert r["pkg_resources"] is False
+    with capsys.disabled():
+        print("\n    CPython %s: installed %s; import quickstart took %.2f ms (universal), %.2f ms (debug)"
+              % (minor, os.path.basename(wheel), u["import_ms"], d["import_ms"]))
+
+
+def test_sdist_builds_and_installs(tmp_path_factory):
+    """`pip install <sdist>`: the sdist carries the crate, its path dependencies and hpy_build."""
+    minor = "3.11" if "3.11" in PYTHONS else sorted(PYTHONS)[-1]
+    out_dir = str(tmp_path_factory.mktemp("sdist"))
+    subprocess.run([sys.executable, "-m", "build", "--sdist", "--no-isolation", "--outdir", out_dir,
+                    os.path.join(ROOT, "examples", "quickstart")], check=True, capture_output=True)
+    sdists = [f for f in os.listdir(out_dir) if f.endswith(".tar.gz")]
+    assert sdists == ["quickstart-0.1.0.tar.gz"]
+    py = fresh_venv(minor, PYTHONS[minor], tmp_path_factory)
+    env = dict(os.environ, CARGO_TARGET_DIR=os.path.join(ROOT, "target", "sdist-test"))
+    subprocess.run([py, "-m", "pip", "install", "-q", "--disable-pip-version-check",
+                    os.path.join(out_dir, sdists[0])], check=True, env=env)
+    out = subprocess.run([py, "-c", PROBE], capture_output=True, text=True, cwd="/")
+    assert out.returncode == 0, out.stderr
+    assert json.loads(out.stdout)["add"] == 42
