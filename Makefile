@@ -8,12 +8,13 @@ SHELL := /bin/bash
 # first CPython found (tools/pythons.sh lists them).
 DEMO_PY = $(shell tools/pythons.sh | awk '$$1 == "3.11" {print; exit}' | grep . || tools/pythons.sh | head -n 1)
 
-.PHONY: help demo test wheels generate clean
+.PHONY: help demo test wheels bench generate clean
 
 help:
 	@echo "make demo      build examples/quickstart and run it on CPython in universal and debug mode"
 	@echo "make test      everything: unit tests, layout proof, Python tests on every CPython found"
 	@echo "make wheels    one universal py3-none wheel per example, in build/wheels/"
+	@echo "make bench     hpy-rs against C on HPy, the C API and PyO3 (CALLGRIND=1: instruction counts)"
 	@echo "make generate  regenerate hpy-sys from the hpy 0.9.0 C headers"
 	@echo "make clean     remove build/ and target/"
 
@@ -30,6 +31,10 @@ test:
 
 wheels:
 	@tools/wheels.sh
+
+CALLGRIND ?= 0
+bench:
+	@CALLGRIND=$(CALLGRIND) bench/bench.sh
 
 generate:
 	@set -e; read minor python <<< "$(DEMO_PY)"; \

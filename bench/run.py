@@ -1,0 +1,246 @@
+"""`make bench`: the same operations on hpy-rs, C on HPy (universal ABI), the C API and PyO3,
+measured round-robin in one process; hpy-rs and C-HPy also in HPy's debug mode.
+
+Usage: python bench/run.py <modules-dir> [--callgrind] [--quick]
+
+<modules-dir> holds bench_capi<EXT_SUFFIX>, bench_pyo3<EXT_SUFFIX>, bench_chpy.hpy0.so and
+bench_hpyrs.hpy0.so (bench/bench.sh builds them). Writes bench/results/latest.json, the chart
+bench/results/ratios.png and BENCHMARKS.md, and prints the table.
+
+Wall time: timeit, the best of several repeats, variants interleaved so that machine noise hits
+all of them alike. Instructions (--callgrind): valgrind's callgrind counts the instructions of
+the loop at two lengths; their difference divided by the extra iterations is the cost of one
+operation, with the interpreter's start-up cancelled out. Counts are stable on a noisy machine.
+"""
+import importlib.util
+import json
+import os
+import platform
+import shutil
+import subprocess
+import sys
+import tempfile
+import timeit
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+ROOT = os.path.dirname(HERE)
+VARIANTS = ["c-api", "c-hpy", "c-hpy-debug", "hpy-rs", "hpy-rs-debug", "pyo3"]
+
+# op name -> (statement, setup). In the setup, `m` is the module; `o` an instance of m.Foo.
+OPS = {
+    "noargs": ("f()", "f = m.noargs"),
+    "onearg(None)": ("f(None)", "f = m.onearg"),
+    "onearg(int)": ("f(1)", "f = m.onearg"),
+    "varargs(2)": ("f(1, 2)", "f = m.varargs"),
+    "keywords(a=1, b=2)": ("f(a=1, b=2)", "f = m.keywords"),
+    "add_ints(1, 2)": ("f(1, 2)", "f = m.add_ints"),
+    "call(tuple)": ("f(g, t)", "f = m.call_with_tuple; g = len; t = ((1, 2),)"),
+    "call(tuple, dict)": ("f(g, t, d)", "f = m.call_with_tuple_and_dict; g = dict; t = (); d = {'a': 1}"),
+    "allocate int": ("f()", "f = m.allocate_int"),
+    "allocate tuple": ("f()", "f = m.allocate_tuple"),
+    "instantiate+free": ("C()", "C = m.Foo"),
+    "method noargs": ("o.noargs()", "o = m.Foo()"),
+    "method onearg": ("o.onearg(1)", "o = m.Foo()"),
+    "method varargs": ("o.varargs(1, 2)", "o = m.Foo()"),
+    "field via method": ("o.field()", "o = m.Foo()"),
+    "attribute": ("o.value", "o = m.Foo()"),
+    "len": ("len(o)", "o = m.Foo()"),
+    "item": ("o[1]", "o = m.Foo()"),
+    "type from spec": ("f()", "f = m.make_type"),
+}
+
+
+def load_modules(directory):
+    """variant -> module. HPy modules are loaded from copies: one binary loaded twice (universal
+    and debug) would share its trampoline context."""
+    import hpy.universal as U
+    sys.path.insert(0, directory)
+    mods = {"c-api": __import__("bench_capi"), "pyo3": __import__("bench_pyo3")}
+    for name, variant in [("bench_chpy", "c-hpy"), ("bench_hpyrs", "hpy-rs")]:
+        for suffix, mode in [("", U.MODE_UNIVERSAL), ("-debug", U.MODE_DEBUG)]:
+            tmp = tempfile.mkdtemp(prefix="hpyrs-bench-")
+            path = os.path.join(tmp, name + ".hpy0.so")
+            shutil.copy(os.path.join(directory, name + ".hpy0.so"), path)
+            spec = importlib.util.spec_from_file_location(name, path)
+            mods[variant + suffix] = U.load(name, path, spec, mode=mode)
+    return mods
+
+
+def check(mods):
+    """The variants agree on what the operations return (a benchmark of different work is void)."""
+    for v, m in mods.items():
+        o = m.Foo()
+        got = (m.add_ints(1, 2), m.allocate_int(), m.allocate_tuple(), o.field(), o.value, len(o), o[3],
+               m.call_with_tuple(len, ((1, 2),)), m.call_with_tuple_and_dict(dict, (), {"a": 1}),
+               m.keywords(a=1, b=2), m.varargs(1, 2), m.noargs(), isinstance(m.make_type(), type))
+        assert got == (3, 2048, (2048, 2049), 42, 42, 42, 3, 2, {"a": 1}, None, None, None, True), (v, got)
+
+
+def wall(mods, repeats, target_s):
+    timers = {}
+    for op, (stmt, setup) in OPS.items():
+        for v, m in mods.items():
+            g = {"m": m, "len": len, "dict": dict}
+            exec(setup, g)
+            timers[op, v] = timeit.Timer(stmt, globals=g)
+    # iterations per op: enough for ~target_s on the C-API variant
+    numbers = {}
+    for op in OPS:
+        n, t = timers[op, "c-api"].autorange()
+        numbers[op] = max(1000, int(n * target_s / max(t, 1e-9)))
+    best = {key: float("inf") for key in timers}
+    for _ in range(repeats):
+        for op in OPS:
+            for v in mods:
+                t = timers[op, v].timeit(numbers[op]) / numbers[op]
+                best[op, v] = min(best[op, v], t)
+    return {op: {v: best[op, v] * 1e9 for v in mods} for op in OPS}
+
+
+CALLGRIND_SCRIPT = r"""
+import sys
+sys.argv = ["run.py"]
+sys.path.insert(0, {here!r})
+import run
+mods = run.load_modules({directory!r})
+m = mods[{variant!r}]
+g = {{"m": m, "len": len, "dict": dict}}
+exec({setup!r}, g)
+exec(compile("for _ in range({n}):\n    " + {stmt!r}, "loop", "exec"), g)
+"""
+
+
+def instructions(directory, op, variant, n):
+    stmt, setup = OPS[op]
+    script = CALLGRIND_SCRIPT.format(here=HERE, directory=directory, variant=variant, setup=setup, stmt=stmt, n=n)
+    with tempfile.TemporaryDirectory() as tmp:
+        out = os.path.join(tmp, "cg.out")
+        subprocess.run(["valgrind", "--tool=callgrind", "--callgrind-out-file=" + out, sys.executable, "-c", script],
+                       check=True, capture_output=True)
+        with open(out) as f:
+            for line in f:
+                if line.startswith("summary:") or line.startswith("totals:"):
+                    return int(line.split()[1])
+    raise RuntimeError("no callgrind total")
+
+
+def callgrind(directory, variants):
+    n1, n2 = 1000, 3000
+    result = {}
+    for op in OPS:
+        result[op] = {}
+        for v in variants:
+            result[op][v] = (instructions(directory, op, v, n2) - instructions(directory, op, v, n1)) / (n2 - n1)
+        print("  instructions: %-20s %s" % (op, "  ".join("%s=%.0f" % (v, result[op][v]) for v in variants)),
+              file=sys.stderr)
+    return result
+
+
+def ratio(a, b):
+    return a / b if b else float("nan")
+
+
+def table(results, unit):
+    head = "%-20s" % "operation" + "".join("%14s" % v for v in VARIANTS) + "%12s%12s%12s" % (
+        "rs/c-hpy", "rs/c-api", "rs/pyo3")
+    lines = [head, "-" * len(head)]
+    for op, row in results.items():
+        rs = row["hpy-rs"]
+        lines.append("%-20s" % op + "".join("%14.1f" % row[v] for v in VARIANTS) + "%12.2f%12.2f%12.2f" % (
+            ratio(rs, row["c-hpy"]), ratio(rs, row["c-api"]), ratio(rs, row["pyo3"])))
+    lines.append("(%s per operation; ratios: hpy-rs divided by the other variant, lower is better)" % unit)
+    return "\n".join(lines)
+
+
+def chart(results, path):
+    try:
+        import matplotlib
+        matplotlib.use("Agg")
+        import matplotlib.pyplot as plt
+    except ImportError:
+        return False
+    ops = list(results)
+    others = [("c-hpy", "C on HPy (universal)"), ("c-api", "C API"), ("pyo3", "PyO3")]
+    fig, ax = plt.subplots(figsize=(12, 6))
+    width = 0.27
+    for i, (v, label) in enumerate(others):
+        ax.bar([x + (i - 1) * width for x in range(len(ops))],
+               [ratio(results[op]["hpy-rs"], results[op][v]) for op in ops], width, label="hpy-rs / " + label)
+    ax.axhline(1.0, color="black", linewidth=0.8)
+    ax.set_xticks(range(len(ops)))
+    ax.set_xticklabels(ops, rotation=40, ha="right")
+    ax.set_ylabel("time ratio (lower is better for hpy-rs)")
+    ax.set_title("hpy-rs compared with C on HPy, the C API and PyO3 (wall time, one run)")
+    ax.legend()
+    fig.tight_layout()
+    fig.savefig(path, dpi=100)
+    return True
+
+
+def versions():
+    import hpy.universal
+    out = {"python": sys.version.split()[0], "hpy": hpy.universal.get_version()[0],
+           "machine": "%s %s, %s" % (platform.machine(), platform.system(), platform.processor() or "?")}
+    try:
+        out["rustc"] = subprocess.run(["rustc", "--version"], capture_output=True, text=True).stdout.strip()
+    except OSError:
+        pass
+    lock = os.path.join(HERE, "pyo3", "Cargo.lock")
+    if os.path.exists(lock):
+        text = open(lock).read()
+        i = text.find('name = "pyo3"\nversion = "')
+        if i >= 0:
+            out["pyo3"] = text[i + len('name = "pyo3"\nversion = "'):].split('"')[0]
+    return out
+
+
+def main():
+    args = sys.argv[1:]
+    directory = os.path.abspath(args[0])
+    quick = "--quick" in args
+    mods = load_modules(directory)
+    check(mods)
+    print("hpy-rs bench: CPython %s, %d operations x %d variants, round-robin" % (
+        sys.version.split()[0], len(OPS), len(mods)), file=sys.stderr)
+    ns = wall(mods, repeats=3 if quick else 7, target_s=0.005 if quick else 0.02)
+    info = versions()
+    doc = {"python": info["python"], "machine": info["machine"], "unit": "ns", "versions": info, "ops": ns}
+    print(table(ns, "ns"))
+    if "--callgrind" in args:
+        ir = callgrind(directory, list(mods))
+        doc["ir"] = ir
+        print()
+        print(table(ir, "instructions"))
+    results = os.path.join(HERE, "results")
+    os.makedirs(results, exist_ok=True)
+    with open(os.path.join(results, "latest.json"), "w") as f:
+        json.dump(doc, f, indent=2)
+    has_chart = chart(ns, os.path.join(results, "ratios.png"))
+    write_markdown(doc, has_chart)
+    print("wrote bench/results/latest.json%s and BENCHMARKS.md" % (", bench/results/ratios.png" if has_chart else ""))
+
+
+def write_markdown(doc, has_chart):
+    v = doc["versions"]
+    parts = ["# Benchmarks\n",
+             "Generated by `make bench` (`bench/run.py`); numbers from one run on one machine. Reproduce with\n"
+             "`make bench` (wall time) or `make bench CALLGRIND=1` (adds instruction counts, stable on a\n"
+             "noisy machine).\n",
+             "Variants: **c-api** (C, METH_FASTCALL, hand-written keyword matching), **c-hpy** (C on HPy,\n"
+             "universal ABI; `HPyArg_ParseKeywords`), **hpy-rs** (this project), **pyo3**; `-debug`: the same\n"
+             "HPy binary loaded in HPy's debug mode. Ratios are hpy-rs divided by the other (lower is better).\n",
+             "Versions: " + ", ".join("%s %s" % (k, v[k]) for k in sorted(v)) + "\n"]
+    if has_chart:
+        parts.append("![ratios](bench/results/ratios.png)\n")
+    parts.append("## Wall time (ns per operation)\n\n```\n" + table(doc["ops"], "ns") + "\n```\n")
+    if "ir" in doc:
+        parts.append("## Instructions per operation (callgrind)\n\n```\n" + table(doc["ir"], "instructions") + "\n```\n")
+    analysis = os.path.join(HERE, "analysis.md")
+    if os.path.exists(analysis):
+        parts.append(open(analysis).read())
+    with open(os.path.join(ROOT, "BENCHMARKS.md"), "w") as f:
+        f.write("\n".join(parts))
+
+
+if __name__ == "__main__":
+    main()
