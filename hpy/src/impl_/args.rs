@@ -125,6 +125,15 @@ impl FunctionDescription {
         debug_assert_eq!(N, npos + self.keyword_only.len());
         // SAFETY: per the contract, `args` has at least `nargs` handles.
         let positional = unsafe { core::slice::from_raw_parts(args, nargs) };
+        if kwnames._i == 0 && nargs == N && npos == N && !self.varargs {
+            // The common case: exactly the positional parameters, no keywords.
+            let mut slots = [None; N];
+            for (slot, &h) in slots.iter_mut().zip(positional) {
+                // SAFETY: argument handles, borrowed for the call.
+                *slot = Some(unsafe { Borrowed::from_raw(ctx, h) });
+            }
+            return Ok(Args { slots, varargs: None, kwargs: None, desc: self, owned: Vec::new() });
+        }
         let mut out = Args {
             slots: [None; N],
             varargs: None,
@@ -199,6 +208,9 @@ impl FunctionDescription {
                     quoted_list(&missing)
                 )));
             }
+        }
+        if self.keyword_only.is_empty() {
+            return Ok(out);
         }
         let missing_kw: Vec<&str> = self
             .keyword_only
