@@ -12,6 +12,9 @@ bash bench/c/build.sh "$py" "$out" >&2
 bash bench/pyo3/build.sh "$py" "$out" >&2
 cargo build --release --quiet -p bench_hpyrs
 cp target/release/libbench_hpyrs.so "$out/bench_hpyrs.hpy0.so"
+echo "HPy's own microbenchmark suite (hpy 0.9.0 sdist) with hpy-rs's hpy_simple ..." >&2
+mkdir -p bench/results
+bench/microbench.sh "$py" | tee bench/results/microbench.txt | sed -n '/BENCHMARKS/,$p'
 args=()
 if [ "${CALLGRIND:-0}" = 1 ]; then args+=(--callgrind); fi
 "$py" bench/run.py "$out" "${args[@]}"

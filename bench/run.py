@@ -235,6 +235,16 @@ def write_markdown(doc, has_chart):
     parts.append("## Wall time (ns per operation)\n\n```\n" + table(doc["ops"], "ns") + "\n```\n")
     if "ir" in doc:
         parts.append("## Instructions per operation (callgrind)\n\n```\n" + table(doc["ir"], "instructions") + "\n```\n")
+    micro = os.path.join(HERE, "results", "microbench.txt")
+    if os.path.exists(micro):
+        text = open(micro).read()
+        table_start = text.find("=" * 10)
+        parts.append(
+            "## HPy's own microbenchmark\n\n"
+            "`microbench/` of the hpy 0.9.0 sdist, unmodified (`bench/microbench.sh`): `cpy` is its C-API\n"
+            "`cpy_simple`, `hpy` is hpy-rs's drop-in `bench/hpy_simple` (universal ABI); times are the\n"
+            "suite's own (10 000 000 iterations per test), the bracket is hpy / cpy.\n\n```\n"
+            + (text[table_start:] if table_start >= 0 else text).strip() + "\n```\n")
     analysis = os.path.join(HERE, "analysis.md")
     if os.path.exists(analysis):
         parts.append(open(analysis).read())
