@@ -177,10 +177,22 @@ def chart(results, path):
     return True
 
 
+def cpu_model():
+    """The processor's name (platform.processor() is empty on most Linux systems)."""
+    try:
+        with open("/proc/cpuinfo") as f:
+            for line in f:
+                if line.startswith("model name"):
+                    return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or "unknown CPU"
+
+
 def versions():
     import hpy.universal
     out = {"python": sys.version.split()[0], "hpy": hpy.universal.get_version()[0],
-           "machine": "%s %s, %s" % (platform.machine(), platform.system(), platform.processor() or "?")}
+           "machine": "%s %s, %s, %d CPUs" % (platform.machine(), platform.system(), cpu_model(), os.cpu_count() or 0)}
     try:
         out["rustc"] = subprocess.run(["rustc", "--version"], capture_output=True, text=True).stdout.strip()
     except OSError:
