@@ -163,6 +163,7 @@ def test_stats_bad_input(qs):
 
 def test_word_counts(qs):
     assert qs.word_counts("a b A c") == {"a": 2, "b": 1, "c": 1}
+    assert list(qs.word_counts("to be or not to be")) == ["be", "not", "or", "to"]
     assert qs.word_counts("") == {}
 
 

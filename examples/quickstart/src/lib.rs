@@ -9,7 +9,7 @@
 /// global, a call back into Python, and releasing the GIL.
 #[hpy::module]
 mod quickstart {
-    use std::collections::HashMap;
+    use std::collections::BTreeMap;
 
     use hpy::exceptions::{OverflowError, ValueError, ZeroDivisionError};
     use hpy::{Context, Dict, ExceptionType, Global, Handle, Module, Result, Tuple};
@@ -59,10 +59,10 @@ mod quickstart {
         Ok((mean, min, max))
     }
 
-    /// How often each word occurs in `text`.
+    /// How often each word occurs in `text` (a `BTreeMap`: the dict comes out in sorted order).
     #[hpy::function]
-    fn word_counts(text: &str) -> HashMap<String, usize> {
-        let mut counts = HashMap::new();
+    fn word_counts(text: &str) -> BTreeMap<String, usize> {
+        let mut counts = BTreeMap::new();
         for word in text.split_whitespace() {
             *counts.entry(word.to_lowercase()).or_insert(0) += 1;
         }
