@@ -658,6 +658,10 @@ class Model:
         out = [banner(self.headers, "Layout facts computed by Rust, compared with probe.c by tests/layout.rs.")]
         out.append("#[allow(unused_imports)]\nuse hpy_sys::*;\n"
                    "use std::mem::{align_of, offset_of, size_of};\n\n"
+                   "/// The size of the field a projection closure names.\n"
+                   "///\n"
+                   "/// SAFETY (the `unsafe { &s.u.field }` closures below, for union fields): the closure\n"
+                   "/// is never called; it only tells the compiler which field's type to measure.\n"
                    "fn field_size<S, F>(_: impl Fn(&S) -> &F) -> usize {\n    size_of::<F>()\n}\n\n"
                    "/// `(key, value)` for every size, offset and constant that probe.c prints.\n"
                    "pub fn rust_layout() -> Vec<(&'static str, String)> {\n    vec![\n")

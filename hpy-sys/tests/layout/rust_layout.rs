@@ -5,6 +5,10 @@
 use hpy_sys::*;
 use std::mem::{align_of, offset_of, size_of};
 
+/// The size of the field a projection closure names.
+///
+/// SAFETY (the `unsafe { &s.u.field }` closures below, for union fields): the closure
+/// is never called; it only tells the compiler which field's type to measure.
 fn field_size<S, F>(_: impl Fn(&S) -> &F) -> usize {
     size_of::<F>()
 }
