@@ -2,6 +2,7 @@
 measured round-robin in one process; hpy-rs and C-HPy also in HPy's debug mode.
 
 Usage: python bench/run.py <modules-dir> [--callgrind] [--quick]
+       python bench/run.py --render   (rewrite BENCHMARKS.md from the recorded results)
 
 <modules-dir> holds bench_capi<EXT_SUFFIX>, bench_pyo3<EXT_SUFFIX>, bench_chpy.hpy0.so and
 bench_hpyrs.hpy0.so (bench/bench.sh builds them). Writes bench/results/latest.json, the chart
@@ -208,6 +209,14 @@ def versions():
 
 def main():
     args = sys.argv[1:]
+    if args == ["--render"]:
+        # Rewrite BENCHMARKS.md from the recorded results (after editing bench/analysis.md).
+        results = os.path.join(HERE, "results")
+        with open(os.path.join(results, "latest.json")) as f:
+            doc = json.load(f)
+        write_markdown(doc, os.path.exists(os.path.join(results, "ratios.png")))
+        print("wrote BENCHMARKS.md from bench/results/latest.json")
+        return
     directory = os.path.abspath(args[0])
     quick = "--quick" in args
     mods = load_modules(directory)
