@@ -11,7 +11,7 @@ use core::marker::PhantomData;
 use core::ops::Deref;
 
 use crate::ffi;
-use crate::kinds::{Any, Kind};
+use crate::kinds::{Any, Kind, Unicode};
 use crate::{Context, Error, Result};
 
 /// An owned handle to a Python object, of kind `K` (see [`crate::kinds`]).
@@ -199,49 +199,45 @@ impl<'ctx, K> Deref for Borrowed<'_, 'ctx, K> {
     }
 }
 
-impl<K> core::fmt::Debug for Handle<'_, K> {
-    /// `repr(obj)`, or a placeholder if `repr` raised (that exception is cleared). With an
-    /// exception already pending, Python code cannot run: a placeholder, and the exception stays.
-    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
-        if self.ctx.err_occurred() {
-            return f.write_str("<object (not shown: a Python exception is pending)>");
-        }
-        match self.as_any().repr() {
-            Ok(s) => match s.to_str() {
-                Ok(s) => f.write_str(s),
-                Err(e) => {
-                    e.clear(self.ctx);
-                    f.write_str("<unprintable object>")
-                }
-            },
+/// Write `text` (the result of `repr` or `str` of `obj`) or a placeholder if it raised (that
+/// exception is cleared). With an exception already pending, Python code cannot run: a
+/// placeholder, and the exception stays.
+fn write_text<'ctx, K>(
+    f: &mut core::fmt::Formatter<'_>,
+    obj: &Handle<'ctx, K>,
+    text: impl FnOnce(&Handle<'ctx, Any>) -> Result<Handle<'ctx, Unicode>>,
+    what: &str,
+) -> core::fmt::Result {
+    let ctx = obj.ctx;
+    if ctx.err_occurred() {
+        return f.write_str("<object (not shown: a Python exception is pending)>");
+    }
+    match text(obj.as_any()) {
+        Ok(s) => match s.to_str() {
+            Ok(s) => f.write_str(s),
             Err(e) => {
-                e.clear(self.ctx);
-                f.write_str("<object whose repr() raised>")
+                e.clear(ctx);
+                f.write_str("<unprintable object>")
             }
+        },
+        Err(e) => {
+            e.clear(ctx);
+            write!(f, "<object whose {what}() raised>")
         }
     }
 }
 
-impl<K> core::fmt::Display for Handle<'_, K> {
-    /// `str(obj)`, or a placeholder if `str` raised (that exception is cleared). With an
-    /// exception already pending, a placeholder, and the exception stays.
+impl<K> core::fmt::Debug for Handle<'_, K> {
+    /// `repr(obj)`, or a placeholder if that is impossible (see `write_text`).
     fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
-        if self.ctx.err_occurred() {
-            return f.write_str("<object (not shown: a Python exception is pending)>");
-        }
-        match self.as_any().str_() {
-            Ok(s) => match s.to_str() {
-                Ok(s) => f.write_str(s),
-                Err(e) => {
-                    e.clear(self.ctx);
-                    f.write_str("<unprintable object>")
-                }
-            },
-            Err(e) => {
-                e.clear(self.ctx);
-                f.write_str("<object whose str() raised>")
-            }
-        }
+        write_text(f, self, |o| o.repr(), "repr")
+    }
+}
+
+impl<K> core::fmt::Display for Handle<'_, K> {
+    /// `str(obj)`, or a placeholder if that is impossible (see `write_text`).
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        write_text(f, self, |o| o.str_(), "str")
     }
 }
 
