@@ -627,6 +627,21 @@ fn borrow_self(recv: Receiver) -> (TokenStream, TokenStream) {
     }
 }
 
+/// `let __hpy_v0: ty = <the other operand __hpy_b>;`, returning NotImplemented from the slot
+/// (so Python tries the other operand, or `a = a + b` for in-place operators) when it does not
+/// convert.
+fn other_operand(ty: &Type, func: &str, arg: &str) -> TokenStream {
+    quote_spanned!(ty.span()=>
+        let __hpy_v0: #ty = match ::hpy::impl_::extract_arg(&*__hpy_b, #func, #arg) {
+            ::core::result::Result::Ok(v) => v,
+            ::core::result::Result::Err(e) => {
+                e.clear(__hpy_ctx);
+                return ::core::result::Result::Ok(::hpy::impl_::slots::not_implemented(__hpy_ctx));
+            }
+        };
+    )
+}
+
 /// Arguments of a dunder call: `ctx` where the method takes it, and the converted Python values.
 fn dunder_args(params: &[Param], values: &[TokenStream]) -> Vec<TokenStream> {
     let mut out = Vec::new();
@@ -779,15 +794,7 @@ fn dunder_defs(class: &Ident, class_py_name: &str, dunders: &DunderMap, call_sig
                 let (ident, ty) = py_params(params)[0];
                 let arg = ident.to_string();
                 // An operand of another type: NotImplemented, so Python tries `a = a + b`.
-                let conv = quote_spanned!(ty.span()=>
-                    let __hpy_v0: #ty = match ::hpy::impl_::extract_arg(&*__hpy_b, #func, #arg) {
-                        ::core::result::Result::Ok(v) => v,
-                        ::core::result::Result::Err(e) => {
-                            e.clear(__hpy_ctx);
-                            return ::core::result::Result::Ok(::hpy::impl_::slots::not_implemented(__hpy_ctx));
-                        }
-                    };
-                );
+                let conv = other_operand(ty, &func, &arg);
                 let args = dunder_args(params, &[quote!(__hpy_v0)]);
                 defs.push(quote_spanned!(*span=> ::hpy::__hpy_slot_def!(binary, ::hpy::ffi::#slot_ident, |__hpy_ctx, __hpy_a, __hpy_b| {
                     #conv #receiver
@@ -899,67 +906,46 @@ fn binary_def(class: &Ident, class_py_name: &str, slot: &str, fwd: Side<'_>, ref
 
 fn richcmp_def(class: &Ident, class_py_name: &str, dunders: &DunderMap, span: Span) -> TokenStream {
     let receiver = quote!(let __hpy_cls = ::hpy::impl_::receiver::<#class>(&*__hpy_a)?;);
-    if let Some((_, f, recv, params, _)) = dunders.get("__richcmp__") {
+    // Convert the other operand (NotImplemented if it does not convert), borrow self, and call
+    // the method `name` with it and `extra` arguments: the statements and the call expression.
+    let call = |name: &str, extra: &[TokenStream]| {
+        let (_, f, recv, params, _) = &dunders[name];
         let (borrow, self_arg) = borrow_self(recv.expect("checked"));
         let (ident, ty) = py_params(params)[0];
-        let func = format!("{class_py_name}.__richcmp__");
-        let arg = ident.to_string();
-        let args = dunder_args(params, &[quote!(__hpy_v0), quote!(__hpy_op)]);
+        let conv = other_operand(ty, &format!("{class_py_name}.{name}"), &ident.to_string());
+        let mut values = vec![quote!(__hpy_v0)];
+        values.extend_from_slice(extra);
+        let args = dunder_args(params, &values);
+        (quote!(#conv #borrow), quote!(::hpy::impl_::slots::SlotReturn::slot_return(#class::#f(#self_arg, #(#args),*), __hpy_ctx)))
+    };
+    if dunders.contains_key("__richcmp__") {
+        let (prelude, result) = call("__richcmp__", &[quote!(__hpy_op)]);
         return quote_spanned!(span=> ::hpy::__hpy_slot_def!(richcmp, ::hpy::ffi::HPy_tp_richcompare, |__hpy_ctx, __hpy_a, __hpy_b, __hpy_op| {
             #receiver
-            let __hpy_v0: #ty = match ::hpy::impl_::extract_arg(&*__hpy_b, #func, #arg) {
-                ::core::result::Result::Ok(v) => v,
-                ::core::result::Result::Err(e) => {
-                    e.clear(__hpy_ctx);
-                    return ::core::result::Result::Ok(::hpy::impl_::slots::not_implemented(__hpy_ctx));
-                }
-            };
-            #borrow
-            ::hpy::impl_::slots::SlotReturn::slot_return(#class::#f(#self_arg, #(#args),*), __hpy_ctx)
+            #prelude
+            #result
         }));
     }
     let mut arms = Vec::new();
     for (name, op) in [("__eq__", "Eq"), ("__ne__", "Ne"), ("__lt__", "Lt"), ("__le__", "Le"), ("__gt__", "Gt"), ("__ge__", "Ge")] {
-        let Some((_, f, recv, params, _)) = dunders.get(name) else { continue };
-        let (borrow, self_arg) = borrow_self(recv.expect("checked"));
-        let (ident, ty) = py_params(params)[0];
-        let func = format!("{class_py_name}.{name}");
-        let arg = ident.to_string();
-        let args = dunder_args(params, &[quote!(__hpy_v0)]);
+        if !dunders.contains_key(name) {
+            continue;
+        }
+        let (prelude, result) = call(name, &[]);
         let op = format_ident!("{}", op);
         arms.push(quote!(::hpy::CompareOp::#op => {
-            let __hpy_v0: #ty = match ::hpy::impl_::extract_arg(&*__hpy_b, #func, #arg) {
-                ::core::result::Result::Ok(v) => v,
-                ::core::result::Result::Err(e) => {
-                    e.clear(__hpy_ctx);
-                    return ::core::result::Result::Ok(::hpy::impl_::slots::not_implemented(__hpy_ctx));
-                }
-            };
-            #borrow
-            ::hpy::impl_::slots::SlotReturn::slot_return(#class::#f(#self_arg, #(#args),*), __hpy_ctx)
+            #prelude
+            #result
         }));
     }
     // Without `__ne__`, `!=` is the negation of `__eq__` (Python's default for classes).
-    if !dunders.contains_key("__ne__") {
-        if let Some((_, f, recv, params, _)) = dunders.get("__eq__") {
-            let (borrow, self_arg) = borrow_self(recv.expect("checked"));
-            let (ident, ty) = py_params(params)[0];
-            let func = format!("{class_py_name}.__eq__");
-            let arg = ident.to_string();
-            let args = dunder_args(params, &[quote!(__hpy_v0)]);
-            arms.push(quote!(::hpy::CompareOp::Ne => {
-                let __hpy_v0: #ty = match ::hpy::impl_::extract_arg(&*__hpy_b, #func, #arg) {
-                    ::core::result::Result::Ok(v) => v,
-                    ::core::result::Result::Err(e) => {
-                        e.clear(__hpy_ctx);
-                        return ::core::result::Result::Ok(::hpy::impl_::slots::not_implemented(__hpy_ctx));
-                    }
-                };
-                #borrow
-                let __hpy_eq = ::hpy::impl_::slots::SlotReturn::slot_return(#class::#f(#self_arg, #(#args),*), __hpy_ctx)?;
-                ::hpy::impl_::slots::negate(__hpy_ctx, __hpy_eq)
-            }));
-        }
+    if !dunders.contains_key("__ne__") && dunders.contains_key("__eq__") {
+        let (prelude, result) = call("__eq__", &[]);
+        arms.push(quote!(::hpy::CompareOp::Ne => {
+            #prelude
+            let __hpy_eq = #result?;
+            ::hpy::impl_::slots::negate(__hpy_ctx, __hpy_eq)
+        }));
     }
     quote_spanned!(span=> ::hpy::__hpy_slot_def!(richcmp, ::hpy::ffi::HPy_tp_richcompare, |__hpy_ctx, __hpy_a, __hpy_b, __hpy_op| {
         #receiver

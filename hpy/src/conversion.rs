@@ -167,12 +167,14 @@ fn extract_u64(obj: &Handle<'_>, rust: &str) -> Result<u64> {
     Ok(v)
 }
 
-macro_rules! signed_ints {
-    ($($t:ty),*) => {$(
+/// Integer conversions through the 64-bit ones: `$extract` reads the Python int as `$wide`,
+/// `$from` makes one from a `$wide`.
+macro_rules! ints {
+    ($extract:ident, $wide:ty, $from:ident: $($t:ty),*) => {$(
         impl<'a, 'ctx> FromHPy<'a, 'ctx> for $t {
             #[inline]
             fn from_hpy(obj: &'a Handle<'ctx>) -> Result<Self> {
-                let v = extract_i64(obj, stringify!($t))?;
+                let v = $extract(obj, stringify!($t))?;
                 <$t>::try_from(v).map_err(|_| OverflowError::new_err(concat!("int out of range for ", stringify!($t))))
             }
         }
@@ -180,33 +182,14 @@ macro_rules! signed_ints {
             #[inline]
             fn into_hpy(self, ctx: Context<'ctx>) -> Result<Handle<'ctx>> {
                 // SAFETY: live context.
-                new_handle(ctx, unsafe { ffi::HPyLong_FromInt64_t(ctx.as_ptr(), self as i64) })
+                new_handle(ctx, unsafe { ffi::$from(ctx.as_ptr(), self as $wide) })
             }
         }
     )*};
 }
 
-macro_rules! unsigned_ints {
-    ($($t:ty),*) => {$(
-        impl<'a, 'ctx> FromHPy<'a, 'ctx> for $t {
-            #[inline]
-            fn from_hpy(obj: &'a Handle<'ctx>) -> Result<Self> {
-                let v = extract_u64(obj, stringify!($t))?;
-                <$t>::try_from(v).map_err(|_| OverflowError::new_err(concat!("int out of range for ", stringify!($t))))
-            }
-        }
-        impl<'ctx> IntoHPy<'ctx> for $t {
-            #[inline]
-            fn into_hpy(self, ctx: Context<'ctx>) -> Result<Handle<'ctx>> {
-                // SAFETY: live context.
-                new_handle(ctx, unsafe { ffi::HPyLong_FromUInt64_t(ctx.as_ptr(), self as u64) })
-            }
-        }
-    )*};
-}
-
-signed_ints!(i8, i16, i32, i64, isize);
-unsigned_ints!(u16, u32, u64, usize);
+ints!(extract_i64, i64, HPyLong_FromInt64_t: i8, i16, i32, i64, isize);
+ints!(extract_u64, u64, HPyLong_FromUInt64_t: u16, u32, u64, usize);
 
 impl<'a, 'ctx> FromHPy<'a, 'ctx> for u8 {
     #[inline]

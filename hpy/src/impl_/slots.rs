@@ -615,25 +615,7 @@ macro_rules! __hpy_slot_def {
         $crate::__hpy_slot_def!(@def $slot, initproc, cpy_initproc)
     }};
     (call, $slot:expr, $desc:expr, $n:literal, $body:expr) => {{
-        unsafe extern "C" fn __impl(
-            ctx: *mut $crate::ffi::HPyContext,
-            slf: $crate::ffi::HPy,
-            args: *const $crate::ffi::HPy,
-            nargs: usize,
-            kwnames: $crate::ffi::HPy,
-        ) -> $crate::ffi::HPy {
-            // SAFETY: called by the HPy runtime as an HPyFunc_KEYWORDS implementation.
-            unsafe { $crate::impl_::call_with_args::<$n>(ctx, slf, args, nargs, kwnames, $desc, $body) }
-        }
-        unsafe extern "C" fn __cpy(
-            slf: *mut $crate::ffi::cpy_PyObject,
-            args: *const *mut $crate::ffi::cpy_PyObject,
-            nargsf: usize,
-            kwnames: *mut $crate::ffi::cpy_PyObject,
-        ) -> *mut $crate::ffi::cpy_PyObject {
-            // SAFETY: called by CPython as the type's vectorcall.
-            unsafe { $crate::impl_::cpy_keywords(slf, args, nargsf, kwnames, $crate::impl_::cast::keywords(__impl)) }
-        }
+        $crate::__hpy_keywords_fns!($n, $desc, $body);
         $crate::__hpy_slot_def!(@def $slot, keywords, cpy_keywords)
     }};
 }

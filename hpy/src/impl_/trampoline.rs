@@ -338,6 +338,25 @@ macro_rules! __hpy_function_def {
         )
     }};
     (keywords, $name:expr, $doc:expr, $desc:expr, $n:literal, $body:expr) => {{
+        $crate::__hpy_keywords_fns!($n, $desc, $body);
+        $crate::impl_::meth_def(
+            $name,
+            $doc,
+            $crate::ffi::HPyFunc_KEYWORDS,
+            $crate::impl_::cast::keywords(__impl),
+            $crate::impl_::cast::cpy_keywords(__cpy),
+        )
+    }};
+}
+
+/// Defines, in the caller's block, `__impl`: an HPyFunc_KEYWORDS implementation parsing up to
+/// `$n` arguments per `$desc` and running `$body`, and `__cpy`: its CPython trampoline
+/// (METH_FASTCALL|METH_KEYWORDS, which is also the calling convention of a type's vectorcall).
+/// Shared by keyword functions and methods and the `__call__` slot.
+#[doc(hidden)]
+#[macro_export]
+macro_rules! __hpy_keywords_fns {
+    ($n:literal, $desc:expr, $body:expr) => {
         unsafe extern "C" fn __impl(
             ctx: *mut $crate::ffi::HPyContext,
             slf: $crate::ffi::HPy,
@@ -354,17 +373,10 @@ macro_rules! __hpy_function_def {
             nargsf: usize,
             kwnames: *mut $crate::ffi::cpy_PyObject,
         ) -> *mut $crate::ffi::cpy_PyObject {
-            // SAFETY: called by CPython as METH_FASTCALL|METH_KEYWORDS.
+            // SAFETY: called by CPython with the METH_FASTCALL|METH_KEYWORDS convention.
             unsafe { $crate::impl_::cpy_keywords(slf, args, nargsf, kwnames, $crate::impl_::cast::keywords(__impl)) }
         }
-        $crate::impl_::meth_def(
-            $name,
-            $doc,
-            $crate::ffi::HPyFunc_KEYWORDS,
-            $crate::impl_::cast::keywords(__impl),
-            $crate::impl_::cast::cpy_keywords(__cpy),
-        )
-    }};
+    };
 }
 
 /// An `HPy_mod_exec` slot def running `$body: FnOnce(Context, &Handle<Module>) -> Result<()>`.
