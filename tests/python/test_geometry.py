@@ -14,11 +14,9 @@ import weakref
 
 import pytest
 
-from conftest import built_module, load
+from conftest import built_module, load, skip_module_if_types_crash
 
-if sys.version_info >= (3, 13):
-    pytest.skip("hpy 0.9.0's runtime crashes instantiating HPy types on CPython 3.13 (hpy PR #490/#494)",
-                allow_module_level=True)
+skip_module_if_types_crash()
 
 
 @pytest.fixture(scope="session")

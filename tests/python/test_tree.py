@@ -3,16 +3,12 @@
 Runs in universal, debug (leak detector around every test) and trace mode.
 """
 import gc
-import sys
 
 import pytest
 
-from conftest import built_module, load
+from conftest import built_module, load, skip_module_if_types_crash
 
-if sys.version_info >= (3, 13):
-    pytest.skip("hpy 0.9.0's runtime crashes instantiating HPy types on CPython 3.13 "
-                "(hpy PR #490/#494: its type flag bit clashes with Py_TPFLAGS_INLINE_VALUES)",
-                allow_module_level=True)
+skip_module_if_types_crash()
 
 
 @pytest.fixture(scope="session")
