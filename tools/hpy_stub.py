@@ -10,23 +10,13 @@ Usage: python tools/hpy_stub.py <directory> <module-name>
 import os
 import sys
 
-TEMPLATE = '''\
-# Loader for the universal HPy module {name}.hpy0.so (written by hpy-rs; do not edit).
-def __bootstrap__():
-    import os
-    import sys
-    from hpy.universal import _load_bootstrap
-    path = os.path.join(os.path.dirname(__file__), {file!r})
-    module = _load_bootstrap({name!r}, __name__, __package__, path, __loader__, __spec__, os.environ)
-    sys.modules[__name__] = module
-
-
-__bootstrap__()
-'''
+# The same loader the wheels carry (tools/pep517/hpy_build), so tests exercise what users get.
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "pep517"))
+from hpy_build.wheel import LOADER  # noqa: E402
 
 
 def stub_source(name):
-    return TEMPLATE.format(name=name, file=name + ".hpy0.so")
+    return LOADER.format(name=name, file=name + ".hpy0.so")
 
 
 def write_stub(directory, name):
