@@ -225,6 +225,17 @@ pub struct Callable<'a> {
     pub ret_span: Span,
 }
 
+/// Where the generated code finds the Python arguments.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum ArgSource {
+    /// One argument, `__hpy_arg` (HPyFunc_O, setters).
+    Single,
+    /// Exactly the positional parameters, `__hpy_args: &[Borrowed; N]`: no parser at all.
+    Exact,
+    /// Parsed against the signature: `__hpy_args: &Args<N>`.
+    Parsed,
+}
+
 /// Conversions of the arguments, and the call of the user's function.
 struct CallParts {
     conversions: Vec<TokenStream>,
@@ -233,7 +244,7 @@ struct CallParts {
 }
 
 impl Callable<'_> {
-    fn parts(&self, single_arg: bool) -> CallParts {
+    fn parts(&self, source: ArgSource) -> CallParts {
         let slot_of = |name: &Ident| self.signature.slot_params().position(|p| p.name == *name);
         let mut conversions = Vec::new();
         let mut call_args = Vec::new();
@@ -258,8 +269,11 @@ impl Callable<'_> {
                     let var = format_ident!("__arg_{}", ident);
                     let arg_name = ident.to_string();
                     let py_name = &self.py_name;
-                    let conv = if single_arg {
+                    let conv = if source == ArgSource::Single {
                         quote_spanned!(ty.span()=> let #var: #ty = ::hpy::impl_::extract_arg(&*__hpy_arg, #py_name, #arg_name)?;)
+                    } else if source == ArgSource::Exact {
+                        let i = slot_of(ident).expect("checked against the signature");
+                        quote_spanned!(ty.span()=> let #var: #ty = ::hpy::impl_::extract_arg(&*__hpy_args[#i], #py_name, #arg_name)?;)
                     } else if self.signature.varargs.as_ref() == Some(ident) {
                         quote_spanned!(ty.span()=> let #var: #ty = __hpy_args.varargs();)
                     } else if self.signature.kwargs.as_ref() == Some(ident) {
@@ -307,22 +321,35 @@ impl Callable<'_> {
         let sig = &self.signature;
         let n_slots = sig.slot_params().count();
         let simple = !(sig.takes_keywords() || sig.varargs.is_some() || n_slots > 1 || sig.explicit);
+        // Positional-only, all required, nothing variadic: the arguments are used where they lie.
+        let exact = !sig.takes_keywords() && sig.varargs.is_none() && sig.positional.iter().all(|p| p.default.is_none());
         let into_return = |call| quote_spanned!(self.ret_span=> ::hpy::impl_::IntoReturn::into_return(#call, __hpy_ctx));
         let slf = if self.receiver.is_some() { quote!(__hpy_slf) } else { quote!(_) };
         if simple && n_slots == 0 {
-            let parts = self.parts(false);
+            let parts = self.parts(ArgSource::Parsed);
             let prelude = &parts.prelude;
             let call = self.call(&parts, into_return);
             quote!(::hpy::__hpy_function_def!(noargs, #name_c, #doc_c, |__hpy_ctx, #slf| { #prelude #call }))
         } else if simple {
-            let parts = self.parts(true);
+            let parts = self.parts(ArgSource::Single);
             let (prelude, conv) = (&parts.prelude, &parts.conversions);
             let call = self.call(&parts, into_return);
             quote!(::hpy::__hpy_function_def!(o, #name_c, #doc_c, |__hpy_ctx, #slf, __hpy_arg| {
                 #(#conv)* #prelude #call
             }))
+        } else if exact {
+            let parts = self.parts(ArgSource::Exact);
+            let (prelude, conv) = (&parts.prelude, &parts.conversions);
+            let call = self.call(&parts, into_return);
+            let desc = description(sig, &self.py_name);
+            quote!({
+                static __DESC: ::hpy::impl_::FunctionDescription = #desc;
+                ::hpy::__hpy_function_def!(exact, #name_c, #doc_c, &__DESC, #n_slots, |__hpy_ctx, #slf, __hpy_args| {
+                    #(#conv)* #prelude #call
+                })
+            })
         } else {
-            let parts = self.parts(false);
+            let parts = self.parts(ArgSource::Parsed);
             let (prelude, conv) = (&parts.prelude, &parts.conversions);
             let call = self.call(&parts, into_return);
             let desc = description(sig, &self.py_name);
@@ -340,7 +367,7 @@ impl Callable<'_> {
     /// (`__call__`, `#[new]`), or converts one argument `__hpy_arg` (`single_arg`, setters):
     /// `(static DESC, slot count, closure body)`.
     pub fn parsed_slot(&self, single_arg: bool, wrap: impl FnOnce(TokenStream) -> TokenStream) -> (TokenStream, usize, TokenStream) {
-        let parts = self.parts(single_arg);
+        let parts = self.parts(if single_arg { ArgSource::Single } else { ArgSource::Parsed });
         let (prelude, conv) = (&parts.prelude, &parts.conversions);
         let call = self.call(&parts, wrap);
         let desc = description(&self.signature, &self.py_name);
@@ -441,7 +468,11 @@ mod tests {
         assert!(noargs.contains("noargs"), "{noargs}");
         let o = expand_str(quote!(), quote!(fn f(x: i64) -> i64 { x })).unwrap();
         assert!(o.contains("__hpy_function_def ! (o"), "{o}");
-        let varargs = expand_str(quote!(), quote!(fn f(a: i64, b: i64) -> i64 { a + b })).unwrap();
+        let exact = expand_str(quote!(), quote!(fn f(a: i64, b: i64) -> i64 { a + b })).unwrap();
+        assert!(exact.contains("(exact"), "{exact}");
+        let exact = expand_str(quote!(signature = (a, b, /)), quote!(fn f(a: i64, b: i64) -> i64 { a + b })).unwrap();
+        assert!(exact.contains("(exact"), "{exact}");
+        let varargs = expand_str(quote!(signature = (a, b = 1, /)), quote!(fn f(a: i64, b: i64) -> i64 { a + b })).unwrap();
         assert!(varargs.contains("(varargs"), "{varargs}");
         let kw = expand_str(quote!(signature = (a, b = 1)), quote!(fn f(a: i64, b: i64) -> i64 { a + b })).unwrap();
         assert!(kw.contains("(keywords"), "{kw}");

@@ -108,6 +108,27 @@ impl FunctionDescription {
         TypeError::new_err(format!("{}() takes {takes} but {given} {was} given", self.name))
     }
 
+    fn missing_positional(&self, missing: &[&str]) -> Error {
+        TypeError::new_err(format!(
+            "{}() missing {}: {}",
+            self.name,
+            plural(missing.len(), "required positional argument", "required positional arguments"),
+            quoted_list(missing)
+        ))
+    }
+
+    /// The error for a call with `nargs` positional arguments (and no keywords) that does not
+    /// match the positional parameters: too many, or some required ones missing.
+    #[cold]
+    #[inline(never)]
+    pub fn wrong_count(&self, nargs: usize) -> Error {
+        if nargs > self.positional.len() {
+            self.too_many_positional(nargs)
+        } else {
+            self.missing_positional(&self.positional[nargs.min(self.required_positional)..self.required_positional])
+        }
+    }
+
     /// Match the arguments of a vectorcall-style call against the parameters.
     ///
     /// # Safety
@@ -201,12 +222,7 @@ impl FunctionDescription {
                 .map(|i| self.positional[i])
                 .collect();
             if !missing.is_empty() {
-                return Err(TypeError::new_err(format!(
-                    "{}() missing {}: {}",
-                    self.name,
-                    plural(missing.len(), "required positional argument", "required positional arguments"),
-                    quoted_list(&missing)
-                )));
+                return Err(self.missing_positional(&missing));
             }
         }
         if self.keyword_only.is_empty() {
@@ -303,5 +319,11 @@ mod tests {
             "TypeError: f() takes from 1 to 2 positional arguments but 3 were given"
         );
         assert_eq!(NONE.too_many_positional(1).to_string(), "TypeError: f() takes 0 positional arguments but 1 was given");
+        assert_eq!(EXACT.wrong_count(3).to_string(), "TypeError: f() takes 2 positional arguments but 3 were given");
+        assert_eq!(
+            EXACT.wrong_count(0).to_string(),
+            "TypeError: f() missing 2 required positional arguments: 'a' and 'b'"
+        );
+        assert_eq!(EXACT.wrong_count(1).to_string(), "TypeError: f() missing 1 required positional argument: 'b'");
     }
 }

@@ -146,6 +146,34 @@ pub unsafe fn call_with_args<const N: usize>(
     })
 }
 
+/// The implementation side of an `HPyFunc_VARARGS` function whose parameters are exactly its
+/// positional-only ones: after one count check, `f` gets the argument handles as they lie.
+///
+/// # Safety
+/// Called by HPy: `ctx` is live for the call; `args` holds `nargs` borrowed handles.
+#[inline]
+pub unsafe fn call_exact<const N: usize>(
+    ctx: *mut ffi::HPyContext,
+    slf: ffi::HPy,
+    args: *const ffi::HPy,
+    nargs: usize,
+    desc: &'static FunctionDescription,
+    f: impl for<'a, 'ctx> FnOnce(Context<'ctx>, Borrowed<'a, 'ctx>, &[Borrowed<'a, 'ctx>; N]) -> Result<ffi::HPy>,
+) -> ffi::HPy {
+    // SAFETY: per the contract.
+    let ctx = unsafe { Context::from_raw(ctx) };
+    run(ctx, ffi::HPy_NULL, |ctx| {
+        if nargs != N {
+            return Err(desc.wrong_count(nargs));
+        }
+        // SAFETY: `args` holds `nargs == N` handles.
+        let raw = unsafe { &*args.cast::<[ffi::HPy; N]>() };
+        // SAFETY: argument handles (and `slf`), borrowed for the call.
+        let args = raw.map(|h| unsafe { Borrowed::from_raw(ctx, h) });
+        f(ctx, unsafe { Borrowed::from_raw(ctx, slf) }, &args)
+    })
+}
+
 /// The implementation side of an `HPy_mod_exec` slot: run the module's init code.
 ///
 /// # Safety
@@ -321,6 +349,10 @@ macro_rules! __hpy_function_def {
             // SAFETY: called by the HPy runtime as an HPyFunc_VARARGS implementation.
             unsafe { $crate::impl_::call_with_args::<$n>(ctx, slf, args, nargs, $crate::ffi::HPy_NULL, $desc, $body) }
         }
+        $crate::__hpy_function_def!(@varargs_def, $name, $doc)
+    }};
+    // The CPython trampoline and the def of the VARARGS implementation `__impl` defined by the caller.
+    (@varargs_def, $name:expr, $doc:expr) => {{
         unsafe extern "C" fn __cpy(
             slf: *mut $crate::ffi::cpy_PyObject,
             args: *const *mut $crate::ffi::cpy_PyObject,
@@ -336,6 +368,18 @@ macro_rules! __hpy_function_def {
             $crate::impl_::cast::varargs(__impl),
             $crate::impl_::cast::cpy_fastcall(__cpy),
         )
+    }};
+    (exact, $name:expr, $doc:expr, $desc:expr, $n:literal, $body:expr) => {{
+        unsafe extern "C" fn __impl(
+            ctx: *mut $crate::ffi::HPyContext,
+            slf: $crate::ffi::HPy,
+            args: *const $crate::ffi::HPy,
+            nargs: usize,
+        ) -> $crate::ffi::HPy {
+            // SAFETY: called by the HPy runtime as an HPyFunc_VARARGS implementation.
+            unsafe { $crate::impl_::call_exact::<$n>(ctx, slf, args, nargs, $desc, $body) }
+        }
+        $crate::__hpy_function_def!(@varargs_def, $name, $doc)
     }};
     (keywords, $name:expr, $doc:expr, $desc:expr, $n:literal, $body:expr) => {{
         $crate::__hpy_keywords_fns!($n, $desc, $body);
