@@ -212,6 +212,16 @@ pub fn doc_with_signature(py_name: &str, signature: &Signature, doc: &str) -> St
     format!("{py_name}{}\n--\n\n{doc}", signature.text_signature())
 }
 
+/// The `self` of a method.
+pub struct SelfArg {
+    pub class: Ident,
+    pub how: Receiver,
+    /// Does the HPy runtime guarantee that `self` is an instance of `class` (methods, and the
+    /// slots in `hpy::impl_::slots::runtime_checks_receiver`)? Otherwise the generated code
+    /// checks it (getters and setters: PyPy's getset descriptors do not).
+    pub checked_by_runtime: bool,
+}
+
 /// Everything needed to generate the def of a Python-callable Rust function or method.
 pub struct Callable<'a> {
     pub py_name: String,
@@ -221,7 +231,7 @@ pub struct Callable<'a> {
     /// The path of the Rust function: `add`, `Point::norm`.
     pub callee: TokenStream,
     /// For methods: the class and how `self` is passed.
-    pub receiver: Option<(Ident, Receiver)>,
+    pub receiver: Option<SelfArg>,
     pub ret_span: Span,
 }
 
@@ -250,9 +260,13 @@ impl Callable<'_> {
         let mut call_args = Vec::new();
         let (prelude, self_arg) = match &self.receiver {
             None => (quote!(), None),
-            Some((class, recv)) => {
-                let get = quote!(let __hpy_cls = ::hpy::impl_::receiver::<#class>(&*__hpy_slf)?;);
-                match recv {
+            Some(SelfArg { class, how, checked_by_runtime }) => {
+                let get = if *checked_by_runtime {
+                    quote!(let __hpy_cls: &::hpy::Handle<'_, #class> = &*__hpy_slf;)
+                } else {
+                    quote!(let __hpy_cls = ::hpy::impl_::receiver::<#class>(&*__hpy_slf)?;)
+                };
+                match how {
                     Receiver::Ref => (quote!(#get let __hpy_ref = __hpy_cls.borrow()?;), Some(quote!(&*__hpy_ref))),
                     Receiver::RefMut => {
                         (quote!(#get let mut __hpy_ref = __hpy_cls.borrow_mut()?;), Some(quote!(&mut *__hpy_ref)))
@@ -325,16 +339,23 @@ impl Callable<'_> {
         let exact = !sig.takes_keywords() && sig.varargs.is_none() && sig.positional.iter().all(|p| p.default.is_none());
         let into_return = |call| quote_spanned!(self.ret_span=> ::hpy::impl_::IntoReturn::into_return(#call, __hpy_ctx));
         let slf = if self.receiver.is_some() { quote!(__hpy_slf) } else { quote!(_) };
+        // What `self` is: a method's class (the method descriptor checked it), or anything.
+        let kind = |k: TokenStream| match &self.receiver {
+            Some(SelfArg { class, checked_by_runtime: true, .. }) => quote!(#k[#class]),
+            _ => k,
+        };
         if simple && n_slots == 0 {
             let parts = self.parts(ArgSource::Parsed);
             let prelude = &parts.prelude;
             let call = self.call(&parts, into_return);
-            quote!(::hpy::__hpy_function_def!(noargs, #name_c, #doc_c, |__hpy_ctx, #slf| { #prelude #call }))
+            let noargs = kind(quote!(noargs));
+            quote!(::hpy::__hpy_function_def!(#noargs, #name_c, #doc_c, |__hpy_ctx, #slf| { #prelude #call }))
         } else if simple {
             let parts = self.parts(ArgSource::Single);
             let (prelude, conv) = (&parts.prelude, &parts.conversions);
             let call = self.call(&parts, into_return);
-            quote!(::hpy::__hpy_function_def!(o, #name_c, #doc_c, |__hpy_ctx, #slf, __hpy_arg| {
+            let o = kind(quote!(o));
+            quote!(::hpy::__hpy_function_def!(#o, #name_c, #doc_c, |__hpy_ctx, #slf, __hpy_arg| {
                 #(#conv)* #prelude #call
             }))
         } else if exact {
@@ -342,9 +363,10 @@ impl Callable<'_> {
             let (prelude, conv) = (&parts.prelude, &parts.conversions);
             let call = self.call(&parts, into_return);
             let desc = description(sig, &self.py_name);
+            let exact = kind(quote!(exact));
             quote!({
                 static __DESC: ::hpy::impl_::FunctionDescription = #desc;
-                ::hpy::__hpy_function_def!(exact, #name_c, #doc_c, &__DESC, #n_slots, |__hpy_ctx, #slf, __hpy_args| {
+                ::hpy::__hpy_function_def!(#exact, #name_c, #doc_c, &__DESC, #n_slots, |__hpy_ctx, #slf, __hpy_args| {
                     #(#conv)* #prelude #call
                 })
             })
@@ -353,7 +375,7 @@ impl Callable<'_> {
             let (prelude, conv) = (&parts.prelude, &parts.conversions);
             let call = self.call(&parts, into_return);
             let desc = description(sig, &self.py_name);
-            let kind = if sig.takes_keywords() { quote!(keywords) } else { quote!(varargs) };
+            let kind = kind(if sig.takes_keywords() { quote!(keywords) } else { quote!(varargs) });
             quote!({
                 static __DESC: ::hpy::impl_::FunctionDescription = #desc;
                 ::hpy::__hpy_function_def!(#kind, #name_c, #doc_c, &__DESC, #n_slots, |__hpy_ctx, #slf, __hpy_args| {

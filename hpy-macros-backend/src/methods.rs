@@ -16,7 +16,7 @@ use syn::spanned::Spanned;
 use syn::{Attribute, Ident, ImplItem, ImplItemFn, ItemImpl, LitStr, ReturnType, Type};
 
 use crate::class::ClassOptions;
-use crate::function::{c_str, doc_string, parse_params, resolve_signature, Callable, Param, Receiver};
+use crate::function::{c_str, doc_string, parse_params, resolve_signature, Callable, Param, Receiver, SelfArg};
 use crate::signature::{parse_signature, Signature};
 use crate::stubs::{annotated_signature, py_type, return_type};
 
@@ -418,7 +418,7 @@ pub fn expand(class_opts: &ClassOptions, clashing: &[String], class_py_name: &st
                 if !py_params(&params).is_empty() || recv.is_none() {
                     return Err(syn::Error::new(m.sig.span(), "a #[getter] is `fn name(&self) -> T` (optionally with `ctx: Context<'_>`)"));
                 }
-                let callable = Callable { py_name: prop.clone(), doc: doc.clone(), params: &params, signature: Signature::implicit(&[]), callee: quote!(#class::#fn_ident), receiver: Some((class.clone(), recv.unwrap())), ret_span: ret_span(m) };
+                let callable = Callable { py_name: prop.clone(), doc: doc.clone(), params: &params, signature: Signature::implicit(&[]), callee: quote!(#class::#fn_ident), receiver: Some(SelfArg { class: class.clone(), how: recv.unwrap(), checked_by_runtime: false }), ret_span: ret_span(m) };
                 let (_, _, body) = callable.parsed_slot(false, |call| quote!(::hpy::impl_::IntoReturn::into_return(#call, __hpy_ctx)));
                                 def_stub(&mut stub, Some("property"), &prop, "(self)".into(), return_type(&m.sig.output, Some(cls)), &doc);
                 let entry = properties.entry(prop.clone()).or_insert(Property { getter: None, setter: None, doc: String::new(), span: fn_ident.span() });
@@ -439,7 +439,7 @@ pub fn expand(class_opts: &ClassOptions, clashing: &[String], class_py_name: &st
                 if recv == Some(Receiver::RefMut) && class_opts.frozen {
                     return Err(syn::Error::new(m.sig.span(), "`&mut self` in a `frozen` class: frozen objects are never borrowed mutably"));
                 }
-                let callable = Callable { py_name: prop.clone(), doc: String::new(), params: &params, signature: Signature::implicit(&[py[0].0.clone()]), callee: quote!(#class::#fn_ident), receiver: Some((class.clone(), recv.unwrap())), ret_span: ret_span(m) };
+                let callable = Callable { py_name: prop.clone(), doc: String::new(), params: &params, signature: Signature::implicit(&[py[0].0.clone()]), callee: quote!(#class::#fn_ident), receiver: Some(SelfArg { class: class.clone(), how: recv.unwrap(), checked_by_runtime: false }), ret_span: ret_span(m) };
                 let (_, _, body) = callable.parsed_slot(true, |call| quote!(::hpy::impl_::slots::unit_return(::hpy::impl_::slots::IntoResult::into_result(#call))));
                 let body = setter_body(body, &prop);
                 def_stub(&mut stub, Some(&format!("{prop}.setter")), &prop, format!("(self, value: {})", py_type(py[0].1, Some(cls))), "None".into(), "");
@@ -530,7 +530,7 @@ pub fn expand(class_opts: &ClassOptions, clashing: &[String], class_py_name: &st
                 }
                 let signature = resolve_signature(opts.signature, &params, fn_ident.span())?;
                 def_stub(&mut stub, None, &py_name, annotated_signature(&signature, &params, Some("self"), Some(cls)), return_type(&m.sig.output, Some(cls)), &doc);
-                let callable = Callable { py_name: py_name.clone(), doc, params: &params, signature, callee: quote!(#class::#fn_ident), receiver: Some((class.clone(), recv)), ret_span: ret_span(m) };
+                let callable = Callable { py_name: py_name.clone(), doc, params: &params, signature, callee: quote!(#class::#fn_ident), receiver: Some(SelfArg { class: class.clone(), how: recv, checked_by_runtime: true }), ret_span: ret_span(m) };
                 defs.push(callable.meth_def());
                 names.push((py_name, fn_ident.span()));
             }
@@ -666,6 +666,9 @@ fn dunder_defs(class: &Ident, class_py_name: &str, dunders: &DunderMap, call_sig
     let mut defs = Vec::new();
     let get = |name: &str| dunders.get(name);
     let receiver = quote!(let __hpy_cls = ::hpy::impl_::receiver::<#class>(&*__hpy_a)?;);
+    // For the slots the runtime checks (`hpy::impl_::slots::runtime_checks_receiver`, enforced
+    // at compile time by `__hpy_slot_def!(kind[Class], ...)`), `self` arrives as a `Class`.
+    let trusted = quote!(let __hpy_cls: &::hpy::Handle<'_, #class> = &*__hpy_a;);
 
     for (name, (d, f, recv, params, span)) in dunders {
         let recv = recv.expect("checked");
@@ -673,9 +676,11 @@ fn dunder_defs(class: &Ident, class_py_name: &str, dunders: &DunderMap, call_sig
         let func = format!("{class_py_name}.{name}");
         match d.kind {
             Unary(slot) => {
+                let (kind, receiver) =
+                    if slot == "HPy_tp_repr" { (quote!(unary[#class]), &trusted) } else { (quote!(unary), &receiver) };
                 let slot = format_ident!("{}", slot);
                 let args = dunder_args(params, &[]);
-                defs.push(quote_spanned!(*span=> ::hpy::__hpy_slot_def!(unary, ::hpy::ffi::#slot, |__hpy_ctx, __hpy_a| {
+                defs.push(quote_spanned!(*span=> ::hpy::__hpy_slot_def!(#kind, ::hpy::ffi::#slot, |__hpy_ctx, __hpy_a| {
                     #receiver #borrow
                     ::hpy::impl_::slots::SlotReturn::slot_return(#class::#f(#self_arg, #(#args),*), __hpy_ctx)
                 })));
@@ -691,8 +696,8 @@ fn dunder_defs(class: &Ident, class_py_name: &str, dunders: &DunderMap, call_sig
                 let args = dunder_args(params, &[]);
                 for slot in ["HPy_mp_length", "HPy_sq_length"] {
                     let slot = format_ident!("{}", slot);
-                    defs.push(quote_spanned!(*span=> ::hpy::__hpy_slot_def!(len, ::hpy::ffi::#slot, |__hpy_ctx, __hpy_a| {
-                        #receiver #borrow
+                    defs.push(quote_spanned!(*span=> ::hpy::__hpy_slot_def!(len[#class], ::hpy::ffi::#slot, |__hpy_ctx, __hpy_a| {
+                        #trusted #borrow
                         ::hpy::impl_::slots::len_return(::hpy::impl_::slots::IntoResult::into_result(#class::#f(#self_arg, #(#args),*)))
                     })));
                 }
@@ -715,16 +720,16 @@ fn dunder_defs(class: &Ident, class_py_name: &str, dunders: &DunderMap, call_sig
             GetItem => {
                 let conv = convert(params, 0, quote!(&*__hpy_b), &func, &format_ident!("__hpy_v0"));
                 let args = dunder_args(params, &[quote!(__hpy_v0)]);
-                defs.push(quote_spanned!(*span=> ::hpy::__hpy_slot_def!(binary, ::hpy::ffi::HPy_mp_subscript, |__hpy_ctx, __hpy_a, __hpy_b| {
-                    #conv #receiver #borrow
+                defs.push(quote_spanned!(*span=> ::hpy::__hpy_slot_def!(binary[#class], ::hpy::ffi::HPy_mp_subscript, |__hpy_ctx, __hpy_a, __hpy_b| {
+                    #conv #trusted #borrow
                     ::hpy::impl_::slots::SlotReturn::slot_return(#class::#f(#self_arg, #(#args),*), __hpy_ctx)
                 })));
                 // An integer index also makes the object a sequence, which Python can iterate.
                 if is_integer_type(py_params(params)[0].1) {
                     let conv = convert(params, 0, quote!(&__hpy_key), &func, &format_ident!("__hpy_v0"));
-                    defs.push(quote_spanned!(*span=> ::hpy::__hpy_slot_def!(ssizearg, ::hpy::ffi::HPy_sq_item, |__hpy_ctx, __hpy_a, __hpy_i| {
+                    defs.push(quote_spanned!(*span=> ::hpy::__hpy_slot_def!(ssizearg[#class], ::hpy::ffi::HPy_sq_item, |__hpy_ctx, __hpy_a, __hpy_i| {
                         let __hpy_key = ::hpy::IntoHPy::into_hpy(__hpy_i, __hpy_ctx)?;
-                        #conv #receiver #borrow
+                        #conv #trusted #borrow
                         ::hpy::impl_::slots::SlotReturn::slot_return(#class::#f(#self_arg, #(#args),*), __hpy_ctx)
                     })));
                 }
@@ -772,13 +777,13 @@ fn dunder_defs(class: &Ident, class_py_name: &str, dunders: &DunderMap, call_sig
                     params,
                     signature: call_signature.clone().unwrap_or_else(|| Signature::implicit(&crate::function::python_names(params))),
                     callee: quote!(#class::#f),
-                    receiver: Some((class.clone(), recv)),
+                    receiver: Some(SelfArg { class: class.clone(), how: recv, checked_by_runtime: true }),
                     ret_span: *span,
                 };
                 let (desc, n, body) = callable.parsed_slot(false, |call| quote!(::hpy::impl_::IntoReturn::into_return(#call, __hpy_ctx)));
                 defs.push(quote!({
                     static __DESC: ::hpy::impl_::FunctionDescription = #desc;
-                    ::hpy::__hpy_slot_def!(call, ::hpy::ffi::HPy_tp_call, &__DESC, #n, |__hpy_ctx, __hpy_slf, __hpy_args| #body)
+                    ::hpy::__hpy_slot_def!(call[#class], ::hpy::ffi::HPy_tp_call, &__DESC, #n, |__hpy_ctx, __hpy_slf, __hpy_args| #body)
                 }));
             }
             Del => {
@@ -905,7 +910,9 @@ fn binary_def(class: &Ident, class_py_name: &str, slot: &str, fwd: Side<'_>, ref
 }
 
 fn richcmp_def(class: &Ident, class_py_name: &str, dunders: &DunderMap, span: Span) -> TokenStream {
-    let receiver = quote!(let __hpy_cls = ::hpy::impl_::receiver::<#class>(&*__hpy_a)?;);
+    // `self` is always the instance: Python calls the slot of the object's own type (swapping
+    // the operands for the reflected comparison), and its wrappers check the receiver.
+    let receiver = quote!(let __hpy_cls: &::hpy::Handle<'_, #class> = &*__hpy_a;);
     // Convert the other operand (NotImplemented if it does not convert), borrow self, and call
     // the method `name` with it and `extra` arguments: the statements and the call expression.
     let call = |name: &str, extra: &[TokenStream]| {
@@ -920,7 +927,7 @@ fn richcmp_def(class: &Ident, class_py_name: &str, dunders: &DunderMap, span: Sp
     };
     if dunders.contains_key("__richcmp__") {
         let (prelude, result) = call("__richcmp__", &[quote!(__hpy_op)]);
-        return quote_spanned!(span=> ::hpy::__hpy_slot_def!(richcmp, ::hpy::ffi::HPy_tp_richcompare, |__hpy_ctx, __hpy_a, __hpy_b, __hpy_op| {
+        return quote_spanned!(span=> ::hpy::__hpy_slot_def!(richcmp[#class], ::hpy::ffi::HPy_tp_richcompare, |__hpy_ctx, __hpy_a, __hpy_b, __hpy_op| {
             #receiver
             #prelude
             #result
@@ -947,7 +954,7 @@ fn richcmp_def(class: &Ident, class_py_name: &str, dunders: &DunderMap, span: Sp
             ::hpy::impl_::slots::negate(__hpy_ctx, __hpy_eq)
         }));
     }
-    quote_spanned!(span=> ::hpy::__hpy_slot_def!(richcmp, ::hpy::ffi::HPy_tp_richcompare, |__hpy_ctx, __hpy_a, __hpy_b, __hpy_op| {
+    quote_spanned!(span=> ::hpy::__hpy_slot_def!(richcmp[#class], ::hpy::ffi::HPy_tp_richcompare, |__hpy_ctx, __hpy_a, __hpy_b, __hpy_op| {
         #receiver
         #[allow(unreachable_patterns)]
         match __hpy_op {

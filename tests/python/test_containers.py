@@ -738,6 +738,34 @@ def test_counter_methods_on_the_wrong_receiver(Counter, IntList):
         IntList.__len__(Counter())
 
 
+def test_slots_taken_unchecked_still_refuse_foreign_receivers(IntList, StrMap, Counter):
+    """hpy-rs takes `self` unchecked in methods and in the slots that every HPy implementation
+    checks (len, item, repr, comparisons, call): the runtime must still refuse a foreign object."""
+    m = StrMap()
+    for call in [lambda: IntList.__len__(m), lambda: IntList.__getitem__(m, 0), lambda: IntList.__repr__(m),
+                 lambda: IntList.__eq__(m, IntList()), lambda: IntList.__lt__(m, IntList()),
+                 lambda: Counter.__call__(m, 1), lambda: IntList.__len__(1), lambda: IntList.__getitem__(None, 0)]:
+        with pytest.raises(TypeError, match=r"^descriptor '__\w+__' requires a 'containers\.\w+' object but received"):
+            call()
+
+    # A slot wrapper copied into an unrelated class is not installed as that class's C slot:
+    # Python calls it through the (checking) wrapper.
+    class Foreign:
+        __len__ = IntList.__len__
+        __getitem__ = IntList.__getitem__
+        __repr__ = IntList.__repr__
+        __eq__ = IntList.__eq__
+        __call__ = Counter.__call__
+        append = IntList.append
+    f = Foreign()
+    for call in [lambda: len(f), lambda: f[0], lambda: repr(f), lambda: f == IntList(), lambda: f(1), lambda: f.append(1)]:
+        with pytest.raises(TypeError, match=r"^descriptor '\w+' (requires a|for) 'containers\.\w+' object"):
+            call()
+    # Comparisons with the instance on the right are reflected onto the instance's own slot.
+    assert (IntList([1]) == IntList([1])) is True
+    assert ([1] == IntList([1])) is False
+
+
 def test_counter_from_python_code(Counter):
     c = Counter()
     assert list(map(c, [1, 2, 3])) == [1, 3, 6]

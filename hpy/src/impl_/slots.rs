@@ -24,6 +24,45 @@ pub unsafe fn call_real<A>(sig: ffi::HPyFunc_Signature, impl_: ffi::HPyCFunction
     }
 }
 
+/// The kind of a slot's first argument (`self`): [`Any`](crate::Any) when the slot may be
+/// called with any object there (binary operators: `1 + obj` passes the int first), or the
+/// class, for the slots in [`runtime_checks_receiver`].
+pub trait SlotSelf {
+    /// `true` for `Any`: nothing is assumed about the first argument.
+    const UNCHECKED: bool;
+}
+impl SlotSelf for crate::Any {
+    const UNCHECKED: bool = true;
+}
+impl<T: Class> SlotSelf for T {
+    const UNCHECKED: bool = false;
+}
+
+/// Does every HPy implementation guarantee that `slot`'s first argument is an instance of the
+/// type that defines it? Then the generated code takes it as the class without a check.
+///
+/// For these slots, Python reaches the function only through the object's own type
+/// (`type(obj)->slot(obj, ...)`, also for the reflected comparison), or through a slot wrapper
+/// that checks the receiver first: CPython's `wrapperdescr_call` ("descriptor '__len__'
+/// requires a 'C' object but received a 'int'"), PyPy's `W_SlotWrapper.descr_call`
+/// (`isinstance_w(w_instance, w_objclass)`), GraalPy's HPy slot roots built with
+/// `checkEnclosingType = true`. CPython's `update_one_slot` copies the function into another
+/// type only for subtypes. Left out on purpose: the numeric slots (called with the instance on
+/// either side), getters and setters (PyPy's getset descriptor does not check), `__bool__` and
+/// `__hash__` (GraalPy's wrappers do not check), and every slot where this was not verified.
+pub const fn runtime_checks_receiver(slot: ffi::HPySlot_Slot) -> bool {
+    matches!(
+        slot,
+        ffi::HPy_sq_length
+            | ffi::HPy_mp_length
+            | ffi::HPy_mp_subscript
+            | ffi::HPy_sq_item
+            | ffi::HPy_tp_repr
+            | ffi::HPy_tp_richcompare
+            | ffi::HPy_tp_call
+    )
+}
+
 macro_rules! impl_side {
     ($(
         $(#[$doc:meta])*
@@ -33,9 +72,10 @@ macro_rules! impl_side {
         $(#[$doc])*
         ///
         /// # Safety
-        /// Called by HPy: `ctx` is live for the call and every handle is borrowed for it.
+        /// Called by HPy: `ctx` is live for the call and every handle is borrowed for it; the
+        /// first one is of kind `S`.
         #[inline]
-        pub unsafe fn $name(
+        pub unsafe fn $name<S>(
             ctx: *mut ffi::HPyContext,
             $($arg: $ty,)*
             f: impl for<'a, 'ctx> FnOnce(Context<'ctx>, $($fty),*) -> Result<$fret>,
@@ -54,6 +94,16 @@ fn b<'a, 'ctx>(ctx: Context<'ctx>, h: ffi::HPy) -> Borrowed<'a, 'ctx> {
     unsafe { Borrowed::from_raw(ctx, h) }
 }
 
+/// The first argument of a slot, as a borrowed `S`.
+///
+/// # Safety
+/// `h` is borrowed for the call and of kind `S` (the contract of the `call_*` functions).
+#[inline]
+unsafe fn recv<'a, 'ctx, S>(ctx: Context<'ctx>, h: ffi::HPy) -> Borrowed<'a, 'ctx, S> {
+    // SAFETY: per the contract.
+    unsafe { Borrowed::from_raw(ctx, h) }
+}
+
 /// `None` for the NULL that CPython passes for "delete".
 #[inline]
 fn opt<'a, 'ctx>(ctx: Context<'ctx>, h: ffi::HPy) -> Option<Borrowed<'a, 'ctx>> {
@@ -64,49 +114,50 @@ fn opt<'a, 'ctx>(ctx: Context<'ctx>, h: ffi::HPy) -> Option<Borrowed<'a, 'ctx>> 
     }
 }
 
+// SAFETY (every `recv` below): the first argument is an `S`, per the contract of `call_*`.
 impl_side! {
     /// `HPyFunc_UNARYFUNC` / `REPRFUNC` (and `GETITERFUNC`-shaped).
     fn call_unary(a: ffi::HPy) -> ffi::HPy, on_error = ffi::HPy_NULL,
-        f: (Borrowed<'a, 'ctx>) -> ffi::HPy, |ctx| (|f: _| f_apply1(f, ctx, b(ctx, a)));
+        f: (Borrowed<'a, 'ctx, S>) -> ffi::HPy, |ctx| (|f: _| f_apply1(f, ctx, unsafe { recv(ctx, a) }));
     /// `HPyFunc_BINARYFUNC`.
     fn call_binary(a: ffi::HPy, c: ffi::HPy) -> ffi::HPy, on_error = ffi::HPy_NULL,
-        f: (Borrowed<'a, 'ctx>, Borrowed<'a, 'ctx>) -> ffi::HPy, |ctx| (|f: _| f_apply2(f, ctx, b(ctx, a), b(ctx, c)));
+        f: (Borrowed<'a, 'ctx, S>, Borrowed<'a, 'ctx>) -> ffi::HPy, |ctx| (|f: _| f_apply2(f, ctx, unsafe { recv(ctx, a) }, b(ctx, c)));
     /// `HPyFunc_TERNARYFUNC` (the third argument is `None` when absent).
     fn call_ternary(a: ffi::HPy, c: ffi::HPy, d: ffi::HPy) -> ffi::HPy, on_error = ffi::HPy_NULL,
-        f: (Borrowed<'a, 'ctx>, Borrowed<'a, 'ctx>, Borrowed<'a, 'ctx>) -> ffi::HPy,
-        |ctx| (|f: _| f_apply3(f, ctx, b(ctx, a), b(ctx, c), b(ctx, d)));
+        f: (Borrowed<'a, 'ctx, S>, Borrowed<'a, 'ctx>, Borrowed<'a, 'ctx>) -> ffi::HPy,
+        |ctx| (|f: _| f_apply3(f, ctx, unsafe { recv(ctx, a) }, b(ctx, c), b(ctx, d)));
     /// `HPyFunc_INQUIRY` (`__bool__`).
     fn call_inquiry(a: ffi::HPy) -> c_int, on_error = -1,
-        f: (Borrowed<'a, 'ctx>) -> c_int, |ctx| (|f: _| f_apply1(f, ctx, b(ctx, a)));
+        f: (Borrowed<'a, 'ctx, S>) -> c_int, |ctx| (|f: _| f_apply1(f, ctx, unsafe { recv(ctx, a) }));
     /// `HPyFunc_LENFUNC`.
     fn call_len(a: ffi::HPy) -> ffi::HPy_ssize_t, on_error = -1,
-        f: (Borrowed<'a, 'ctx>) -> ffi::HPy_ssize_t, |ctx| (|f: _| f_apply1(f, ctx, b(ctx, a)));
+        f: (Borrowed<'a, 'ctx, S>) -> ffi::HPy_ssize_t, |ctx| (|f: _| f_apply1(f, ctx, unsafe { recv(ctx, a) }));
     /// `HPyFunc_HASHFUNC`.
     fn call_hash(a: ffi::HPy) -> ffi::HPy_hash_t, on_error = -1,
-        f: (Borrowed<'a, 'ctx>) -> ffi::HPy_hash_t, |ctx| (|f: _| f_apply1(f, ctx, b(ctx, a)));
+        f: (Borrowed<'a, 'ctx, S>) -> ffi::HPy_hash_t, |ctx| (|f: _| f_apply1(f, ctx, unsafe { recv(ctx, a) }));
     /// `HPyFunc_RICHCMPFUNC`.
     fn call_richcmp(a: ffi::HPy, c: ffi::HPy, op: ffi::HPy_RichCmpOp) -> ffi::HPy, on_error = ffi::HPy_NULL,
-        f: (Borrowed<'a, 'ctx>, Borrowed<'a, 'ctx>, CompareOp) -> ffi::HPy,
+        f: (Borrowed<'a, 'ctx, S>, Borrowed<'a, 'ctx>, CompareOp) -> ffi::HPy,
         |ctx| (|f: _| match CompareOp::from_raw(op) {
-            Some(op) => f_apply3(f, ctx, b(ctx, a), b(ctx, c), op),
+            Some(op) => f_apply3(f, ctx, unsafe { recv(ctx, a) }, b(ctx, c), op),
             None => Err(crate::exceptions::SystemError::new_err("invalid comparison operator")),
         });
     /// `HPyFunc_SSIZEARGFUNC`.
     fn call_ssizearg(a: ffi::HPy, i: ffi::HPy_ssize_t) -> ffi::HPy, on_error = ffi::HPy_NULL,
-        f: (Borrowed<'a, 'ctx>, isize) -> ffi::HPy, |ctx| (|f: _| f_apply2(f, ctx, b(ctx, a), i));
+        f: (Borrowed<'a, 'ctx, S>, isize) -> ffi::HPy, |ctx| (|f: _| f_apply2(f, ctx, unsafe { recv(ctx, a) }, i));
     /// `HPyFunc_OBJOBJARGPROC` (`__setitem__`, or `__delitem__` when the value is NULL).
     fn call_objobjarg(a: ffi::HPy, k: ffi::HPy, v: ffi::HPy) -> c_int, on_error = -1,
-        f: (Borrowed<'a, 'ctx>, Borrowed<'a, 'ctx>, Option<Borrowed<'a, 'ctx>>) -> c_int,
-        |ctx| (|f: _| f_apply3(f, ctx, b(ctx, a), b(ctx, k), opt(ctx, v)));
+        f: (Borrowed<'a, 'ctx, S>, Borrowed<'a, 'ctx>, Option<Borrowed<'a, 'ctx>>) -> c_int,
+        |ctx| (|f: _| f_apply3(f, ctx, unsafe { recv(ctx, a) }, b(ctx, k), opt(ctx, v)));
     /// `HPyFunc_OBJOBJPROC` (`__contains__`).
     fn call_objobj(a: ffi::HPy, k: ffi::HPy) -> c_int, on_error = -1,
-        f: (Borrowed<'a, 'ctx>, Borrowed<'a, 'ctx>) -> c_int, |ctx| (|f: _| f_apply2(f, ctx, b(ctx, a), b(ctx, k)));
+        f: (Borrowed<'a, 'ctx, S>, Borrowed<'a, 'ctx>) -> c_int, |ctx| (|f: _| f_apply2(f, ctx, unsafe { recv(ctx, a) }, b(ctx, k)));
     /// `HPyFunc_GETTER`.
     fn call_getter(a: ffi::HPy) -> ffi::HPy, on_error = ffi::HPy_NULL,
-        f: (Borrowed<'a, 'ctx>) -> ffi::HPy, |ctx| (|f: _| f_apply1(f, ctx, b(ctx, a)));
+        f: (Borrowed<'a, 'ctx, S>) -> ffi::HPy, |ctx| (|f: _| f_apply1(f, ctx, unsafe { recv(ctx, a) }));
     /// `HPyFunc_SETTER` (the value is NULL for `del obj.attr`).
     fn call_setter(a: ffi::HPy, v: ffi::HPy) -> c_int, on_error = -1,
-        f: (Borrowed<'a, 'ctx>, Option<Borrowed<'a, 'ctx>>) -> c_int, |ctx| (|f: _| f_apply2(f, ctx, b(ctx, a), opt(ctx, v)));
+        f: (Borrowed<'a, 'ctx, S>, Option<Borrowed<'a, 'ctx>>) -> c_int, |ctx| (|f: _| f_apply2(f, ctx, unsafe { recv(ctx, a) }, opt(ctx, v)));
 }
 
 #[inline(always)]
@@ -403,16 +454,29 @@ pub fn add_class<'ctx, T: Class>(
 
 /// An `HPyDef` for a type slot. `$kind` names the HPy signature; the body is a closure taking
 /// the matching `call_*` arguments. Expands to a constant expression.
+///
+/// `$kind[Class]` passes the first argument as a `Borrowed<'_, '_, Class>`, unchecked: allowed
+/// (at compile time) only for the slots in [`runtime_checks_receiver`], and only in `Class`'s own
+/// type spec.
 #[doc(hidden)]
 #[macro_export]
 macro_rules! __hpy_slot_def {
+    // The first argument is taken as `$S` without a check: only for `Any`, or where every HPy
+    // implementation checks it (`runtime_checks_receiver`), which this proves at compile time.
+    (@receiver $S:ty, $slot:expr) => {
+        const _: () = ::core::assert!(
+            <$S as $crate::impl_::slots::SlotSelf>::UNCHECKED || $crate::impl_::slots::runtime_checks_receiver($slot),
+            "this slot's first argument is not checked by every HPy implementation: take it as `Any`"
+        );
+    };
     (@def $slot:expr, $cast:ident, $cpy_cast:ident) => {
         $crate::impl_::slot_def($slot, $crate::impl_::cast::$cast(__impl), $crate::impl_::cast::$cpy_cast(__cpy))
     };
-    (unary, $slot:expr, $body:expr) => {{
+    (unary[$S:ty], $slot:expr, $body:expr) => {{
+        $crate::__hpy_slot_def!(@receiver $S, $slot);
         unsafe extern "C" fn __impl(ctx: *mut $crate::ffi::HPyContext, a: $crate::ffi::HPy) -> $crate::ffi::HPy {
             // SAFETY: called by the HPy runtime with this slot's signature.
-            unsafe { $crate::impl_::slots::call_unary(ctx, a, $body) }
+            unsafe { $crate::impl_::slots::call_unary::<$S>(ctx, a, $body) }
         }
         unsafe extern "C" fn __cpy(arg0: *mut $crate::ffi::cpy_PyObject) -> *mut $crate::ffi::cpy_PyObject {
             let mut a = $crate::ffi::_HPyFunc_args_UNARYFUNC { arg0, result: ::core::ptr::null_mut() };
@@ -422,10 +486,11 @@ macro_rules! __hpy_slot_def {
         }
         $crate::__hpy_slot_def!(@def $slot, unary, cpy_unary)
     }};
-    (binary, $slot:expr, $body:expr) => {{
+    (binary[$S:ty], $slot:expr, $body:expr) => {{
+        $crate::__hpy_slot_def!(@receiver $S, $slot);
         unsafe extern "C" fn __impl(ctx: *mut $crate::ffi::HPyContext, a: $crate::ffi::HPy, b: $crate::ffi::HPy) -> $crate::ffi::HPy {
             // SAFETY: called by the HPy runtime with this slot's signature.
-            unsafe { $crate::impl_::slots::call_binary(ctx, a, b, $body) }
+            unsafe { $crate::impl_::slots::call_binary::<$S>(ctx, a, b, $body) }
         }
         unsafe extern "C" fn __cpy(arg0: *mut $crate::ffi::cpy_PyObject, arg1: *mut $crate::ffi::cpy_PyObject) -> *mut $crate::ffi::cpy_PyObject {
             let mut a = $crate::ffi::_HPyFunc_args_BINARYFUNC { arg0, arg1, result: ::core::ptr::null_mut() };
@@ -435,10 +500,11 @@ macro_rules! __hpy_slot_def {
         }
         $crate::__hpy_slot_def!(@def $slot, binary, cpy_binary)
     }};
-    (ternary, $slot:expr, $body:expr) => {{
+    (ternary[$S:ty], $slot:expr, $body:expr) => {{
+        $crate::__hpy_slot_def!(@receiver $S, $slot);
         unsafe extern "C" fn __impl(ctx: *mut $crate::ffi::HPyContext, a: $crate::ffi::HPy, b: $crate::ffi::HPy, c: $crate::ffi::HPy) -> $crate::ffi::HPy {
             // SAFETY: called by the HPy runtime with this slot's signature.
-            unsafe { $crate::impl_::slots::call_ternary(ctx, a, b, c, $body) }
+            unsafe { $crate::impl_::slots::call_ternary::<$S>(ctx, a, b, c, $body) }
         }
         unsafe extern "C" fn __cpy(
             arg0: *mut $crate::ffi::cpy_PyObject,
@@ -452,10 +518,11 @@ macro_rules! __hpy_slot_def {
         }
         $crate::__hpy_slot_def!(@def $slot, ternary, cpy_ternary)
     }};
-    (inquiry, $slot:expr, $body:expr) => {{
+    (inquiry[$S:ty], $slot:expr, $body:expr) => {{
+        $crate::__hpy_slot_def!(@receiver $S, $slot);
         unsafe extern "C" fn __impl(ctx: *mut $crate::ffi::HPyContext, a: $crate::ffi::HPy) -> ::core::ffi::c_int {
             // SAFETY: called by the HPy runtime with this slot's signature.
-            unsafe { $crate::impl_::slots::call_inquiry(ctx, a, $body) }
+            unsafe { $crate::impl_::slots::call_inquiry::<$S>(ctx, a, $body) }
         }
         unsafe extern "C" fn __cpy(arg0: *mut $crate::ffi::cpy_PyObject) -> ::core::ffi::c_int {
             let mut a = $crate::ffi::_HPyFunc_args_INQUIRY { arg0, result: 0 };
@@ -465,10 +532,11 @@ macro_rules! __hpy_slot_def {
         }
         $crate::__hpy_slot_def!(@def $slot, inquiry, cpy_inquiry)
     }};
-    (len, $slot:expr, $body:expr) => {{
+    (len[$S:ty], $slot:expr, $body:expr) => {{
+        $crate::__hpy_slot_def!(@receiver $S, $slot);
         unsafe extern "C" fn __impl(ctx: *mut $crate::ffi::HPyContext, a: $crate::ffi::HPy) -> $crate::ffi::HPy_ssize_t {
             // SAFETY: called by the HPy runtime with this slot's signature.
-            unsafe { $crate::impl_::slots::call_len(ctx, a, $body) }
+            unsafe { $crate::impl_::slots::call_len::<$S>(ctx, a, $body) }
         }
         unsafe extern "C" fn __cpy(arg0: *mut $crate::ffi::cpy_PyObject) -> $crate::ffi::HPy_ssize_t {
             let mut a = $crate::ffi::_HPyFunc_args_LENFUNC { arg0, result: 0 };
@@ -478,10 +546,11 @@ macro_rules! __hpy_slot_def {
         }
         $crate::__hpy_slot_def!(@def $slot, lenfunc, cpy_lenfunc)
     }};
-    (hash, $slot:expr, $body:expr) => {{
+    (hash[$S:ty], $slot:expr, $body:expr) => {{
+        $crate::__hpy_slot_def!(@receiver $S, $slot);
         unsafe extern "C" fn __impl(ctx: *mut $crate::ffi::HPyContext, a: $crate::ffi::HPy) -> $crate::ffi::HPy_hash_t {
             // SAFETY: called by the HPy runtime with this slot's signature.
-            unsafe { $crate::impl_::slots::call_hash(ctx, a, $body) }
+            unsafe { $crate::impl_::slots::call_hash::<$S>(ctx, a, $body) }
         }
         unsafe extern "C" fn __cpy(arg0: *mut $crate::ffi::cpy_PyObject) -> $crate::ffi::HPy_hash_t {
             let mut a = $crate::ffi::_HPyFunc_args_HASHFUNC { arg0, result: 0 };
@@ -491,7 +560,8 @@ macro_rules! __hpy_slot_def {
         }
         $crate::__hpy_slot_def!(@def $slot, hashfunc, cpy_hashfunc)
     }};
-    (richcmp, $slot:expr, $body:expr) => {{
+    (richcmp[$S:ty], $slot:expr, $body:expr) => {{
+        $crate::__hpy_slot_def!(@receiver $S, $slot);
         unsafe extern "C" fn __impl(
             ctx: *mut $crate::ffi::HPyContext,
             a: $crate::ffi::HPy,
@@ -499,7 +569,7 @@ macro_rules! __hpy_slot_def {
             op: $crate::ffi::HPy_RichCmpOp,
         ) -> $crate::ffi::HPy {
             // SAFETY: called by the HPy runtime with this slot's signature.
-            unsafe { $crate::impl_::slots::call_richcmp(ctx, a, b, op, $body) }
+            unsafe { $crate::impl_::slots::call_richcmp::<$S>(ctx, a, b, op, $body) }
         }
         unsafe extern "C" fn __cpy(
             arg0: *mut $crate::ffi::cpy_PyObject,
@@ -513,10 +583,11 @@ macro_rules! __hpy_slot_def {
         }
         $crate::__hpy_slot_def!(@def $slot, richcmp, cpy_richcmp)
     }};
-    (ssizearg, $slot:expr, $body:expr) => {{
+    (ssizearg[$S:ty], $slot:expr, $body:expr) => {{
+        $crate::__hpy_slot_def!(@receiver $S, $slot);
         unsafe extern "C" fn __impl(ctx: *mut $crate::ffi::HPyContext, a: $crate::ffi::HPy, i: $crate::ffi::HPy_ssize_t) -> $crate::ffi::HPy {
             // SAFETY: called by the HPy runtime with this slot's signature.
-            unsafe { $crate::impl_::slots::call_ssizearg(ctx, a, i, $body) }
+            unsafe { $crate::impl_::slots::call_ssizearg::<$S>(ctx, a, i, $body) }
         }
         unsafe extern "C" fn __cpy(arg0: *mut $crate::ffi::cpy_PyObject, arg1: $crate::ffi::HPy_ssize_t) -> *mut $crate::ffi::cpy_PyObject {
             let mut a = $crate::ffi::_HPyFunc_args_SSIZEARGFUNC { arg0, arg1, result: ::core::ptr::null_mut() };
@@ -526,10 +597,11 @@ macro_rules! __hpy_slot_def {
         }
         $crate::__hpy_slot_def!(@def $slot, ssizearg, cpy_ssizearg)
     }};
-    (objobjarg, $slot:expr, $body:expr) => {{
+    (objobjarg[$S:ty], $slot:expr, $body:expr) => {{
+        $crate::__hpy_slot_def!(@receiver $S, $slot);
         unsafe extern "C" fn __impl(ctx: *mut $crate::ffi::HPyContext, a: $crate::ffi::HPy, b: $crate::ffi::HPy, c: $crate::ffi::HPy) -> ::core::ffi::c_int {
             // SAFETY: called by the HPy runtime with this slot's signature.
-            unsafe { $crate::impl_::slots::call_objobjarg(ctx, a, b, c, $body) }
+            unsafe { $crate::impl_::slots::call_objobjarg::<$S>(ctx, a, b, c, $body) }
         }
         unsafe extern "C" fn __cpy(
             arg0: *mut $crate::ffi::cpy_PyObject,
@@ -543,10 +615,11 @@ macro_rules! __hpy_slot_def {
         }
         $crate::__hpy_slot_def!(@def $slot, objobjarg, cpy_objobjarg)
     }};
-    (objobj, $slot:expr, $body:expr) => {{
+    (objobj[$S:ty], $slot:expr, $body:expr) => {{
+        $crate::__hpy_slot_def!(@receiver $S, $slot);
         unsafe extern "C" fn __impl(ctx: *mut $crate::ffi::HPyContext, a: $crate::ffi::HPy, b: $crate::ffi::HPy) -> ::core::ffi::c_int {
             // SAFETY: called by the HPy runtime with this slot's signature.
-            unsafe { $crate::impl_::slots::call_objobj(ctx, a, b, $body) }
+            unsafe { $crate::impl_::slots::call_objobj::<$S>(ctx, a, b, $body) }
         }
         unsafe extern "C" fn __cpy(arg0: *mut $crate::ffi::cpy_PyObject, arg1: *mut $crate::ffi::cpy_PyObject) -> ::core::ffi::c_int {
             let mut a = $crate::ffi::_HPyFunc_args_OBJOBJPROC { arg0, arg1, result: 0 };
@@ -614,10 +687,15 @@ macro_rules! __hpy_slot_def {
         }
         $crate::__hpy_slot_def!(@def $slot, initproc, cpy_initproc)
     }};
-    (call, $slot:expr, $desc:expr, $n:literal, $body:expr) => {{
-        $crate::__hpy_keywords_fns!($n, $desc, $body);
+    (call[$S:ty], $slot:expr, $desc:expr, $n:literal, $body:expr) => {{
+        $crate::__hpy_slot_def!(@receiver $S, $slot);
+        $crate::__hpy_keywords_fns!($S, $n, $desc, $body);
         $crate::__hpy_slot_def!(@def $slot, keywords, cpy_keywords)
     }};
+    // A slot whose first argument may be any object.
+    ($kind:ident, $($rest:tt)*) => {
+        $crate::__hpy_slot_def!($kind[$crate::Any], $($rest)*)
+    };
 }
 
 /// An `HPyDef` of kind `GetSet`: `$get` is a getter closure (`|ctx, slf| -> Result<HPy>`),

@@ -89,34 +89,36 @@ pub(crate) fn run<'ctx, R>(ctx: Context<'ctx>, on_error: R, f: impl FnOnce(Conte
 
 /// The implementation side of an `HPyFunc_NOARGS` function.
 ///
+/// `S` is the kind of `self`: [`Any`](crate::Any) for module functions, the class for methods.
+///
 /// # Safety
-/// Called by HPy: `ctx` is live for the call, `slf` is borrowed.
+/// Called by HPy: `ctx` is live for the call, `slf` is borrowed and of kind `S`.
 #[inline]
-pub unsafe fn call_noargs(
+pub unsafe fn call_noargs<S>(
     ctx: *mut ffi::HPyContext,
     slf: ffi::HPy,
-    f: impl for<'a, 'ctx> FnOnce(Context<'ctx>, Borrowed<'a, 'ctx>) -> Result<ffi::HPy>,
+    f: impl for<'a, 'ctx> FnOnce(Context<'ctx>, Borrowed<'a, 'ctx, S>) -> Result<ffi::HPy>,
 ) -> ffi::HPy {
     // SAFETY: per the contract.
     let ctx = unsafe { Context::from_raw(ctx) };
-    // SAFETY: `slf` is borrowed for the call.
+    // SAFETY: per the contract, `slf` is a borrowed `S`.
     run(ctx, ffi::HPy_NULL, |ctx| f(ctx, unsafe { Borrowed::from_raw(ctx, slf) }))
 }
 
 /// The implementation side of an `HPyFunc_O` function.
 ///
 /// # Safety
-/// Called by HPy: `ctx` is live for the call, `slf` and `arg` are borrowed.
+/// Called by HPy: `ctx` is live for the call, `slf` (of kind `S`) and `arg` are borrowed.
 #[inline]
-pub unsafe fn call_o(
+pub unsafe fn call_o<S>(
     ctx: *mut ffi::HPyContext,
     slf: ffi::HPy,
     arg: ffi::HPy,
-    f: impl for<'a, 'ctx> FnOnce(Context<'ctx>, Borrowed<'a, 'ctx>, Borrowed<'a, 'ctx>) -> Result<ffi::HPy>,
+    f: impl for<'a, 'ctx> FnOnce(Context<'ctx>, Borrowed<'a, 'ctx, S>, Borrowed<'a, 'ctx>) -> Result<ffi::HPy>,
 ) -> ffi::HPy {
     // SAFETY: per the contract.
     let ctx = unsafe { Context::from_raw(ctx) };
-    // SAFETY: both handles are borrowed for the call.
+    // SAFETY: both handles are borrowed for the call; `slf` is an `S`.
     run(ctx, ffi::HPy_NULL, |ctx| unsafe { f(ctx, Borrowed::from_raw(ctx, slf), Borrowed::from_raw(ctx, arg)) })
 }
 
@@ -124,24 +126,24 @@ pub unsafe fn call_o(
 /// function: parse the arguments against `desc`, then run `f`.
 ///
 /// # Safety
-/// Called by HPy: `ctx` is live for the call; `args` holds `nargs` borrowed handles plus one
-/// per name in `kwnames` (a tuple, or NULL).
+/// Called by HPy: `ctx` is live for the call; `slf` is a borrowed `S`; `args` holds `nargs`
+/// borrowed handles plus one per name in `kwnames` (a tuple, or NULL).
 #[inline]
-pub unsafe fn call_with_args<const N: usize>(
+pub unsafe fn call_with_args<S, const N: usize>(
     ctx: *mut ffi::HPyContext,
     slf: ffi::HPy,
     args: *const ffi::HPy,
     nargs: usize,
     kwnames: ffi::HPy,
     desc: &'static FunctionDescription,
-    f: impl for<'a, 'ctx> FnOnce(Context<'ctx>, Borrowed<'a, 'ctx>, &Args<'a, 'ctx, N>) -> Result<ffi::HPy>,
+    f: impl for<'a, 'ctx> FnOnce(Context<'ctx>, Borrowed<'a, 'ctx, S>, &Args<'a, 'ctx, N>) -> Result<ffi::HPy>,
 ) -> ffi::HPy {
     // SAFETY: per the contract.
     let ctx = unsafe { Context::from_raw(ctx) };
     run(ctx, ffi::HPy_NULL, |ctx| {
         // SAFETY: per the contract.
         let parsed = unsafe { desc.parse::<N>(ctx, args, nargs, kwnames)? };
-        // SAFETY: `slf` is borrowed for the call.
+        // SAFETY: `slf` is a borrowed `S`.
         f(ctx, unsafe { Borrowed::from_raw(ctx, slf) }, &parsed)
     })
 }
@@ -150,15 +152,16 @@ pub unsafe fn call_with_args<const N: usize>(
 /// positional-only ones: after one count check, `f` gets the argument handles as they lie.
 ///
 /// # Safety
-/// Called by HPy: `ctx` is live for the call; `args` holds `nargs` borrowed handles.
+/// Called by HPy: `ctx` is live for the call; `slf` is a borrowed `S`; `args` holds `nargs`
+/// borrowed handles.
 #[inline]
-pub unsafe fn call_exact<const N: usize>(
+pub unsafe fn call_exact<S, const N: usize>(
     ctx: *mut ffi::HPyContext,
     slf: ffi::HPy,
     args: *const ffi::HPy,
     nargs: usize,
     desc: &'static FunctionDescription,
-    f: impl for<'a, 'ctx> FnOnce(Context<'ctx>, Borrowed<'a, 'ctx>, &[Borrowed<'a, 'ctx>; N]) -> Result<ffi::HPy>,
+    f: impl for<'a, 'ctx> FnOnce(Context<'ctx>, Borrowed<'a, 'ctx, S>, &[Borrowed<'a, 'ctx>; N]) -> Result<ffi::HPy>,
 ) -> ffi::HPy {
     // SAFETY: per the contract.
     let ctx = unsafe { Context::from_raw(ctx) };
@@ -168,8 +171,9 @@ pub unsafe fn call_exact<const N: usize>(
         }
         // SAFETY: `args` holds `nargs == N` handles.
         let raw = unsafe { &*args.cast::<[ffi::HPy; N]>() };
-        // SAFETY: argument handles (and `slf`), borrowed for the call.
+        // SAFETY: argument handles, borrowed for the call.
         let args = raw.map(|h| unsafe { Borrowed::from_raw(ctx, h) });
+        // SAFETY: `slf` is a borrowed `S`.
         f(ctx, unsafe { Borrowed::from_raw(ctx, slf) }, &args)
     })
 }
@@ -300,15 +304,25 @@ pub unsafe fn cpy_inquiry(arg0: *mut ffi::cpy_PyObject, impl_: ffi::HPyCFunction
     a.result
 }
 
-/// An `HPyDef` for a module function. `$kind` is `noargs`, `o`, `varargs` or `keywords`; the
-/// body is a closure taking the `call_*` arguments. Expands to a constant expression.
+/// An `HPyDef` for a module function or a method. `$kind` is `noargs`, `o`, `exact`, `varargs` or
+/// `keywords`; the body is a closure taking the `call_*` arguments. Expands to a constant
+/// expression.
+///
+/// `$kind[Class]` makes a method of `Class`: `self` reaches the body as a
+/// `Borrowed<'_, '_, Class>`, without a type check of its own. That is sound because every HPy
+/// implementation checks the receiver of a method descriptor before calling it: CPython's
+/// `method_descriptor` (`descr_check`: "descriptor 'f' for 'C' objects doesn't apply to a 'int'
+/// object"), PyPy's `W_ExtensionMethod.descr_call` (`isinstance_w(w_instance, w_objclass)`) and
+/// GraalPy's `CheckEnclosingTypeNode` (HPy method roots are created with
+/// `checkEnclosingType = true`). A def made this way must only go into `Class`'s own type spec.
 #[doc(hidden)]
 #[macro_export]
 macro_rules! __hpy_function_def {
-    (noargs, $name:expr, $doc:expr, $body:expr) => {{
+    (noargs[$S:ty], $name:expr, $doc:expr, $body:expr) => {{
         unsafe extern "C" fn __impl(ctx: *mut $crate::ffi::HPyContext, slf: $crate::ffi::HPy) -> $crate::ffi::HPy {
-            // SAFETY: called by the HPy runtime as an HPyFunc_NOARGS implementation.
-            unsafe { $crate::impl_::call_noargs(ctx, slf, $body) }
+            // SAFETY: called by the HPy runtime as an HPyFunc_NOARGS implementation, with a
+            // `$S` receiver (see the macro's documentation).
+            unsafe { $crate::impl_::call_noargs::<$S>(ctx, slf, $body) }
         }
         unsafe extern "C" fn __cpy(slf: *mut $crate::ffi::cpy_PyObject, _: *mut $crate::ffi::cpy_PyObject) -> *mut $crate::ffi::cpy_PyObject {
             // SAFETY: called by CPython as METH_NOARGS.
@@ -322,10 +336,11 @@ macro_rules! __hpy_function_def {
             $crate::impl_::cast::cpy_two_args(__cpy),
         )
     }};
-    (o, $name:expr, $doc:expr, $body:expr) => {{
+    (o[$S:ty], $name:expr, $doc:expr, $body:expr) => {{
         unsafe extern "C" fn __impl(ctx: *mut $crate::ffi::HPyContext, slf: $crate::ffi::HPy, arg: $crate::ffi::HPy) -> $crate::ffi::HPy {
-            // SAFETY: called by the HPy runtime as an HPyFunc_O implementation.
-            unsafe { $crate::impl_::call_o(ctx, slf, arg, $body) }
+            // SAFETY: called by the HPy runtime as an HPyFunc_O implementation, with a `$S`
+            // receiver (see the macro's documentation).
+            unsafe { $crate::impl_::call_o::<$S>(ctx, slf, arg, $body) }
         }
         unsafe extern "C" fn __cpy(slf: *mut $crate::ffi::cpy_PyObject, arg: *mut $crate::ffi::cpy_PyObject) -> *mut $crate::ffi::cpy_PyObject {
             // SAFETY: called by CPython as METH_O.
@@ -339,17 +354,41 @@ macro_rules! __hpy_function_def {
             $crate::impl_::cast::cpy_two_args(__cpy),
         )
     }};
-    (varargs, $name:expr, $doc:expr, $desc:expr, $n:literal, $body:expr) => {{
+    (varargs[$S:ty], $name:expr, $doc:expr, $desc:expr, $n:literal, $body:expr) => {{
         unsafe extern "C" fn __impl(
             ctx: *mut $crate::ffi::HPyContext,
             slf: $crate::ffi::HPy,
             args: *const $crate::ffi::HPy,
             nargs: usize,
         ) -> $crate::ffi::HPy {
-            // SAFETY: called by the HPy runtime as an HPyFunc_VARARGS implementation.
-            unsafe { $crate::impl_::call_with_args::<$n>(ctx, slf, args, nargs, $crate::ffi::HPy_NULL, $desc, $body) }
+            // SAFETY: called by the HPy runtime as an HPyFunc_VARARGS implementation, with a
+            // `$S` receiver (see the macro's documentation).
+            unsafe { $crate::impl_::call_with_args::<$S, $n>(ctx, slf, args, nargs, $crate::ffi::HPy_NULL, $desc, $body) }
         }
         $crate::__hpy_function_def!(@varargs_def, $name, $doc)
+    }};
+    (exact[$S:ty], $name:expr, $doc:expr, $desc:expr, $n:literal, $body:expr) => {{
+        unsafe extern "C" fn __impl(
+            ctx: *mut $crate::ffi::HPyContext,
+            slf: $crate::ffi::HPy,
+            args: *const $crate::ffi::HPy,
+            nargs: usize,
+        ) -> $crate::ffi::HPy {
+            // SAFETY: called by the HPy runtime as an HPyFunc_VARARGS implementation, with a
+            // `$S` receiver (see the macro's documentation).
+            unsafe { $crate::impl_::call_exact::<$S, $n>(ctx, slf, args, nargs, $desc, $body) }
+        }
+        $crate::__hpy_function_def!(@varargs_def, $name, $doc)
+    }};
+    (keywords[$S:ty], $name:expr, $doc:expr, $desc:expr, $n:literal, $body:expr) => {{
+        $crate::__hpy_keywords_fns!($S, $n, $desc, $body);
+        $crate::impl_::meth_def(
+            $name,
+            $doc,
+            $crate::ffi::HPyFunc_KEYWORDS,
+            $crate::impl_::cast::keywords(__impl),
+            $crate::impl_::cast::cpy_keywords(__cpy),
+        )
     }};
     // The CPython trampoline and the def of the VARARGS implementation `__impl` defined by the caller.
     (@varargs_def, $name:expr, $doc:expr) => {{
@@ -369,38 +408,21 @@ macro_rules! __hpy_function_def {
             $crate::impl_::cast::cpy_fastcall(__cpy),
         )
     }};
-    (exact, $name:expr, $doc:expr, $desc:expr, $n:literal, $body:expr) => {{
-        unsafe extern "C" fn __impl(
-            ctx: *mut $crate::ffi::HPyContext,
-            slf: $crate::ffi::HPy,
-            args: *const $crate::ffi::HPy,
-            nargs: usize,
-        ) -> $crate::ffi::HPy {
-            // SAFETY: called by the HPy runtime as an HPyFunc_VARARGS implementation.
-            unsafe { $crate::impl_::call_exact::<$n>(ctx, slf, args, nargs, $desc, $body) }
-        }
-        $crate::__hpy_function_def!(@varargs_def, $name, $doc)
-    }};
-    (keywords, $name:expr, $doc:expr, $desc:expr, $n:literal, $body:expr) => {{
-        $crate::__hpy_keywords_fns!($n, $desc, $body);
-        $crate::impl_::meth_def(
-            $name,
-            $doc,
-            $crate::ffi::HPyFunc_KEYWORDS,
-            $crate::impl_::cast::keywords(__impl),
-            $crate::impl_::cast::cpy_keywords(__cpy),
-        )
-    }};
+    // A module function: `self` is the module (or NULL), of no particular kind.
+    ($kind:ident, $($rest:tt)*) => {
+        $crate::__hpy_function_def!($kind[$crate::Any], $($rest)*)
+    };
 }
 
 /// Defines, in the caller's block, `__impl`: an HPyFunc_KEYWORDS implementation parsing up to
-/// `$n` arguments per `$desc` and running `$body`, and `__cpy`: its CPython trampoline
-/// (METH_FASTCALL|METH_KEYWORDS, which is also the calling convention of a type's vectorcall).
-/// Shared by keyword functions and methods and the `__call__` slot.
+/// `$n` arguments per `$desc` and running `$body` with a `$S` receiver, and `__cpy`: its CPython
+/// trampoline (METH_FASTCALL|METH_KEYWORDS, which is also the calling convention of a type's
+/// vectorcall). Shared by keyword functions and methods and the `__call__` slot; the caller
+/// answers for the receiver's kind.
 #[doc(hidden)]
 #[macro_export]
 macro_rules! __hpy_keywords_fns {
-    ($n:literal, $desc:expr, $body:expr) => {
+    ($S:ty, $n:literal, $desc:expr, $body:expr) => {
         unsafe extern "C" fn __impl(
             ctx: *mut $crate::ffi::HPyContext,
             slf: $crate::ffi::HPy,
@@ -408,8 +430,9 @@ macro_rules! __hpy_keywords_fns {
             nargs: usize,
             kwnames: $crate::ffi::HPy,
         ) -> $crate::ffi::HPy {
-            // SAFETY: called by the HPy runtime as an HPyFunc_KEYWORDS implementation.
-            unsafe { $crate::impl_::call_with_args::<$n>(ctx, slf, args, nargs, kwnames, $desc, $body) }
+            // SAFETY: called by the HPy runtime as an HPyFunc_KEYWORDS implementation; the
+            // receiver's kind is the caller's promise.
+            unsafe { $crate::impl_::call_with_args::<$S, $n>(ctx, slf, args, nargs, kwnames, $desc, $body) }
         }
         unsafe extern "C" fn __cpy(
             slf: *mut $crate::ffi::cpy_PyObject,
