@@ -62,21 +62,23 @@ impl<T: Class> Kind for T {
     }
 }
 
-const UNINITIALISED: u8 = 0;
-const INITIALISED: u8 = 1;
+/// `ClassCell::flag` values. One word holds both "is there a value" and the borrow state, so
+/// that borrowing (every method call) tests a single number.
+const UNINITIALISED: isize = 0;
+/// Initialised and not borrowed; `FREE + n` means `n` shared borrows.
+const FREE: isize = 1;
 const MUT_BORROWED: isize = -1;
 
 /// What an instance of a Rust class stores: the value and its borrow state.
 ///
-/// `HPy_New` zeroes the memory, so a fresh cell is "uninitialised, not borrowed".
+/// `HPy_New` zeroes the memory, so a fresh cell is uninitialised.
 #[repr(C)]
 pub struct ClassCell<T> {
     /// The cell's own address once initialised: lets `tp_destroy`/`tp_traverse` recognise a
     /// misplaced data pointer (see [`ClassCell::locate`]).
     me: Cell<usize>,
-    /// 0: free; n > 0: n shared borrows; -1: borrowed mutably.
-    borrow: Cell<isize>,
-    state: Cell<u8>,
+    /// `UNINITIALISED`, `FREE` (+ the number of shared borrows), or `MUT_BORROWED`.
+    flag: Cell<isize>,
     /// For `unsendable` classes: the thread that created the value.
     thread: Cell<Option<std::thread::ThreadId>>,
     value: UnsafeCell<MaybeUninit<T>>,
@@ -92,6 +94,7 @@ impl<T: Class> ClassCell<T> {
     /// # Safety
     /// `obj` is an instance of `T`'s type (or a subclass), and the returned reference does not
     /// outlive the object.
+    #[inline]
     unsafe fn of<'a>(obj: &'a Handle<'_, Any>) -> &'a ClassCell<T> {
         let c = obj.ctx().as_ptr();
         let raw = obj.as_raw();
@@ -117,20 +120,29 @@ impl<T: Class> ClassCell<T> {
         unsafe { &*(data as *const ClassCell<T>) }
     }
 
-    fn check_initialised(&self) -> Result<()> {
-        if self.state.get() == INITIALISED {
-            if T::UNSENDABLE && self.thread.get() != Some(std::thread::current().id()) {
-                return Err(RuntimeError::new_err(format!(
-                    "{} is unsendable: it can only be used on the thread that created it",
-                    T::NAME
-                )));
-            }
-            Ok(())
-        } else {
-            Err(RuntimeError::new_err(format!(
+    /// Is the value usable from this thread? (Always, unless the class is `unsendable`.)
+    #[inline]
+    fn on_owner_thread(&self) -> bool {
+        !T::UNSENDABLE || self.thread.get() == Some(std::thread::current().id())
+    }
+
+    /// Why the value cannot be borrowed (`mutably` or not) with the cell's flag at `flag`.
+    #[cold]
+    #[inline(never)]
+    fn borrow_error(&self, flag: isize, mutably: bool) -> Error {
+        if flag == UNINITIALISED {
+            RuntimeError::new_err(format!(
                 "this {} object was not initialised (a subclass __new__ must call the base class's)",
                 T::NAME
-            )))
+            ))
+        } else if !self.on_owner_thread() {
+            RuntimeError::new_err(format!("{} is unsendable: it can only be used on the thread that created it", T::NAME))
+        } else if mutably && T::FROZEN {
+            TypeError::new_err(format!("{} is frozen: it cannot be borrowed mutably", T::NAME))
+        } else if mutably {
+            RuntimeError::new_err(format!("{} object is already borrowed", T::NAME))
+        } else {
+            RuntimeError::new_err(format!("{} object is already mutably borrowed", T::NAME))
         }
     }
 
@@ -145,7 +157,7 @@ impl<T: Class> ClassCell<T> {
             self.thread.set(Some(std::thread::current().id()));
         }
         self.me.set(self as *const Self as usize);
-        self.state.set(INITIALISED);
+        self.flag.set(FREE);
     }
 
     /// The initialised cell that HPy's `data` pointer designates, if any.
@@ -190,7 +202,7 @@ impl<T: Class> ClassCell<T> {
             // Dropping a non-Send value on another thread is unsound: leak it instead.
             return;
         }
-        if cell.state.replace(UNINITIALISED) == INITIALISED {
+        if cell.flag.replace(UNINITIALISED) != UNINITIALISED {
             // A panic in Drop must not unwind into the interpreter's deallocator.
             let _ = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
                 // SAFETY: initialised, and the object is dying: no borrow can be live.
@@ -209,7 +221,7 @@ impl<T: Class> ClassCell<T> {
         let Some(visit) = visit else { return 0 };
         // While the value is mutably borrowed, reading its fields would alias the `&mut`: skip.
         // Not visiting only keeps the referents alive longer; it never frees a live object.
-        if cell.state.get() != INITIALISED || cell.borrow.get() == MUT_BORROWED {
+        if cell.flag.get() < FREE {
             return 0;
         }
         let value = cell.value.get() as *const T;
@@ -230,11 +242,14 @@ impl<T: Class> ClassCell<T> {
 /// header (two words), aligned like HPy's `_HPy_MaxAlign_t` (16 bytes on 64-bit platforms).
 const PYOBJECT_HEADER: usize = (2 * core::mem::size_of::<usize>()).div_ceil(16) * 16;
 
-/// Is this HPy's debug-mode context? (Its name is fixed by the runtime.)
+/// Is this HPy's debug-mode context? (Its name is fixed by the runtime.) Compares the prefix
+/// byte by byte, without measuring the name: this runs on every method call.
+#[inline]
 fn is_debug_context(ctx: Context<'_>) -> bool {
-    // SAFETY: `name` is a static NUL-terminated string of the runtime; at least 1 byte.
-    let name = unsafe { core::ffi::CStr::from_ptr(ctx.raw_ref().name) };
-    name.to_bytes().starts_with(b"HPy Debug")
+    let name = ctx.raw_ref().name.cast::<u8>();
+    // SAFETY: `name` is the runtime's static NUL-terminated string; the comparison stops at the
+    // first mismatch, at the latest at the NUL (no prefix byte is 0), so it stays inside it.
+    b"HPy Debug".iter().enumerate().all(|(i, &c)| unsafe { *name.add(i) } == c)
 }
 
 /// The class struct of an instance of a *Python* subclass, in debug mode.
@@ -247,6 +262,7 @@ fn is_debug_context(ctx: Context<'_>) -> bool {
 ///
 /// # Safety
 /// `obj` is an instance of a class of shape Object (or of a subclass of it).
+#[inline(never)]
 unsafe fn python_subclass_data(obj: &Handle<'_, Any>) -> Option<*mut core::ffi::c_void> {
     let c = obj.ctx().as_ptr();
     // SAFETY: live context and an open handle; the type handle is closed before returning.
@@ -282,7 +298,7 @@ impl<T: Class> Deref for ClassRef<'_, T> {
 
 impl<T: Class> Drop for ClassRef<'_, T> {
     fn drop(&mut self) {
-        self.cell.borrow.set(self.cell.borrow.get() - 1);
+        self.cell.flag.set(self.cell.flag.get() - 1);
     }
 }
 
@@ -303,11 +319,12 @@ impl<T: Class> DerefMut for ClassRefMut<'_, T> {
 
 impl<T: Class> Drop for ClassRefMut<'_, T> {
     fn drop(&mut self) {
-        self.cell.borrow.set(0);
+        self.cell.flag.set(FREE);
     }
 }
 
 impl<'ctx, T: Class> Handle<'ctx, T> {
+    #[inline]
     fn cell(&self) -> &ClassCell<T> {
         // SAFETY: a `Handle<T>` is an instance of `T` (checked by `downcast`, or created so).
         unsafe { ClassCell::<T>::of(self.as_any()) }
@@ -315,30 +332,30 @@ impl<'ctx, T: Class> Handle<'ctx, T> {
 
     /// Borrow the Rust value. RuntimeError if it is mutably borrowed (e.g. by a method that
     /// called back into Python, which called this).
+    #[inline]
     pub fn borrow(&self) -> Result<ClassRef<'_, T>> {
         let cell = self.cell();
-        cell.check_initialised()?;
-        let n = cell.borrow.get();
-        if n == MUT_BORROWED {
-            return Err(RuntimeError::new_err(format!("{} object is already mutably borrowed", T::NAME)));
+        let flag = cell.flag.get();
+        if flag >= FREE && cell.on_owner_thread() {
+            cell.flag.set(flag + 1);
+            Ok(ClassRef { cell })
+        } else {
+            Err(cell.borrow_error(flag, false))
         }
-        cell.borrow.set(n + 1);
-        Ok(ClassRef { cell })
     }
 
-    /// Borrow the Rust value mutably. RuntimeError if it is borrowed at all, or if the class is
-    /// `frozen`.
+    /// Borrow the Rust value mutably. RuntimeError if it is borrowed at all; TypeError if the
+    /// class is `frozen`.
+    #[inline]
     pub fn borrow_mut(&self) -> Result<ClassRefMut<'_, T>> {
-        if T::FROZEN {
-            return Err(TypeError::new_err(format!("{} is frozen: it cannot be borrowed mutably", T::NAME)));
-        }
         let cell = self.cell();
-        cell.check_initialised()?;
-        if cell.borrow.get() != 0 {
-            return Err(RuntimeError::new_err(format!("{} object is already borrowed", T::NAME)));
+        let flag = cell.flag.get();
+        if !T::FROZEN && flag == FREE && cell.on_owner_thread() {
+            cell.flag.set(MUT_BORROWED);
+            Ok(ClassRefMut { cell })
+        } else {
+            Err(cell.borrow_error(flag, true))
         }
-        cell.borrow.set(MUT_BORROWED);
-        Ok(ClassRefMut { cell })
     }
 }
 
@@ -370,7 +387,7 @@ pub fn new_instance<'ctx, T: Class>(ctx: Context<'ctx>, ty: &Handle<'ctx>, value
 pub(crate) fn init_instance<'ctx, T: Class>(obj: Handle<'ctx>, value: T) -> Result<Handle<'ctx, T>> {
     let obj = obj.downcast_into::<T>()?;
     let cell = obj.cell();
-    if cell.state.get() == INITIALISED {
+    if cell.flag.get() != UNINITIALISED {
         return Err(RuntimeError::new_err(format!("{} object initialised twice", T::NAME)));
     }
     // SAFETY: a new object whose cell is zeroed (not initialised, checked) and seen by nobody else.
@@ -496,7 +513,7 @@ pub fn not_an_instance<T: Class>(obj: &Handle<'_>) -> Error {
 /// A `ClassRef` of `obj` was forgotten and is not used any more.
 pub(crate) unsafe fn end_shared_borrow<T: Class>(obj: &Handle<'_, T>) {
     let cell = obj.cell();
-    cell.borrow.set(cell.borrow.get() - 1);
+    cell.flag.set(cell.flag.get() - 1);
 }
 
 /// Extract a class instance by value (a clone of its Rust value): generated by `#[hpy::class]`
