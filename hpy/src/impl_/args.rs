@@ -178,72 +178,100 @@ impl FunctionDescription {
         if kwnames._i != 0 {
             // SAFETY: live context, a tuple handle.
             let nkw = unsafe { ffi::HPy_Length(c, kwnames) };
+            if nkw < 0 {
+                return Err(Error::pending());
+            }
             // SAFETY: the keyword values follow the positional ones.
-            let values = unsafe { core::slice::from_raw_parts(args.add(nargs), nkw.max(0) as usize) };
+            let values = unsafe { core::slice::from_raw_parts(args.add(nargs), nkw as usize) };
             for (j, &value) in values.iter().enumerate() {
                 // SAFETY: live context; item j of the kwnames tuple (a new handle, a str).
-                let key = unsafe { Handle::<crate::kinds::Unicode>::from_raw(ctx, ffi::HPy_GetItem_i(c, kwnames, j as isize)) };
+                let key = unsafe { Handle::<crate::kinds::Unicode>::from_new(ctx, ffi::HPy_GetItem_i(c, kwnames, j as isize))? };
                 let name = key.to_str()?;
+                // SAFETY: an argument handle, borrowed for the call.
                 let value = unsafe { Borrowed::from_raw(ctx, value) };
-                if let Some(i) = self.positional[self.positional_only..].iter().position(|p| *p == name) {
-                    let i = i + self.positional_only;
-                    if out.slots[i].is_some() {
-                        return Err(TypeError::new_err(format!(
-                            "{}() got multiple values for argument '{name}'",
-                            self.name
-                        )));
+                match self.keyword_slot(name) {
+                    Some(i) if out.slots[i].is_none() => out.slots[i] = Some(value),
+                    Some(_) => return Err(self.multiple_values(name)),
+                    None if self.kwargs => {
+                        let dict = match &out.kwargs {
+                            Some(d) => d,
+                            None => out.kwargs.insert(ctx.dict()?),
+                        };
+                        dict.set_item(&key, value)?;
                     }
-                    out.slots[i] = Some(value);
-                } else if let Some(k) = self.keyword_only.iter().position(|(p, _)| *p == name) {
-                    out.slots[npos + k] = Some(value);
-                } else if self.kwargs {
-                    let dict = match &out.kwargs {
-                        Some(d) => d,
-                        None => out.kwargs.insert(ctx.dict()?),
-                    };
-                    dict.set_item(&key, value)?;
-                } else if self.positional[..self.positional_only].contains(&name) {
-                    return Err(TypeError::new_err(format!(
-                        "{}() got some positional-only arguments passed as keyword arguments: '{name}'",
-                        self.name
-                    )));
-                } else {
-                    return Err(TypeError::new_err(format!(
-                        "{}() got an unexpected keyword argument '{name}'",
-                        self.name
-                    )));
+                    None => return Err(self.unexpected_keyword(name)),
                 }
             }
         }
 
-        if nargs < self.required_positional {
-            let missing: Vec<&str> = (nargs..self.required_positional)
-                .filter(|&i| out.slots[i].is_none())
-                .map(|i| self.positional[i])
-                .collect();
-            if !missing.is_empty() {
-                return Err(self.missing_positional(&missing));
-            }
+        // Every required parameter has a value? (The messages are built only when one is missing.)
+        let required = &out.slots[..self.required_positional];
+        if nargs < self.required_positional && required.iter().any(Option::is_none) {
+            return Err(self.missing_positional_in(required));
         }
-        if self.keyword_only.is_empty() {
-            return Ok(out);
-        }
-        let missing_kw: Vec<&str> = self
-            .keyword_only
-            .iter()
-            .enumerate()
-            .filter(|(k, (_, required))| *required && out.slots[npos + k].is_none())
-            .map(|(_, (name, _))| *name)
-            .collect();
-        if !missing_kw.is_empty() {
-            return Err(TypeError::new_err(format!(
-                "{}() missing {}: {}",
-                self.name,
-                plural(missing_kw.len(), "required keyword-only argument", "required keyword-only arguments"),
-                quoted_list(&missing_kw)
-            )));
+        let keyword_slots = &out.slots[npos..];
+        if self.keyword_only.iter().zip(keyword_slots).any(|((_, required), slot)| *required && slot.is_none()) {
+            return Err(self.missing_keyword_only_in(keyword_slots));
         }
         Ok(out)
+    }
+
+    /// The slot of the parameter that keyword `name` names, if any (positional-only parameters
+    /// cannot be named). Compares bytes: names are short, and this runs for every keyword.
+    #[inline]
+    fn keyword_slot(&self, name: &str) -> Option<usize> {
+        let same = |p: &str| p.len() == name.len() && p.bytes().zip(name.bytes()).all(|(a, b)| a == b);
+        if let Some(i) = self.positional[self.positional_only..].iter().position(|p| same(p)) {
+            return Some(self.positional_only + i);
+        }
+        self.keyword_only.iter().position(|(p, _)| same(p)).map(|k| self.positional.len() + k)
+    }
+
+    #[cold]
+    #[inline(never)]
+    fn multiple_values(&self, name: &str) -> Error {
+        TypeError::new_err(format!("{}() got multiple values for argument '{name}'", self.name))
+    }
+
+    #[cold]
+    #[inline(never)]
+    fn unexpected_keyword(&self, name: &str) -> Error {
+        if self.positional[..self.positional_only].contains(&name) {
+            TypeError::new_err(format!(
+                "{}() got some positional-only arguments passed as keyword arguments: '{name}'",
+                self.name
+            ))
+        } else {
+            TypeError::new_err(format!("{}() got an unexpected keyword argument '{name}'", self.name))
+        }
+    }
+
+    /// The error for the unfilled ones among the required positional `slots`.
+    #[cold]
+    #[inline(never)]
+    fn missing_positional_in<T>(&self, slots: &[Option<T>]) -> Error {
+        let missing: Vec<&str> =
+            slots.iter().zip(self.positional).filter(|(slot, _)| slot.is_none()).map(|(_, name)| *name).collect();
+        self.missing_positional(&missing)
+    }
+
+    /// The error for the required keyword-only parameters whose `slots` are unfilled.
+    #[cold]
+    #[inline(never)]
+    fn missing_keyword_only_in<T>(&self, slots: &[Option<T>]) -> Error {
+        let missing: Vec<&str> = self
+            .keyword_only
+            .iter()
+            .zip(slots)
+            .filter(|((_, required), slot)| *required && slot.is_none())
+            .map(|((name, _), _)| *name)
+            .collect();
+        TypeError::new_err(format!(
+            "{}() missing {}: {}",
+            self.name,
+            plural(missing.len(), "required keyword-only argument", "required keyword-only arguments"),
+            quoted_list(&missing)
+        ))
     }
 }
 
