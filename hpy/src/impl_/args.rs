@@ -134,7 +134,33 @@ impl FunctionDescription {
     /// # Safety
     /// `args` holds `nargs` borrowed handles followed by one per name in `kwnames` (a tuple of
     /// str, or NULL), all valid for `'a`.
+    #[inline]
     pub unsafe fn parse<'a, 'ctx, const N: usize>(
+        &'static self,
+        ctx: Context<'ctx>,
+        args: *const ffi::HPy,
+        nargs: usize,
+        kwnames: ffi::HPy,
+    ) -> Result<Args<'a, 'ctx, N>> {
+        debug_assert_eq!(N, self.positional.len() + self.keyword_only.len());
+        if kwnames._i == 0 && nargs == N && self.positional.len() == N && !self.varargs {
+            // The common case, inlined: exactly the positional parameters, no keywords.
+            // SAFETY: per the contract, `args` has `nargs == N` handles.
+            let positional = unsafe { &*args.cast::<[ffi::HPy; N]>() };
+            // SAFETY: argument handles, borrowed for the call.
+            let slots = positional.map(|h| Some(unsafe { Borrowed::from_raw(ctx, h) }));
+            return Ok(Args { slots, varargs: None, kwargs: None, desc: self, owned: Vec::new() });
+        }
+        // SAFETY: per the contract.
+        unsafe { self.parse_general(ctx, args, nargs, kwnames) }
+    }
+
+    /// [`parse`](Self::parse) for everything but the common case.
+    ///
+    /// # Safety
+    /// As for `parse`.
+    #[inline(never)]
+    unsafe fn parse_general<'a, 'ctx, const N: usize>(
         &'static self,
         ctx: Context<'ctx>,
         args: *const ffi::HPy,
@@ -143,18 +169,8 @@ impl FunctionDescription {
     ) -> Result<Args<'a, 'ctx, N>> {
         let c = ctx.as_ptr();
         let npos = self.positional.len();
-        debug_assert_eq!(N, npos + self.keyword_only.len());
         // SAFETY: per the contract, `args` has at least `nargs` handles.
         let positional = unsafe { core::slice::from_raw_parts(args, nargs) };
-        if kwnames._i == 0 && nargs == N && npos == N && !self.varargs {
-            // The common case: exactly the positional parameters, no keywords.
-            let mut slots = [None; N];
-            for (slot, &h) in slots.iter_mut().zip(positional) {
-                // SAFETY: argument handles, borrowed for the call.
-                *slot = Some(unsafe { Borrowed::from_raw(ctx, h) });
-            }
-            return Ok(Args { slots, varargs: None, kwargs: None, desc: self, owned: Vec::new() });
-        }
         let mut out = Args {
             slots: [None; N],
             varargs: None,
