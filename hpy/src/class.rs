@@ -492,8 +492,10 @@ impl<K> core::fmt::Debug for Field<K> {
     }
 }
 
-/// `self` of a method: the instance, checked to be a `T` (binary operators may be called with
-/// the instance on the right, so the check is not a formality).
+/// `self` of a getter, setter or slot whose receiver the runtimes do not all check: the
+/// instance, checked to be a `T` (binary operators may be called with the instance on the
+/// right; PyPy's getset descriptors pass any object). Methods and the slots in
+/// `impl_::slots::runtime_checks_receiver` get `self` as a `T` directly.
 #[doc(hidden)]
 pub fn receiver<'a, 'ctx, T: Class>(slf: &'a Handle<'ctx>) -> Result<&'a Handle<'ctx, T>> {
     slf.downcast::<T>()
