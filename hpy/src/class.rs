@@ -52,6 +52,7 @@ pub unsafe trait Class: Sized + 'static {
 
 impl<T: Class> Kind for T {
     const NAME: &'static str = T::NAME;
+    #[inline]
     fn check(obj: &Handle<'_, Any>) -> bool {
         let ctx = obj.ctx();
         match T::type_global().load(ctx) {

@@ -51,6 +51,7 @@ impl Global {
     }
 
     /// A new handle to the stored object, or `None` if nothing was stored yet.
+    #[inline]
     pub fn load<'ctx>(&'static self, ctx: Context<'ctx>) -> Option<Handle<'ctx>> {
         // SAFETY: reads under the GIL (we hold a context); a stored global is never zero.
         let raw = unsafe { *self.cell.get() };
