@@ -100,7 +100,7 @@ impl<T: Class> ClassCell<T> {
         let c = obj.ctx().as_ptr();
         let raw = obj.as_raw();
         // SAFETY (both branches): per the contract, the object has the layout of `T`'s shape.
-        if T::SHAPE == ffi::HPyType_BuiltinShape_Object && is_debug_context(obj.ctx()) {
+        if T::SHAPE == ffi::HPyType_BuiltinShape_Object && obj.ctx().is_debug() {
             if let Some(data) = unsafe { python_subclass_data(obj) } {
                 // SAFETY: the class struct of a Python subclass instance, found by `python_subclass_data`.
                 return unsafe { &*(data as *const ClassCell<T>) };
@@ -242,16 +242,6 @@ impl<T: Class> ClassCell<T> {
 /// Where CPython's HPy runtime puts the struct of a shape-Object type: after the `PyObject`
 /// header (two words), aligned like HPy's `_HPy_MaxAlign_t` (16 bytes on 64-bit platforms).
 const PYOBJECT_HEADER: usize = (2 * core::mem::size_of::<usize>()).div_ceil(16) * 16;
-
-/// Is this HPy's debug-mode context? (Its name is fixed by the runtime.) Compares the prefix
-/// byte by byte, without measuring the name: this runs on every method call.
-#[inline]
-fn is_debug_context(ctx: Context<'_>) -> bool {
-    let name = ctx.raw_ref().name.cast::<u8>();
-    // SAFETY: `name` is the runtime's static NUL-terminated string; the comparison stops at the
-    // first mismatch, at the latest at the NUL (no prefix byte is 0), so it stays inside it.
-    b"HPy Debug".iter().enumerate().all(|(i, &c)| unsafe { *name.add(i) } == c)
-}
 
 /// The class struct of an instance of a *Python* subclass, in debug mode.
 ///

@@ -70,6 +70,16 @@ impl<'ctx> Context<'ctx> {
         unsafe { self.raw.as_ref() }
     }
 
+    /// Is this HPy's debug-mode context? (Its name is fixed by the runtime.) Compares the prefix
+    /// byte by byte, without measuring the name: this runs on every method call.
+    #[inline]
+    pub(crate) fn is_debug(self) -> bool {
+        let name = self.raw_ref().name.cast::<u8>();
+        // SAFETY: `name` is the runtime's static NUL-terminated string; the comparison stops at
+        // the first mismatch, at the latest at the NUL (no prefix byte is 0), so it stays inside.
+        b"HPy Debug".iter().enumerate().all(|(i, &c)| unsafe { *name.add(i) } == c)
+    }
+
     /// The context's name: `"HPy Universal ABI (CPython backend)"`, `"HPy Debug Mode ABI"`,
     /// `"HPy Trace Mode ABI"`, or the PyPy/GraalPy equivalent.
     pub fn name(self) -> &'ctx str {

@@ -199,15 +199,18 @@ impl FunctionDescription {
             }
             // SAFETY: the keyword values follow the positional ones.
             let values = unsafe { core::slice::from_raw_parts(args.add(nargs), nkw as usize) };
+            // In HPy's debug mode every UTF-8 view of a str is a fresh, page-protected copy
+            // (tens of microseconds each): there the names are compared as Python strings.
+            let debug = ctx.is_debug();
             for (j, &value) in values.iter().enumerate() {
                 // SAFETY: live context; item j of the kwnames tuple (a new handle, a str).
                 let key = unsafe { Handle::<crate::kinds::Unicode>::from_new(ctx, ffi::HPy_GetItem_i(c, kwnames, j as isize))? };
-                let name = key.to_str()?;
+                let slot = if debug { self.keyword_slot_of(&key)? } else { self.keyword_slot(key.to_str()?) };
                 // SAFETY: an argument handle, borrowed for the call.
                 let value = unsafe { Borrowed::from_raw(ctx, value) };
-                match self.keyword_slot(name) {
+                match slot {
                     Some(i) if out.slots[i].is_none() => out.slots[i] = Some(value),
-                    Some(_) => return Err(self.multiple_values(name)),
+                    Some(_) => return Err(self.multiple_values(key.to_str()?)),
                     None if self.kwargs => {
                         let dict = match &out.kwargs {
                             Some(d) => d,
@@ -215,7 +218,7 @@ impl FunctionDescription {
                         };
                         dict.set_item(&key, value)?;
                     }
-                    None => return Err(self.unexpected_keyword(name)),
+                    None => return Err(self.unexpected_keyword(key.to_str()?)),
                 }
             }
         }
@@ -241,6 +244,19 @@ impl FunctionDescription {
             return Some(self.positional_only + i);
         }
         self.keyword_only.iter().position(|(p, _)| same(p)).map(|k| self.positional.len() + k)
+    }
+
+    /// [`keyword_slot`](Self::keyword_slot), comparing `key` with each name as Python strings.
+    #[inline(never)]
+    fn keyword_slot_of(&self, key: &Handle<'_, crate::kinds::Unicode>) -> Result<Option<usize>> {
+        let named = self.positional.iter().enumerate().skip(self.positional_only);
+        let keyword_only = self.keyword_only.iter().enumerate().map(|(k, (p, _))| (self.positional.len() + k, p));
+        for (i, p) in named.chain(keyword_only) {
+            if key.eq(*p)? {
+                return Ok(Some(i));
+            }
+        }
+        Ok(None)
     }
 
     #[cold]
