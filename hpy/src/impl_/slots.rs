@@ -475,7 +475,8 @@ macro_rules! __hpy_slot_def {
     (unary[$S:ty], $slot:expr, $body:expr) => {{
         $crate::__hpy_slot_def!(@receiver $S, $slot);
         unsafe extern "C" fn __impl(ctx: *mut $crate::ffi::HPyContext, a: $crate::ffi::HPy) -> $crate::ffi::HPy {
-            // SAFETY: called by the HPy runtime with this slot's signature.
+            // SAFETY: called by the HPy runtime with this slot's signature; the first argument
+            // is a `$S` (`Any`, or a class for a slot the runtimes check: see `@receiver`).
             unsafe { $crate::impl_::slots::call_unary::<$S>(ctx, a, $body) }
         }
         unsafe extern "C" fn __cpy(arg0: *mut $crate::ffi::cpy_PyObject) -> *mut $crate::ffi::cpy_PyObject {
@@ -489,7 +490,8 @@ macro_rules! __hpy_slot_def {
     (binary[$S:ty], $slot:expr, $body:expr) => {{
         $crate::__hpy_slot_def!(@receiver $S, $slot);
         unsafe extern "C" fn __impl(ctx: *mut $crate::ffi::HPyContext, a: $crate::ffi::HPy, b: $crate::ffi::HPy) -> $crate::ffi::HPy {
-            // SAFETY: called by the HPy runtime with this slot's signature.
+            // SAFETY: called by the HPy runtime with this slot's signature; the first argument
+            // is a `$S` (`Any`, or a class for a slot the runtimes check: see `@receiver`).
             unsafe { $crate::impl_::slots::call_binary::<$S>(ctx, a, b, $body) }
         }
         unsafe extern "C" fn __cpy(arg0: *mut $crate::ffi::cpy_PyObject, arg1: *mut $crate::ffi::cpy_PyObject) -> *mut $crate::ffi::cpy_PyObject {
@@ -503,7 +505,8 @@ macro_rules! __hpy_slot_def {
     (ternary[$S:ty], $slot:expr, $body:expr) => {{
         $crate::__hpy_slot_def!(@receiver $S, $slot);
         unsafe extern "C" fn __impl(ctx: *mut $crate::ffi::HPyContext, a: $crate::ffi::HPy, b: $crate::ffi::HPy, c: $crate::ffi::HPy) -> $crate::ffi::HPy {
-            // SAFETY: called by the HPy runtime with this slot's signature.
+            // SAFETY: called by the HPy runtime with this slot's signature; the first argument
+            // is a `$S` (`Any`, or a class for a slot the runtimes check: see `@receiver`).
             unsafe { $crate::impl_::slots::call_ternary::<$S>(ctx, a, b, c, $body) }
         }
         unsafe extern "C" fn __cpy(
@@ -521,7 +524,8 @@ macro_rules! __hpy_slot_def {
     (inquiry[$S:ty], $slot:expr, $body:expr) => {{
         $crate::__hpy_slot_def!(@receiver $S, $slot);
         unsafe extern "C" fn __impl(ctx: *mut $crate::ffi::HPyContext, a: $crate::ffi::HPy) -> ::core::ffi::c_int {
-            // SAFETY: called by the HPy runtime with this slot's signature.
+            // SAFETY: called by the HPy runtime with this slot's signature; the first argument
+            // is a `$S` (`Any`, or a class for a slot the runtimes check: see `@receiver`).
             unsafe { $crate::impl_::slots::call_inquiry::<$S>(ctx, a, $body) }
         }
         unsafe extern "C" fn __cpy(arg0: *mut $crate::ffi::cpy_PyObject) -> ::core::ffi::c_int {
@@ -535,7 +539,8 @@ macro_rules! __hpy_slot_def {
     (len[$S:ty], $slot:expr, $body:expr) => {{
         $crate::__hpy_slot_def!(@receiver $S, $slot);
         unsafe extern "C" fn __impl(ctx: *mut $crate::ffi::HPyContext, a: $crate::ffi::HPy) -> $crate::ffi::HPy_ssize_t {
-            // SAFETY: called by the HPy runtime with this slot's signature.
+            // SAFETY: called by the HPy runtime with this slot's signature; the first argument
+            // is a `$S` (`Any`, or a class for a slot the runtimes check: see `@receiver`).
             unsafe { $crate::impl_::slots::call_len::<$S>(ctx, a, $body) }
         }
         unsafe extern "C" fn __cpy(arg0: *mut $crate::ffi::cpy_PyObject) -> $crate::ffi::HPy_ssize_t {
@@ -549,7 +554,8 @@ macro_rules! __hpy_slot_def {
     (hash[$S:ty], $slot:expr, $body:expr) => {{
         $crate::__hpy_slot_def!(@receiver $S, $slot);
         unsafe extern "C" fn __impl(ctx: *mut $crate::ffi::HPyContext, a: $crate::ffi::HPy) -> $crate::ffi::HPy_hash_t {
-            // SAFETY: called by the HPy runtime with this slot's signature.
+            // SAFETY: called by the HPy runtime with this slot's signature; the first argument
+            // is a `$S` (`Any`, or a class for a slot the runtimes check: see `@receiver`).
             unsafe { $crate::impl_::slots::call_hash::<$S>(ctx, a, $body) }
         }
         unsafe extern "C" fn __cpy(arg0: *mut $crate::ffi::cpy_PyObject) -> $crate::ffi::HPy_hash_t {
@@ -568,7 +574,8 @@ macro_rules! __hpy_slot_def {
             b: $crate::ffi::HPy,
             op: $crate::ffi::HPy_RichCmpOp,
         ) -> $crate::ffi::HPy {
-            // SAFETY: called by the HPy runtime with this slot's signature.
+            // SAFETY: called by the HPy runtime with this slot's signature; the first argument
+            // is a `$S` (`Any`, or a class for a slot the runtimes check: see `@receiver`).
             unsafe { $crate::impl_::slots::call_richcmp::<$S>(ctx, a, b, op, $body) }
         }
         unsafe extern "C" fn __cpy(
@@ -586,7 +593,8 @@ macro_rules! __hpy_slot_def {
     (ssizearg[$S:ty], $slot:expr, $body:expr) => {{
         $crate::__hpy_slot_def!(@receiver $S, $slot);
         unsafe extern "C" fn __impl(ctx: *mut $crate::ffi::HPyContext, a: $crate::ffi::HPy, i: $crate::ffi::HPy_ssize_t) -> $crate::ffi::HPy {
-            // SAFETY: called by the HPy runtime with this slot's signature.
+            // SAFETY: called by the HPy runtime with this slot's signature; the first argument
+            // is a `$S` (`Any`, or a class for a slot the runtimes check: see `@receiver`).
             unsafe { $crate::impl_::slots::call_ssizearg::<$S>(ctx, a, i, $body) }
         }
         unsafe extern "C" fn __cpy(arg0: *mut $crate::ffi::cpy_PyObject, arg1: $crate::ffi::HPy_ssize_t) -> *mut $crate::ffi::cpy_PyObject {
@@ -600,7 +608,8 @@ macro_rules! __hpy_slot_def {
     (objobjarg[$S:ty], $slot:expr, $body:expr) => {{
         $crate::__hpy_slot_def!(@receiver $S, $slot);
         unsafe extern "C" fn __impl(ctx: *mut $crate::ffi::HPyContext, a: $crate::ffi::HPy, b: $crate::ffi::HPy, c: $crate::ffi::HPy) -> ::core::ffi::c_int {
-            // SAFETY: called by the HPy runtime with this slot's signature.
+            // SAFETY: called by the HPy runtime with this slot's signature; the first argument
+            // is a `$S` (`Any`, or a class for a slot the runtimes check: see `@receiver`).
             unsafe { $crate::impl_::slots::call_objobjarg::<$S>(ctx, a, b, c, $body) }
         }
         unsafe extern "C" fn __cpy(
@@ -618,7 +627,8 @@ macro_rules! __hpy_slot_def {
     (objobj[$S:ty], $slot:expr, $body:expr) => {{
         $crate::__hpy_slot_def!(@receiver $S, $slot);
         unsafe extern "C" fn __impl(ctx: *mut $crate::ffi::HPyContext, a: $crate::ffi::HPy, b: $crate::ffi::HPy) -> ::core::ffi::c_int {
-            // SAFETY: called by the HPy runtime with this slot's signature.
+            // SAFETY: called by the HPy runtime with this slot's signature; the first argument
+            // is a `$S` (`Any`, or a class for a slot the runtimes check: see `@receiver`).
             unsafe { $crate::impl_::slots::call_objobj::<$S>(ctx, a, b, $body) }
         }
         unsafe extern "C" fn __cpy(arg0: *mut $crate::ffi::cpy_PyObject, arg1: *mut $crate::ffi::cpy_PyObject) -> ::core::ffi::c_int {
