@@ -666,9 +666,7 @@ fn dunder_defs(class: &Ident, class_py_name: &str, dunders: &DunderMap, call_sig
     let mut defs = Vec::new();
     let get = |name: &str| dunders.get(name);
     let receiver = quote!(let __hpy_cls = ::hpy::impl_::receiver::<#class>(&*__hpy_a)?;);
-    // For the slots the runtime checks (`hpy::impl_::slots::runtime_checks_receiver`, enforced
-    // at compile time by `__hpy_slot_def!(kind[Class], ...)`), `self` arrives as a `Class`.
-    let trusted = quote!(let __hpy_cls: &::hpy::Handle<'_, #class> = &*__hpy_a;);
+    let trusted = trusted_receiver(class);
 
     for (name, (d, f, recv, params, span)) in dunders {
         let recv = recv.expect("checked");
@@ -909,10 +907,16 @@ fn binary_def(class: &Ident, class_py_name: &str, slot: &str, fwd: Side<'_>, ref
     quote_spanned!(span=> ::hpy::__hpy_slot_def!(binary, ::hpy::ffi::#slot, |__hpy_ctx, __hpy_a, __hpy_b| #body))
 }
 
+/// `self` of a slot the runtimes check (`hpy::impl_::slots::runtime_checks_receiver`, enforced at
+/// compile time by `__hpy_slot_def!(kind[Class], ...)`): it arrives as a `Class`, taken as it is.
+fn trusted_receiver(class: &Ident) -> TokenStream {
+    quote!(let __hpy_cls: &::hpy::Handle<'_, #class> = &*__hpy_a;)
+}
+
 fn richcmp_def(class: &Ident, class_py_name: &str, dunders: &DunderMap, span: Span) -> TokenStream {
     // `self` is always the instance: Python calls the slot of the object's own type (swapping
     // the operands for the reflected comparison), and its wrappers check the receiver.
-    let receiver = quote!(let __hpy_cls: &::hpy::Handle<'_, #class> = &*__hpy_a;);
+    let receiver = trusted_receiver(class);
     // Convert the other operand (NotImplemented if it does not convert), borrow self, and call
     // the method `name` with it and `extra` arguments: the statements and the call expression.
     let call = |name: &str, extra: &[TokenStream]| {

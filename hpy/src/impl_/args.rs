@@ -75,6 +75,18 @@ impl<'a, 'ctx, const N: usize> Args<'a, 'ctx, N> {
     }
 }
 
+/// The first `N` handles of `args`, borrowed.
+///
+/// # Safety
+/// `args` holds at least `N` handles of `ctx`, borrowed for `'a`.
+#[inline]
+pub(crate) unsafe fn borrow_array<'a, 'ctx, const N: usize>(ctx: Context<'ctx>, args: *const ffi::HPy) -> [Borrowed<'a, 'ctx>; N] {
+    // SAFETY: per the contract, `args` has `N` handles.
+    let raw = unsafe { &*args.cast::<[ffi::HPy; N]>() };
+    // SAFETY: per the contract, each is borrowed for `'a`.
+    raw.map(|h| unsafe { Borrowed::from_raw(ctx, h) })
+}
+
 fn plural(n: usize, one: &str, many: &str) -> String {
     if n == 1 {
         format!("{n} {one}")
@@ -145,10 +157,8 @@ impl FunctionDescription {
         debug_assert_eq!(N, self.positional.len() + self.keyword_only.len());
         if kwnames._i == 0 && nargs == N && self.positional.len() == N && !self.varargs {
             // The common case, inlined: exactly the positional parameters, no keywords.
-            // SAFETY: per the contract, `args` has `nargs == N` handles.
-            let positional = unsafe { &*args.cast::<[ffi::HPy; N]>() };
-            // SAFETY: argument handles, borrowed for the call.
-            let slots = positional.map(|h| Some(unsafe { Borrowed::from_raw(ctx, h) }));
+            // SAFETY: per the contract, `args` has `nargs == N` borrowed handles.
+            let slots = unsafe { borrow_array::<N>(ctx, args) }.map(Some);
             return Ok(Args { slots, varargs: None, kwargs: None, desc: self, owned: Vec::new() });
         }
         // SAFETY: per the contract.
@@ -235,24 +245,27 @@ impl FunctionDescription {
         Ok(out)
     }
 
-    /// The slot of the parameter that keyword `name` names, if any (positional-only parameters
-    /// cannot be named). Compares bytes: names are short, and this runs for every keyword.
+    /// The parameters a keyword can name (all but the positional-only ones), with their slots.
+    #[inline]
+    fn nameable(&self) -> impl Iterator<Item = (usize, &'static str)> + '_ {
+        let positional = self.positional.iter().enumerate().skip(self.positional_only).map(|(i, p)| (i, *p));
+        let keyword_only = self.keyword_only.iter().enumerate().map(|(k, (p, _))| (self.positional.len() + k, *p));
+        positional.chain(keyword_only)
+    }
+
+    /// The slot of the parameter that keyword `name` names, if any. Compares bytes in a loop
+    /// (names are short, and this runs for every keyword).
     #[inline]
     fn keyword_slot(&self, name: &str) -> Option<usize> {
         let same = |p: &str| p.len() == name.len() && p.bytes().zip(name.bytes()).all(|(a, b)| a == b);
-        if let Some(i) = self.positional[self.positional_only..].iter().position(|p| same(p)) {
-            return Some(self.positional_only + i);
-        }
-        self.keyword_only.iter().position(|(p, _)| same(p)).map(|k| self.positional.len() + k)
+        self.nameable().find(|(_, p)| same(p)).map(|(i, _)| i)
     }
 
     /// [`keyword_slot`](Self::keyword_slot), comparing `key` with each name as Python strings.
     #[inline(never)]
     fn keyword_slot_of(&self, key: &Handle<'_, crate::kinds::Unicode>) -> Result<Option<usize>> {
-        let named = self.positional.iter().enumerate().skip(self.positional_only);
-        let keyword_only = self.keyword_only.iter().enumerate().map(|(k, (p, _))| (self.positional.len() + k, p));
-        for (i, p) in named.chain(keyword_only) {
-            if key.eq(*p)? {
+        for (i, p) in self.nameable() {
+            if key.eq(p)? {
                 return Ok(Some(i));
             }
         }

@@ -10,7 +10,7 @@
 use core::ffi::c_void;
 use std::panic::{catch_unwind, AssertUnwindSafe};
 
-use super::args::{Args, FunctionDescription};
+use super::args::{borrow_array, Args, FunctionDescription};
 use super::{ffi, trampoline_context};
 use crate::handle::{Borrowed, Handle};
 use crate::kinds::Module;
@@ -169,10 +169,8 @@ pub unsafe fn call_exact<S, const N: usize>(
         if nargs != N {
             return Err(desc.wrong_count(nargs));
         }
-        // SAFETY: `args` holds `nargs == N` handles.
-        let raw = unsafe { &*args.cast::<[ffi::HPy; N]>() };
-        // SAFETY: argument handles, borrowed for the call.
-        let args = raw.map(|h| unsafe { Borrowed::from_raw(ctx, h) });
+        // SAFETY: `args` holds `nargs == N` handles, borrowed for the call.
+        let args = unsafe { borrow_array::<N>(ctx, args) };
         // SAFETY: `slf` is a borrowed `S`.
         f(ctx, unsafe { Borrowed::from_raw(ctx, slf) }, &args)
     })
