@@ -329,8 +329,15 @@ impl Callable<'_> {
         (c_str(&self.py_name), c_str(&full_doc))
     }
 
-    /// An `HPyDef` of kind `Meth`: NOARGS, O, VARARGS or KEYWORDS from the signature.
-    pub fn meth_def(&self) -> TokenStream {
+    /// Does the def take keywords, and so need the [`keyword_cache_item`] named in `meth_def`?
+    pub fn takes_keywords(&self) -> bool {
+        self.signature.takes_keywords()
+    }
+
+    /// An `HPyDef` of kind `Meth`: NOARGS, O, VARARGS or KEYWORDS from the signature. A KEYWORDS
+    /// def uses the static `keyword_cache`, which the caller declares with [`keyword_cache_item`]
+    /// (and `#[hpy::module]` registers).
+    pub fn meth_def(&self, keyword_cache: &Ident) -> TokenStream {
         let (name_c, doc_c) = self.names();
         let sig = &self.signature;
         let n_slots = sig.slot_params().count();
@@ -362,7 +369,7 @@ impl Callable<'_> {
             let parts = self.parts(ArgSource::Exact);
             let (prelude, conv) = (&parts.prelude, &parts.conversions);
             let call = self.call(&parts, into_return);
-            let desc = description(sig, &self.py_name);
+            let desc = description(sig, &self.py_name, None);
             let exact = kind(quote!(exact));
             quote!({
                 static __DESC: ::hpy::impl_::FunctionDescription = #desc;
@@ -374,7 +381,8 @@ impl Callable<'_> {
             let parts = self.parts(ArgSource::Parsed);
             let (prelude, conv) = (&parts.prelude, &parts.conversions);
             let call = self.call(&parts, into_return);
-            let desc = description(sig, &self.py_name);
+            let cache = sig.takes_keywords().then_some(keyword_cache);
+            let desc = description(sig, &self.py_name, cache);
             let kind = kind(if sig.takes_keywords() { quote!(keywords) } else { quote!(varargs) });
             quote!({
                 static __DESC: ::hpy::impl_::FunctionDescription = #desc;
@@ -392,7 +400,7 @@ impl Callable<'_> {
         let parts = self.parts(if single_arg { ArgSource::Single } else { ArgSource::Parsed });
         let (prelude, conv) = (&parts.prelude, &parts.conversions);
         let call = self.call(&parts, wrap);
-        let desc = description(&self.signature, &self.py_name);
+        let desc = description(&self.signature, &self.py_name, None);
         (desc, self.signature.slot_params().count(), quote!({ #(#conv)* #prelude #call }))
     }
 }
@@ -414,11 +422,15 @@ pub fn expand(opts: FunctionOptions, mut func: ItemFn) -> syn::Result<TokenStrea
             ReturnType::Type(_, ty) => ty.span(),
         },
     };
-    let def_expr = callable.meth_def();
+    let cache = keyword_cache_ident(&fn_ident);
+    let def_expr = callable.meth_def(&cache);
+    let cache_item = callable.takes_keywords().then(|| keyword_cache_item(&cache));
     let def = def_ident(&fn_ident);
     func.attrs.retain(|a| !a.path().is_ident("hpy"));
     Ok(quote! {
         #func
+
+        #cache_item
 
         #[doc(hidden)]
         #[allow(non_upper_case_globals)]
@@ -451,8 +463,23 @@ fn check_signature_names(sig: &Signature, rust: &[Ident], span: Span) -> syn::Re
     Ok(())
 }
 
-/// The `FunctionDescription` literal.
-fn description(sig: &Signature, py_name: &str) -> TokenStream {
+/// The name of the keyword cache of `#[hpy::function] fn f` (see [`keyword_cache_item`]).
+pub fn keyword_cache_ident(f: &Ident) -> Ident {
+    format_ident!("__HPY_KWCACHE_{}", f)
+}
+
+/// The static `KeywordCache` of a keyword function or method: a module-level item, because
+/// `#[hpy::module]` lists it in `HPyModuleDef.globals` by this name.
+pub fn keyword_cache_item(ident: &Ident) -> TokenStream {
+    quote! {
+        #[doc(hidden)]
+        #[allow(non_upper_case_globals)]
+        static #ident: ::hpy::impl_::KeywordCache = ::hpy::impl_::KeywordCache::new();
+    }
+}
+
+/// The `FunctionDescription` literal; `keyword_cache` names its cache, if it has one.
+fn description(sig: &Signature, py_name: &str, keyword_cache: Option<&Ident>) -> TokenStream {
     let positional: Vec<String> = sig.positional.iter().map(|p| p.name.to_string()).collect();
     let positional_only = sig.positional_only;
     let required = sig.positional.iter().take_while(|p| p.default.is_none()).count();
@@ -460,6 +487,10 @@ fn description(sig: &Signature, py_name: &str) -> TokenStream {
     let kw_required: Vec<bool> = sig.keyword_only.iter().map(|p| p.default.is_none()).collect();
     let varargs = sig.varargs.is_some();
     let kwargs = sig.kwargs.is_some();
+    let cache = match keyword_cache {
+        Some(c) => quote!(::core::option::Option::Some(&#c)),
+        None => quote!(::core::option::Option::None),
+    };
     quote! {
         ::hpy::impl_::FunctionDescription {
             name: #py_name,
@@ -469,6 +500,7 @@ fn description(sig: &Signature, py_name: &str) -> TokenStream {
             keyword_only: &[#((#kw_names, #kw_required)),*],
             varargs: #varargs,
             kwargs: #kwargs,
+            keyword_cache: #cache,
         }
     }
 }

@@ -307,6 +307,8 @@ pub struct MethodsExpansion {
     pub names: Vec<(String, Span)>,
     /// The statics holding module functions (static/class methods) to register in the module.
     pub modfuncs: Vec<Ident>,
+    /// The keyword caches of the block's keyword methods, to register as module globals.
+    pub keyword_caches: Vec<Ident>,
     /// The members' lines of the class's `.pyi` stub, indented.
     pub stub: String,
 }
@@ -335,6 +337,16 @@ pub fn expand(class_opts: &ClassOptions, clashing: &[String], class_py_name: &st
 
     let mut defs: Vec<TokenStream> = Vec::new();
     let mut modfuncs: Vec<TokenStream> = Vec::new();
+    let mut keyword_caches: Vec<Ident> = Vec::new();
+    // The name for the keyword cache of the next method def, and the list of those used.
+    let mut meth_def = |callable: &Callable<'_>| {
+        let cache = format_ident!("__HPY_KWCACHE_{}_{}_{}", class, k, keyword_caches.len());
+        let def = callable.meth_def(&cache);
+        if callable.takes_keywords() {
+            keyword_caches.push(cache);
+        }
+        def
+    };
     let mut setup: Vec<TokenStream> = Vec::new();
     let mut names: Vec<(String, Span)> = Vec::new();
     let mut properties: BTreeMap<String, Property> = BTreeMap::new();
@@ -466,8 +478,7 @@ pub fn expand(class_opts: &ClassOptions, clashing: &[String], class_py_name: &st
                 let decorator = if is_class { "classmethod" } else { "staticmethod" };
                 def_stub(&mut stub, Some(decorator), &py_name, annotated_signature(&signature, &params, None, Some(cls)), return_type(&m.sig.output, Some(cls)), &doc);
                 let callable = Callable { py_name: hidden.clone(), doc: doc.clone(), params: &params, signature, callee: quote!(#class::#fn_ident), receiver: None, ret_span: ret_span(m) };
-                let def = callable.meth_def();
-                modfuncs.push(def);
+                modfuncs.push(meth_def(&callable));
                 setup.push(quote!(::hpy::impl_::slots::attach_module_function(__hpy_module, __hpy_ty, #hidden, #py_name, #is_class)?;));
                 names.push((py_name, fn_ident.span()));
             }
@@ -531,7 +542,7 @@ pub fn expand(class_opts: &ClassOptions, clashing: &[String], class_py_name: &st
                 let signature = resolve_signature(opts.signature, &params, fn_ident.span())?;
                 def_stub(&mut stub, None, &py_name, annotated_signature(&signature, &params, Some("self"), Some(cls)), return_type(&m.sig.output, Some(cls)), &doc);
                 let callable = Callable { py_name: py_name.clone(), doc, params: &params, signature, callee: quote!(#class::#fn_ident), receiver: Some(SelfArg { class: class.clone(), how: recv, checked_by_runtime: true }), ret_span: ret_span(m) };
-                defs.push(callable.meth_def());
+                defs.push(meth_def(&callable));
                 names.push((py_name, fn_ident.span()));
             }
         }
@@ -574,9 +585,12 @@ pub fn expand(class_opts: &ClassOptions, clashing: &[String], class_py_name: &st
     let ms = methods_static(&class, k);
     let sf = setup_fn(&class, k);
     let modfunc_idents: Vec<Ident> = (0..modfuncs.len()).map(|i| format_ident!("{}_{}", modfuncs_static(&class, k), i)).collect();
+    let cache_items = keyword_caches.iter().map(crate::function::keyword_cache_item);
     Ok(MethodsExpansion {
         tokens: quote! {
             #block
+
+            #(#cache_items)*
 
             #buffer_impl
 
@@ -601,6 +615,7 @@ pub fn expand(class_opts: &ClassOptions, clashing: &[String], class_py_name: &st
         },
         names,
         modfuncs: modfunc_idents,
+        keyword_caches,
         stub,
     })
 }

@@ -60,8 +60,10 @@ fn is_global_type(ty: &Type) -> bool {
     matches!(ty, Type::Path(p) if p.path.segments.last().is_some_and(|s| s.ident == "Global"))
 }
 
-/// The `.pyi` lines of a `#[hpy::function]` (from the same options and signature its expansion uses).
-fn function_stub(attr: &Attribute, f: &syn::ItemFn) -> syn::Result<String> {
+/// What the module needs of a `#[hpy::function]` (from the same options and signature its
+/// expansion uses): its `.pyi` lines, and whether it takes keywords (then it has a keyword cache
+/// to register).
+fn function_info(attr: &Attribute, f: &syn::ItemFn) -> syn::Result<(String, bool)> {
     let opts: crate::function::FunctionOptions = match &attr.meta {
         syn::Meta::Path(_) => Default::default(),
         _ => attr.parse_args()?,
@@ -69,13 +71,14 @@ fn function_stub(attr: &Attribute, f: &syn::ItemFn) -> syn::Result<String> {
     let (_, params) = crate::function::parse_params(&f.sig, "#[hpy::function]", false)?;
     let sig = crate::function::resolve_signature(opts.signature, &params, f.sig.ident.span())?;
     let name = opts.name.as_ref().map_or_else(|| f.sig.ident.to_string(), LitStr::value);
-    Ok(crate::stubs::def_lines(
+    let stub = crate::stubs::def_lines(
         "",
         &name,
         &crate::stubs::annotated_signature(&sig, &params, None, None),
         &crate::stubs::return_type(&f.sig.output, None),
         &doc_string(&f.attrs),
-    ))
+    );
+    Ok((stub, sig.takes_keywords()))
 }
 
 /// The Python names that more than one module function would have: `#[hpy::function]`s and the
@@ -147,7 +150,12 @@ pub fn expand(opts: ModuleOptions, mut module: ItemMod) -> syn::Result<TokenStre
                 if let Some(attr) = f.attrs.iter().find(|a| is_hpy_attr(a, "function")) {
                     functions.push(f.sig.ident.clone());
                     // A malformed function is reported by #[hpy::function] itself: no stub for it.
-                    function_stubs.push_str(&function_stub(attr, f).unwrap_or_default());
+                    if let Ok((stub, takes_keywords)) = function_info(attr, f) {
+                        function_stubs.push_str(&stub);
+                        if takes_keywords {
+                            globals.push(crate::function::keyword_cache_ident(&f.sig.ident));
+                        }
+                    }
                 }
                 if let Some(pos) = f.attrs.iter().position(|a| is_hpy_attr(a, "init")) {
                     let attr = f.attrs.remove(pos);
@@ -228,6 +236,7 @@ pub fn expand(opts: ModuleOptions, mut module: ItemMod) -> syn::Result<TokenStre
         if let Some((_, text)) = class_stubs.iter_mut().find(|(c, _)| c == class) {
             text.push_str(&expansion.stub);
         }
+        globals.extend(expansion.keyword_caches);
         blocks.push((class.clone(), k, expansion.modfuncs));
         *item = Item::Verbatim(expansion.tokens);
     }
@@ -329,6 +338,28 @@ pub fn expand(opts: ModuleOptions, mut module: ItemMod) -> syn::Result<TokenStre
 mod tests {
     use super::*;
     use syn::parse_quote;
+
+    #[test]
+    fn registers_the_keyword_caches_of_keyword_functions_and_methods() {
+        let m: ItemMod = parse_quote! {
+            mod demo {
+                #[hpy::function(signature = (a, b = 1))] fn kw(a: i64, b: i64) {}
+                #[hpy::function] fn positional(a: i64, b: i64) {}
+                #[hpy::class] struct C;
+                #[hpy::methods] impl C {
+                    #[hpy(signature = (x = 0))] fn m(&self, x: i64) {}
+                    fn p(&self, x: i64) {}
+                    #[staticmethod] #[hpy(signature = (*, y))] fn s(y: i64) {}
+                }
+            }
+        };
+        let out = expand(ModuleOptions::default(), m).unwrap().to_string();
+        assert!(out.contains("GlobalPtr (__HPY_KWCACHE_kw . as_raw_ptr ())"), "{out}");
+        assert!(!out.contains("__HPY_KWCACHE_positional"), "{out}");
+        assert!(out.contains("GlobalPtr (__HPY_KWCACHE_C_0_0 . as_raw_ptr ())"), "{out}");
+        assert!(out.contains("GlobalPtr (__HPY_KWCACHE_C_0_1 . as_raw_ptr ())"), "{out}");
+        assert!(!out.contains("__HPY_KWCACHE_C_0_2"), "only two methods take keywords: {out}");
+    }
 
     #[test]
     fn collects_functions_globals_and_init() {

@@ -47,6 +47,21 @@ def skip_module_if_types_crash():
                     allow_module_level=True)
 
 
+def run_call_sites(source, **names):
+    """Run `source` as one compiled unit, in a namespace holding `names`; returns the namespace.
+
+    CPython passes the keyword names of a call site as one constant tuple, and equal tuples in one
+    unit are one object: call sites compiled together share them (checked here), which is what
+    the tests of keyword-layout caching need.
+    """
+    code = compile(source, "<call sites>", "exec")
+    tuples = [c for c in code.co_consts if isinstance(c, tuple)]
+    assert len(tuples) == len(set(tuples)), "equal keyword-name tuples are expected to be one constant"
+    namespace = dict(names)
+    exec(code, namespace)
+    return namespace
+
+
 def built_module(env_var):
     path = os.environ.get(env_var)
     if not path or not os.path.exists(path):

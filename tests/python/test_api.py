@@ -28,7 +28,7 @@ import weakref
 
 import pytest
 
-from conftest import CONTEXT_NAMES, built_module, load
+from conftest import CONTEXT_NAMES, built_module, load, run_call_sites
 
 PY310 = sys.version_info >= (3, 10)
 INT_STR_LIMIT = hasattr(sys, "get_int_max_str_digits")
@@ -1100,6 +1100,76 @@ def test_compare_treats_identical_objects_as_equal(api):
     assert api.eq(nan, nan) is True and [nan] == [nan]
     assert api.compare(nan, nan, "ne") is False
     assert api.eq(nan, float("nan")) is False  # different objects: __eq__ decides
+
+
+# ---- keyword calls: each keyword function remembers its last layout of keywords ----
+# CPython passes the keyword names of a call site as one constant tuple, and equal name tuples in
+# one compiled unit are one object. The call sites below are compiled together so that calls with
+# a different number of positional arguments, or another function, meet a remembered layout.
+
+def test_keyword_layouts_are_reused_from_one_call_site(api):
+    for i in range(5):
+        assert api.bind_named(i, z=i + 1) == (i, 0, i + 1)
+        assert api.bind_named(x=i, y=2, z=3) == (i, 2, 3)
+        assert api.bind_named(z=3, y=2, x=i) == (i, 2, 3)
+        assert api.bind_all(i, d=4) == (i, 2, 3, (), 4, 5, None)
+        assert api.bind_all(i, 2, 3, 8, 9, e=6, d=4) == (i, 2, 3, (8, 9), 4, 6, None)
+
+
+def test_keyword_layout_of_one_call_does_not_bind_the_next_wrongly(api):
+    # The sequence runs three times, so each call meets the layout its predecessor left.
+    ns = run_call_sites("""
+outcomes = []
+def attempt(call):
+    try:
+        outcomes.append(call())
+    except TypeError as e:
+        outcomes.append(str(e))
+for _ in range(3):
+    attempt(lambda: f(1, z=3))              # names ('z',)
+    attempt(lambda: f(1, 2, z=3))           # the same names, one more positional argument
+    attempt(lambda: f(z=3))                 # the same names: 'x' missing
+    attempt(lambda: f(x=1, z=3))            # names ('x', 'z')
+    attempt(lambda: f(1, x=1, z=3))         # the same names: 'x' given twice
+    attempt(lambda: f(1, 2, 3, z=3))        # too many positional arguments
+    attempt(lambda: g(1, z=3, d=4))         # another function, names ('z', 'd'): 'z' to **kwargs
+    attempt(lambda: g(1, 2, 3, 8, z=3, d=4))
+    attempt(lambda: g(d=4))                 # names ('d',): 'a' missing
+    attempt(lambda: g(1, e=1))              # keyword-only 'd' missing
+    attempt(lambda: g(1, d=4))              # names ('d',)
+    attempt(lambda: g(1, 2, 3, 8, d=4))     # the same names, with *args
+    attempt(lambda: g(1, b=2, d=4))         # positional-only 'b' by keyword: to **kwargs
+    attempt(lambda: g(1, c=7, d=4))         # names ('c', 'd')
+    attempt(lambda: g(1, 2, 3, c=7, d=4))   # the same names: 'c' given twice
+    attempt(lambda: f(1, **{"z": 3}))       # a new names tuple every time
+""", f=api.bind_named, g=api.bind_all)
+    one_round = [
+        (1, 0, 3),
+        (1, 2, 3),
+        "bind_named() missing 1 required positional argument: 'x'",
+        (1, 0, 3),
+        "bind_named() got multiple values for argument 'x'",
+        "bind_named() takes from 1 to 2 positional arguments but 3 were given",
+        (1, 2, 3, (), 4, 5, {"z": 3}),
+        (1, 2, 3, (8,), 4, 5, {"z": 3}),
+        "bind_all() missing 1 required positional argument: 'a'",
+        "bind_all() missing 1 required keyword-only argument: 'd'",
+        (1, 2, 3, (), 4, 5, None),
+        (1, 2, 3, (8,), 4, 5, None),
+        (1, 2, 3, (), 4, 5, {"b": 2}),
+        (1, 2, 7, (), 4, 5, None),
+        "bind_all() got multiple values for argument 'c'",
+        (1, 0, 3),
+    ]
+    assert ns["outcomes"] == 3 * one_round
+
+
+def test_keyword_layouts_of_interleaved_call_sites(api):
+    # Two call sites with different names take turns: each call replaces the other's layout.
+    for i in range(4):
+        assert api.bind_named(x=i, z=-i) == (i, 0, -i)
+        assert api.bind_named(z=-i, x=i) == (i, 0, -i)
+        assert api.bind_named(i, y=i, z=0) == (i, i, 0)
 
 
 def test_pow(api):

@@ -12,7 +12,7 @@ import weakref
 
 import pytest
 
-from conftest import built_module, load, skip_module_if_types_crash
+from conftest import built_module, load, run_call_sites, skip_module_if_types_crash
 
 skip_module_if_types_crash()
 
@@ -623,6 +623,23 @@ def test_strmap_get_bad_input(StrMap):
         m.get("a", dflt=1)
     with pytest.raises(TypeError, match=r"^get\(\) got multiple values for argument 'key'$"):
         m.get("a", key="a")
+
+
+def test_strmap_get_keyword_layouts(StrMap):
+    # Methods remember their last keyword layout too: same names, other positional arguments.
+    ns = run_call_sites("""
+outcomes = []
+for _ in range(3):
+    outcomes.append(m.get(key="a"))
+    try:
+        m.get("a", key="a")
+    except TypeError as e:
+        outcomes.append(str(e))
+    outcomes.append(m.get("zz", default="d"))
+    outcomes.append(m.get(default="d", key="zz"))
+    outcomes.append(m.get(key="zz", default="d"))
+""", m=StrMap({"a": "1"}))
+    assert ns["outcomes"] == 3 * ["1", "get() got multiple values for argument 'key'", "d", "d", "d"]
 
 
 def test_strmap_repr(StrMap):

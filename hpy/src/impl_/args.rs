@@ -1,10 +1,12 @@
 //! Argument parsing for generated functions: positional, keyword, keyword-only, defaulted,
 //! `*args` and `**kwargs`, with CPython's error messages, and without allocating (keyword names
-//! are compared as borrowed UTF-8).
+//! are compared as borrowed UTF-8, and a function's last keyword layout is remembered: see
+//! [`KeywordCache`]).
 
 use crate::exceptions::TypeError;
 use crate::ffi;
 use crate::handle::{Borrowed, Handle};
+use crate::impl_::keyword_cache::{KeywordCache, KeywordMap};
 use crate::kinds::{Dict, Tuple};
 use crate::{Context, Error, FromHPy, Result};
 
@@ -25,6 +27,9 @@ pub struct FunctionDescription {
     pub varargs: bool,
     /// Accepts `**kwargs`.
     pub kwargs: bool,
+    /// Where the keywords of the last keyword call went (keyword functions and methods; `None`
+    /// where the names come in a fresh tuple every time, as for `__new__`).
+    pub keyword_cache: Option<&'static KeywordCache>,
 }
 
 /// The parsed arguments of one call: a slot per parameter (positional first, then keyword-only),
@@ -161,6 +166,31 @@ impl FunctionDescription {
             let slots = unsafe { borrow_array::<N>(ctx, args) }.map(Some);
             return Ok(Args { slots, varargs: None, kwargs: None, desc: self, owned: Vec::new() });
         }
+        if kwnames._i != 0 {
+            if let Some(map) = self.keyword_cache.and_then(|cache| cache.lookup(ctx, kwnames)) {
+                // The names of a call from the same call site: their slots are known.
+                let npos = self.positional.len();
+                if let Some(keywords) = map.slots_for(nargs.min(npos)).filter(|_| nargs <= npos || self.varargs) {
+                    // SAFETY: per the contract, `args` has `nargs` positional handles, then one
+                    // per name, all borrowed for `'a`.
+                    let positional = unsafe { core::slice::from_raw_parts(args, nargs) };
+                    let mut slots = [None; N];
+                    for (slot, &h) in slots.iter_mut().zip(positional.iter().take(npos)) {
+                        // SAFETY: as above.
+                        *slot = Some(unsafe { Borrowed::from_raw(ctx, h) });
+                    }
+                    for (j, &i) in keywords.iter().enumerate() {
+                        // SAFETY: as above.
+                        slots[i as usize] = Some(unsafe { Borrowed::from_raw(ctx, *args.add(nargs + j)) });
+                    }
+                    let varargs = match self.varargs {
+                        true => Some(crate::types::tuple_from_raw(ctx, positional.get(npos..).unwrap_or(&[]))?),
+                        false => None,
+                    };
+                    return Ok(Args { slots, varargs, kwargs: None, desc: self, owned: Vec::new() });
+                }
+            }
+        }
         // SAFETY: per the contract.
         unsafe { self.parse_general(ctx, args, nargs, kwnames) }
     }
@@ -177,7 +207,6 @@ impl FunctionDescription {
         nargs: usize,
         kwnames: ffi::HPy,
     ) -> Result<Args<'a, 'ctx, N>> {
-        let c = ctx.as_ptr();
         let npos = self.positional.len();
         // SAFETY: per the contract, `args` has at least `nargs` handles.
         let positional = unsafe { core::slice::from_raw_parts(args, nargs) };
@@ -201,44 +230,78 @@ impl FunctionDescription {
             out.varargs = Some(crate::types::tuple_from_raw(ctx, &[])?);
         }
 
-        if kwnames._i != 0 {
-            // SAFETY: live context, a tuple handle.
-            let nkw = unsafe { ffi::HPy_Length(c, kwnames) };
-            if nkw < 0 {
-                return Err(Error::pending());
-            }
-            // SAFETY: the keyword values follow the positional ones.
-            let values = unsafe { core::slice::from_raw_parts(args.add(nargs), nkw as usize) };
-            // In HPy's debug mode every UTF-8 view of a str is a fresh, page-protected copy
-            // (tens of microseconds each): there the names are compared as Python strings.
-            let debug = ctx.is_debug();
-            for (j, &value) in values.iter().enumerate() {
-                // SAFETY: live context; item j of the kwnames tuple (a new handle, a str).
-                let key = unsafe { Handle::<crate::kinds::Unicode>::from_new(ctx, ffi::HPy_GetItem_i(c, kwnames, j as isize))? };
-                let slot = if debug { self.keyword_slot_of(&key)? } else { self.keyword_slot(key.to_str()?) };
-                // SAFETY: an argument handle, borrowed for the call.
-                let value = unsafe { Borrowed::from_raw(ctx, value) };
-                match slot {
-                    Some(i) if out.slots[i].is_none() => out.slots[i] = Some(value),
-                    Some(_) => return Err(self.multiple_values(key.to_str()?)),
-                    None if self.kwargs => {
-                        let dict = match &out.kwargs {
-                            Some(d) => d,
-                            None => out.kwargs.insert(ctx.dict()?),
-                        };
-                        dict.set_item(&key, value)?;
-                    }
-                    None => return Err(self.unexpected_keyword(key.to_str()?)),
+        if kwnames._i == 0 {
+            return self.check_required(out, nargs);
+        }
+        // SAFETY: per the contract.
+        let map = unsafe { self.match_keywords(ctx, &mut out, args, nargs, kwnames)? };
+        let out = self.check_required(out, nargs)?;
+        if let Some(cache) = self.keyword_cache {
+            cache.remember(ctx, kwnames, map, self.required_positional);
+        }
+        Ok(out)
+    }
+
+    /// Put the keyword arguments of a call in their slots (or `**kwargs`); returns where they
+    /// went.
+    ///
+    /// # Safety
+    /// As for `parse`, with `kwnames` not NULL.
+    unsafe fn match_keywords<'a, 'ctx, const N: usize>(
+        &'static self,
+        ctx: Context<'ctx>,
+        out: &mut Args<'a, 'ctx, N>,
+        args: *const ffi::HPy,
+        nargs: usize,
+        kwnames: ffi::HPy,
+    ) -> Result<KeywordMap> {
+        let c = ctx.as_ptr();
+        // SAFETY: live context, a tuple handle.
+        let nkw = unsafe { ffi::HPy_Length(c, kwnames) };
+        if nkw < 0 {
+            return Err(Error::pending());
+        }
+        // SAFETY: the keyword values follow the positional ones.
+        let values = unsafe { core::slice::from_raw_parts(args.add(nargs), nkw as usize) };
+        // In HPy's debug mode every UTF-8 view of a str is a fresh, page-protected copy
+        // (tens of microseconds each): there the names are compared as Python strings.
+        let debug = ctx.is_debug();
+        let mut map = KeywordMap::EMPTY;
+        for (j, &value) in values.iter().enumerate() {
+            // SAFETY: live context; item j of the kwnames tuple (a new handle, a str).
+            let key = unsafe { Handle::<crate::kinds::Unicode>::from_new(ctx, ffi::HPy_GetItem_i(c, kwnames, j as isize))? };
+            let slot = if debug { self.keyword_slot_of(&key)? } else { self.keyword_slot(key.to_str()?) };
+            // SAFETY: an argument handle, borrowed for the call.
+            let value = unsafe { Borrowed::from_raw(ctx, value) };
+            match slot {
+                Some(i) if out.slots[i].is_none() => {
+                    out.slots[i] = Some(value);
+                    map.push(i);
                 }
+                Some(_) => return Err(self.multiple_values(key.to_str()?)),
+                None if self.kwargs => {
+                    let dict = match &out.kwargs {
+                        Some(d) => d,
+                        None => out.kwargs.insert(ctx.dict()?),
+                    };
+                    dict.set_item(&key, value)?;
+                    map.push_extra();
+                }
+                None => return Err(self.unexpected_keyword(key.to_str()?)),
             }
         }
+        Ok(map)
+    }
 
-        // Every required parameter has a value? (The messages are built only when one is missing.)
+    /// `out`, if every required parameter has a value. (The messages are built only when one is
+    /// missing.)
+    #[inline]
+    fn check_required<'a, 'ctx, const N: usize>(&self, out: Args<'a, 'ctx, N>, nargs: usize) -> Result<Args<'a, 'ctx, N>> {
         let required = &out.slots[..self.required_positional];
         if nargs < self.required_positional && required.iter().any(Option::is_none) {
             return Err(self.missing_positional_in(required));
         }
-        let keyword_slots = &out.slots[npos..];
+        let keyword_slots = &out.slots[self.positional.len()..];
         if self.keyword_only.iter().zip(keyword_slots).any(|((_, required), slot)| *required && slot.is_none()) {
             return Err(self.missing_keyword_only_in(keyword_slots));
         }
@@ -380,6 +443,7 @@ mod tests {
             keyword_only: &[],
             varargs: false,
             kwargs: false,
+            keyword_cache: None,
         };
         static RANGE: FunctionDescription = FunctionDescription { required_positional: 1, ..EXACT };
         static NONE: FunctionDescription = FunctionDescription { positional: &[], required_positional: 0, ..EXACT };

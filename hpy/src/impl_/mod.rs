@@ -5,11 +5,13 @@
 //! `unsafe` blocks live here, so a user crate can be `#![forbid(unsafe_code)]`.
 
 pub mod args;
+pub mod keyword_cache;
 pub mod cast;
 pub mod slots;
 mod trampoline;
 
 pub use args::{Args, FunctionDescription};
+pub use keyword_cache::KeywordCache;
 pub use slots::{add_class, destroy_def, traverse_def};
 pub use trampoline::*;
 
