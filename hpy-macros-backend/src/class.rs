@@ -128,6 +128,19 @@ fn last_segment(ty: &Type) -> Option<String> {
     }
 }
 
+/// Is `ty` written as a Rust primitive that `hpy::impl_::MemberField` covers (numbers, bool)?
+/// (The trait bound in the expansion checks that it really is that type.)
+fn is_member_primitive(ty: &Type) -> bool {
+    const PRIMITIVES: &[&str] =
+        &["i8", "u8", "i16", "u16", "i32", "u32", "i64", "u64", "isize", "usize", "f32", "f64", "bool"];
+    match ty {
+        Type::Path(p) if p.qself.is_none() => {
+            p.path.get_ident().is_some_and(|i| PRIMITIVES.contains(&i.to_string().as_str()))
+        }
+        _ => false,
+    }
+}
+
 /// Which of `#[hpy(get)]`, `#[hpy(set)]` a field has.
 fn field_access(field: &mut syn::Field) -> syn::Result<(bool, bool)> {
     let (mut get, mut set) = (false, false);
@@ -280,7 +293,21 @@ pub fn expand(opts: &ClassOptions, mut item: ItemStruct) -> syn::Result<TokenStr
         if set && frozen {
             return Err(syn::Error::new(field.span(), "`#[hpy(set)]` in a `frozen` class: frozen objects never change"));
         }
-        if get || set {
+        // A read-only number or bool of an immutable object is a member: the interpreter reads
+        // it from the object's memory, without calling into the module. That needs a value that
+        // never changes (`frozen`), may be read from any thread (not `unsendable`), and is always
+        // initialised (not `extends`, where `__init__` sets it after allocation).
+        let as_member = get && !set && frozen && !opts.unsendable && opts.extends.is_none() && is_member_primitive(&field.ty);
+        if as_member {
+            let fname = field.ident.as_ref().expect("named");
+            let fty = &field.ty;
+            let name_c = c_str(&fname.to_string());
+            let doc_c = c_str(&doc_string(&field.attrs));
+            getsets.push(quote_spanned! {fty.span()=>
+                ::hpy::impl_::readonly_member_def::<#fty>(
+                    #name_c, #doc_c, ::hpy::impl_::data_offset::<#ident>(::core::mem::offset_of!(#ident, #fname)))
+            });
+        } else if get || set {
             let fname = field.ident.as_ref().expect("named").to_string();
             let fty = &field.ty;
             let name_c = c_str(&fname);
@@ -357,6 +384,7 @@ pub fn expand(opts: &ClassOptions, mut item: ItemStruct) -> syn::Result<TokenStr
         }
     };
     let unsendable = opts.unsendable;
+    let subclass = opts.subclass;
     let from_hpy = if derives_clone(&item) {
         quote! {
             impl<'a, 'ctx> ::hpy::FromHPy<'a, 'ctx> for #ident {
@@ -391,7 +419,7 @@ pub fn expand(opts: &ClassOptions, mut item: ItemStruct) -> syn::Result<TokenStr
         const #dc: ::core::option::Option<&'static ::core::ffi::CStr> = #doc_expr;
 
         ::hpy::__hpy_impl_class! {
-            type = #ident, name = #name, frozen = #frozen, unsendable = #unsendable,
+            type = #ident, name = #name, frozen = #frozen, unsendable = #unsendable, subclass = #subclass,
             shape = #shape, global = #tg, fields = [#(#field_members),*]
         }
 
@@ -403,4 +431,42 @@ pub fn expand(opts: &ClassOptions, mut item: ItemStruct) -> syn::Result<TokenStr
             }
         }
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use syn::parse_quote;
+
+    fn expand_with(opts: ClassOptions, item: ItemStruct) -> String {
+        expand(&opts, item).unwrap().to_string()
+    }
+
+    #[test]
+    fn read_only_numbers_of_immutable_classes_are_members() {
+        let item: ItemStruct = parse_quote! {
+            struct S {
+                #[hpy(get)] n: i64,
+                #[hpy(get)] b: bool,
+                #[hpy(get)] name: String,
+            }
+        };
+        let frozen = ClassOptions { frozen: true, ..Default::default() };
+        let out = expand_with(frozen.clone(), item.clone());
+        assert!(out.contains("readonly_member_def :: < i64 >"), "{out}");
+        assert!(out.contains("readonly_member_def :: < bool >"), "{out}");
+        assert!(out.contains("offset_of ! (S , n)"), "{out}");
+        assert_eq!(out.matches("__hpy_getset_def").count(), 1, "a String is converted by a getter: {out}");
+
+        // Mutable, unsendable or `extends` classes keep getters for every field.
+        for opts in [
+            ClassOptions::default(),
+            ClassOptions { unsendable: true, ..frozen.clone() },
+            ClassOptions { extends: Some(parse_quote!(int)), ..frozen.clone() },
+        ] {
+            let out = expand_with(opts, item.clone());
+            assert!(!out.contains("readonly_member_def"), "{out}");
+            assert_eq!(out.matches("__hpy_getset_def").count(), 3, "{out}");
+        }
+    }
 }

@@ -309,6 +309,8 @@ pub struct MethodsExpansion {
     pub modfuncs: Vec<Ident>,
     /// The keyword caches of the block's keyword methods, to register as module globals.
     pub keyword_caches: Vec<Ident>,
+    /// Does the block define the `#[new]` constructor?
+    pub has_new: bool,
     /// The members' lines of the class's `.pyi` stub, indented.
     pub stub: String,
 }
@@ -616,6 +618,7 @@ pub fn expand(class_opts: &ClassOptions, clashing: &[String], class_py_name: &st
         names,
         modfuncs: modfunc_idents,
         keyword_caches,
+        has_new: new_seen,
         stub,
     })
 }

@@ -210,6 +210,8 @@ pub fn expand(opts: ModuleOptions, mut module: ItemMod) -> syn::Result<TokenStre
 
     // `#[hpy::methods]` blocks, numbered per class.
     let mut blocks: Vec<(Ident, usize, Vec<Ident>)> = Vec::new();
+    // Classes with a `#[new]` (in any of their blocks).
+    let mut constructible: Vec<Ident> = Vec::new();
     let mut seen_names: Vec<(Ident, String)> = class_props;
     for item in items.iter_mut() {
         let Item::Impl(block) = item else { continue };
@@ -237,6 +239,9 @@ pub fn expand(opts: ModuleOptions, mut module: ItemMod) -> syn::Result<TokenStre
             text.push_str(&expansion.stub);
         }
         globals.extend(expansion.keyword_caches);
+        if expansion.has_new {
+            constructible.push(class.clone());
+        }
         blocks.push((class.clone(), k, expansion.modfuncs));
         *item = Item::Verbatim(expansion.tokens);
     }
@@ -253,11 +258,28 @@ pub fn expand(opts: ModuleOptions, mut module: ItemMod) -> syn::Result<TokenStre
         let setups = mine.iter().map(|(c, k, _)| crate::methods::setup_fn(c, *k));
         modfuncs.extend(mine.iter().flat_map(|(_, _, m)| m.iter().cloned()));
         globals.push(crate::class::type_global(class));
+        // Without `#[new]`, Python code must not create instances: they would have no value.
+        // (A class that `extends` a built-in gets its objects from the base's constructor.)
+        let no_constructor = !constructible.contains(class) && opts.extends.is_none();
+        let (no_constructor_static, no_constructor) = if no_constructor {
+            (
+                quote! {
+                    static __HPY_NO_CONSTRUCTOR: [::hpy::ffi::HPyDefPtr; 1] = [{
+                        static D: ::hpy::ffi::HPyDef = ::hpy::impl_::slots::no_constructor_def::<#class>();
+                        ::hpy::ffi::HPyDefPtr(&D)
+                    }];
+                },
+                quote!(, &__HPY_NO_CONSTRUCTOR),
+            )
+        } else {
+            (quote!(), quote!())
+        };
         class_setup.push(quote! {
             {
+                #no_constructor_static
                 let __hpy_ty = ::hpy::impl_::add_class::<#class>(
                     __hpy_ctx, __hpy_module, #qualified, #doc, #flags, #base,
-                    &[&#defs #(, &#method_statics)*],
+                    &[&#defs #(, &#method_statics)* #no_constructor],
                 )?;
                 #( #setups(__hpy_ctx, __hpy_module, &__hpy_ty)?; )*
             }

@@ -79,7 +79,14 @@ fn quote_compile_error(span: proc_macro2::Span, msg: proc_macro2::Literal) -> pr
 /// Options: `name = "..."`, `subclass` (Python may subclass it), `frozen` (never mutated:
 /// no `&mut self`), `unsendable` (the struct is not `Send`), `extends = int|float|str|tuple|list|type`.
 /// Fields marked `#[hpy(get)]`/`#[hpy(set)]` become attributes; `hpy::Field` members hold
-/// references to Python objects and are reported to the garbage collector.
+/// references to Python objects and are reported to the garbage collector. Python code creates
+/// instances through the `#[new]` constructor; a class without one can only be instantiated by
+/// Rust code (`ctx.instance(value)`, or returning the value), and calling it raises `TypeError`.
+///
+/// In a `frozen` class (not `unsendable`, not `extends`), a `#[hpy(get)]` field of a number type
+/// (`i8` ... `u64`, `isize`, `usize`, `f32`, `f64`) or `bool` is an HPy *member*: the interpreter
+/// reads it from the object's memory without calling into the module, as fast as a C extension's
+/// `PyMemberDef`. Assigning to it raises CPython's `AttributeError: readonly attribute`.
 #[proc_macro_attribute]
 pub fn class(_attr: TokenStream, item: TokenStream) -> TokenStream {
     hpy_macros_backend::outside_module("#[hpy::class]", item.into()).into()

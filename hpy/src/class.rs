@@ -27,8 +27,9 @@ use crate::{Context, Error, Result};
 ///
 /// # Safety
 /// The implementation must describe `Self` truthfully: `TYPE` is the global the module stores
-/// the created type in, `SHAPE` the built-in shape the type was created with, and
-/// `visit_fields` visits exactly the [`Field`]s inside `Self`.
+/// the created type in, `SHAPE` the built-in shape the type was created with, `SUBCLASSABLE`
+/// whether it was created subclassable, and `visit_fields` visits exactly the [`Field`]s inside
+/// `Self`.
 pub unsafe trait Class: Sized + 'static {
     /// The Python name of the class (without the module).
     const NAME: &'static str;
@@ -38,6 +39,8 @@ pub unsafe trait Class: Sized + 'static {
     const UNSENDABLE: bool;
     /// The built-in shape the class extends (`HPyType_BuiltinShape_Object` for plain classes).
     const SHAPE: ffi::HPyType_BuiltinShape;
+    /// `subclass`: Python code may subclass the type (it has `HPy_TPFLAGS_BASETYPE`).
+    const SUBCLASSABLE: bool;
 
     /// The global holding the type object once the module has created it.
     fn type_global() -> &'static Global;
@@ -66,7 +69,7 @@ impl<T: Class> Kind for T {
 /// `ClassCell::flag` values. One word holds both "is there a value" and the borrow state, so
 /// that borrowing (every method call) tests a single number.
 const UNINITIALISED: isize = 0;
-/// Initialised and not borrowed; `FREE + n` means `n` shared borrows.
+/// Initialised and not borrowed; `FREE + n` means `n` shared borrows (not counted for `frozen` classes).
 const FREE: isize = 1;
 const MUT_BORROWED: isize = -1;
 
@@ -90,6 +93,9 @@ impl<T: Class> ClassCell<T> {
     /// (`#[hpy::class]` checks that `T` needs no alignment above 8 bytes: HPy guarantees no more.)
     pub const BASICSIZE: usize = core::mem::size_of::<ClassCell<T>>();
 
+    /// Where the value starts in the object's data.
+    const VALUE_OFFSET: usize = core::mem::offset_of!(ClassCell<T>, value);
+
     /// The cell of `obj`, which must be an instance of `T`.
     ///
     /// # Safety
@@ -100,7 +106,7 @@ impl<T: Class> ClassCell<T> {
         let c = obj.ctx().as_ptr();
         let raw = obj.as_raw();
         // SAFETY (both branches): per the contract, the object has the layout of `T`'s shape.
-        if T::SHAPE == ffi::HPyType_BuiltinShape_Object && obj.ctx().is_debug() {
+        if T::SHAPE == ffi::HPyType_BuiltinShape_Object && T::SUBCLASSABLE && obj.ctx().is_debug() {
             if let Some(data) = unsafe { python_subclass_data(obj) } {
                 // SAFETY: the class struct of a Python subclass instance, found by `python_subclass_data`.
                 return unsafe { &*(data as *const ClassCell<T>) };
@@ -288,8 +294,11 @@ impl<T: Class> Deref for ClassRef<'_, T> {
 }
 
 impl<T: Class> Drop for ClassRef<'_, T> {
+    #[inline]
     fn drop(&mut self) {
-        self.cell.flag.set(self.cell.flag.get() - 1);
+        if !T::FROZEN {
+            self.cell.flag.set(self.cell.flag.get() - 1);
+        }
     }
 }
 
@@ -328,7 +337,10 @@ impl<'ctx, T: Class> Handle<'ctx, T> {
         let cell = self.cell();
         let flag = cell.flag.get();
         if flag >= FREE && cell.on_owner_thread() {
-            cell.flag.set(flag + 1);
+            // A frozen value is never borrowed mutably: its shared borrows need no counting.
+            if !T::FROZEN {
+                cell.flag.set(flag + 1);
+            }
             Ok(ClassRef { cell })
         } else {
             Err(cell.borrow_error(flag, false))
@@ -348,6 +360,13 @@ impl<'ctx, T: Class> Handle<'ctx, T> {
             Err(cell.borrow_error(flag, true))
         }
     }
+}
+
+/// The offset in an instance's data of the field at `field_offset` in `T` (for a member the
+/// interpreter reads itself).
+#[doc(hidden)]
+pub const fn data_offset<T: Class>(field_offset: usize) -> usize {
+    ClassCell::<T>::VALUE_OFFSET + field_offset
 }
 
 /// The type object of `T`, once the module has created it.

@@ -28,7 +28,7 @@ import weakref
 
 import pytest
 
-from conftest import CONTEXT_NAMES, built_module, load, run_call_sites
+from conftest import CONTEXT_NAMES, built_module, load, run_call_sites, skip_module_if_types_crash
 
 PY310 = sys.version_info >= (3, 10)
 INT_STR_LIMIT = hasattr(sys, "get_int_max_str_digits")
@@ -1100,6 +1100,73 @@ def test_compare_treats_identical_objects_as_equal(api):
     assert api.eq(nan, nan) is True and [nan] == [nan]
     assert api.compare(nan, nan, "ne") is False
     assert api.eq(nan, float("nan")) is False  # different objects: __eq__ decides
+
+
+# ---- members: read-only numbers of frozen classes ----
+
+INTEGER_FIELDS = {
+    "int8": (-2**7, 2**7 - 1), "uint8": (0, 2**8 - 1), "int16": (-2**15, 2**15 - 1),
+    "uint16": (0, 2**16 - 1), "int32": (-2**31, 2**31 - 1), "uint32": (0, 2**32 - 1),
+    "int64": (-2**63, 2**63 - 1), "uint64": (0, 2**64 - 1), "size": (-2**63, 2**63 - 1),
+    "usize": (0, 2**64 - 1),
+}
+
+
+@pytest.mark.parametrize("low", [True, False])
+def test_members_read_every_primitive_type(api, low):
+    skip_module_if_types_crash()
+    e = api.Extremes(low)
+    for name, (lo, hi) in INTEGER_FIELDS.items():
+        value = getattr(e, name)
+        assert type(value) is int and value == (lo if low else hi), name
+    assert e.float32 == (-0.25 if low else 1.5) and type(e.float32) is float
+    assert e.float64 == (sys.float_info.min if low else sys.float_info.max)
+    assert e.flag is (not low)
+    assert e.label == ("low" if low else "high")
+
+
+def test_members_are_read_only_member_descriptors(api):
+    skip_module_if_types_crash()
+    kinds = {name: type(api.Extremes.__dict__[name]).__name__ for name in [*INTEGER_FIELDS, "flag", "label"]}
+    assert kinds == {**{name: "member_descriptor" for name in [*INTEGER_FIELDS, "flag"]}, "label": "getset_descriptor"}
+    assert api.Extremes.int64.__doc__ == "The 64-bit one."
+    e = api.Extremes(True)
+    with pytest.raises(AttributeError, match="^readonly attribute$"):
+        e.int64 = 1
+    with pytest.raises(AttributeError, match="^readonly attribute$"):
+        del e.flag
+    assert e.int64 == -2**63
+
+
+def test_members_of_python_subclass_instances(api):
+    skip_module_if_types_crash()
+
+    class Sub(api.Extremes):
+        def __init__(self, low):
+            self.extra = "x"
+
+    s = Sub(False)
+    assert (s.int8, s.uint64, s.float64, s.flag, s.label, s.extra) == (127, 2**64 - 1, sys.float_info.max, True, "high", "x")
+    # A member descriptor refuses objects of other types.
+    with pytest.raises(TypeError):
+        api.Extremes.int64.__get__(object())
+
+
+def test_class_without_constructor_is_made_by_rust_only(api):
+    skip_module_if_types_crash()
+    t = api.make_token(7)
+    assert type(t) is api.Token and t.id == 7
+    message = r"^cannot create 'Token' instances: the class defines no constructor$"
+    with pytest.raises(TypeError, match=message):
+        api.Token()
+    with pytest.raises(TypeError, match=message):
+        api.Token.__new__(api.Token)
+
+    class Sub(api.Token):
+        pass
+
+    with pytest.raises(TypeError, match=message):
+        Sub()
 
 
 # ---- keyword calls: each keyword function remembers its last layout of keywords ----

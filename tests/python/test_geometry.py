@@ -381,13 +381,14 @@ def test_inplace_add_with_foreign_operand_returns_not_implemented(V, P):
 # ---- properties ----
 
 def test_vector_properties_are_read_only(V):
+    # Read-only numbers of a frozen class are members: CPython's own message for them.
     v = V(1, 2)
     assert (v.x, v.y) == (1.0, 2.0)
-    with pytest.raises(AttributeError, match=r"^attribute 'x' of 'geometry.Vector' objects is not writable$"):
+    with pytest.raises(AttributeError, match=r"^readonly attribute$"):
         v.x = 3
-    with pytest.raises(AttributeError, match=r"^attribute 'y' of 'geometry.Vector' objects is not writable$"):
+    with pytest.raises(AttributeError, match=r"^readonly attribute$"):
         del v.y
-    with pytest.raises(AttributeError, match=r"^attribute 'x' of 'geometry.Vector' objects is not writable$"):
+    with pytest.raises(AttributeError, match=r"^readonly attribute$"):
         setattr(v, "x", "not even a float")
     assert same(v, 1.0, 2.0)
 

@@ -77,8 +77,8 @@ mod bench_hpyrs {
         unsafe { Handle::from_new(ctx, raw) }
     }
 
-    /// The benchmark class.
-    #[hpy::class]
+    /// The benchmark class: immutable, like the C ones (`frozen`: `value` is a member, as in C).
+    #[hpy::class(frozen)]
     struct Foo {
         #[hpy(get)]
         value: i64,

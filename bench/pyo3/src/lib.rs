@@ -89,7 +89,8 @@ fn make_type(py: Python<'_>) -> PyResult<Bound<'_, PyAny>> {
     }
 }
 
-#[pyclass]
+/// The benchmark class: immutable, like the C ones (`frozen`: no borrow checking).
+#[pyclass(frozen)]
 struct Foo {
     #[pyo3(get)]
     value: i64,

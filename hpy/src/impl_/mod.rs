@@ -15,7 +15,7 @@ pub use keyword_cache::KeywordCache;
 pub use slots::{add_class, destroy_def, traverse_def};
 pub use trampoline::*;
 
-pub use crate::class::{extract_clone, not_an_instance, receiver};
+pub use crate::class::{data_offset, extract_clone, not_an_instance, receiver};
 
 pub use crate::ffi;
 
@@ -93,6 +93,54 @@ pub const fn slot_def(slot: ffi::HPySlot_Slot, impl_: ffi::HPyCFunction, cpy_tra
     ffi::HPyDef {
         kind: ffi::HPyDef_Kind_Slot,
         u: ffi::HPyDef_Union { slot: ffi::HPySlot { slot, r#impl: impl_, cpy_trampoline } },
+    }
+}
+
+/// A Rust field type the interpreter can read straight from an object's memory, as the
+/// `HPyMember` field type `TYPE` (a C type of the same size and representation).
+///
+/// # Safety
+/// `TYPE` must read the bytes of a `Self` as the same value.
+pub unsafe trait MemberField {
+    const TYPE: ffi::HPyMember_FieldType;
+}
+
+macro_rules! member_fields {
+    ($($t:ty => $m:ident),* $(,)?) => {
+        // SAFETY: each C type has the Rust type's size and representation (LP64 and LLP64
+        // alike: only fixed-size C types are used for 64-bit values).
+        $(unsafe impl MemberField for $t { const TYPE: ffi::HPyMember_FieldType = ffi::$m; })*
+    };
+}
+member_fields! {
+    i8 => HPyMember_BYTE, u8 => HPyMember_UBYTE, i16 => HPyMember_SHORT, u16 => HPyMember_USHORT,
+    i32 => HPyMember_INT, u32 => HPyMember_UINT, i64 => HPyMember_LONGLONG, u64 => HPyMember_ULONGLONG,
+    f32 => HPyMember_FLOAT, f64 => HPyMember_DOUBLE,
+    // A Rust bool is one byte, 0 or 1; the C reader takes a `char` and tests it for non-zero.
+    bool => HPyMember_BOOL,
+}
+// SAFETY: `HPy_ssize_t` is `isize` on every platform HPy supports.
+unsafe impl MemberField for isize {
+    const TYPE: ffi::HPyMember_FieldType = ffi::HPyMember_HPYSSIZET;
+}
+// SAFETY: `usize` has the size of one of the two fixed-size unsigned C types.
+unsafe impl MemberField for usize {
+    const TYPE: ffi::HPyMember_FieldType =
+        if core::mem::size_of::<usize>() == 8 { ffi::HPyMember_ULONGLONG } else { ffi::HPyMember_UINT };
+}
+
+/// An `HPyDef` of kind `Member`: a read-only attribute the interpreter reads at `offset` in the
+/// object's data (HPy adds the size of the object header) as a `F`.
+pub const fn readonly_member_def<F: MemberField>(
+    name: &'static core::ffi::CStr,
+    doc: &'static core::ffi::CStr,
+    offset: usize,
+) -> ffi::HPyDef {
+    ffi::HPyDef {
+        kind: ffi::HPyDef_Kind_Member,
+        u: ffi::HPyDef_Union {
+            member: ffi::HPyMember { name: name.as_ptr(), r#type: F::TYPE, offset: offset as ffi::HPy_ssize_t, readonly: 1, doc: doc.as_ptr() },
+        },
     }
 }
 
