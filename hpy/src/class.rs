@@ -335,6 +335,13 @@ impl<'ctx, T: Class> Handle<'ctx, T> {
     #[inline]
     pub fn borrow(&self) -> Result<ClassRef<'_, T>> {
         let cell = self.cell();
+        if T::FROZEN && !T::UNSENDABLE && T::SHAPE == ffi::HPyType_BuiltinShape_Object {
+            // Nothing to check: the value of a plain class is initialised before any code sees
+            // the instance (its only constructors, `#[new]` and `Context::instance`, store it at
+            // once; without `#[new]` Python cannot create instances), a frozen value is never
+            // borrowed mutably, and a sendable one may be used from any thread.
+            return Ok(ClassRef { cell });
+        }
         let flag = cell.flag.get();
         if flag >= FREE && cell.on_owner_thread() {
             // A frozen value is never borrowed mutably: its shared borrows need no counting.
@@ -383,10 +390,16 @@ pub fn new_instance<'ctx, T: Class>(ctx: Context<'ctx>, ty: &Handle<'ctx>, value
     let raw = unsafe { ffi::_HPy_New(ctx.as_ptr(), ty.as_raw(), &mut data) };
     // SAFETY: a new handle or NULL.
     let obj: Handle<'ctx, T> = unsafe { Handle::from_new(ctx, raw)? };
-    // Not `data`: for a Python subclass of the class, hpy 0.9's HPy_New returns the start of
-    // the object (it treats the subclass as a legacy type), while the class's struct follows
-    // the object header. `_HPy_AsStruct_*` of the class's shape finds it in both cases.
-    let cell = obj.cell();
+    // `data` is the cell for a plain class that Python cannot subclass. Otherwise `ty` may be a
+    // Python subclass, for which hpy 0.9's HPy_New returns the start of the object (it treats
+    // the subclass as a legacy type), while the class's struct follows the object header:
+    // `_HPy_AsStruct_*` of the class's shape finds it in all cases.
+    let cell = if T::SHAPE == ffi::HPyType_BuiltinShape_Object && !T::SUBCLASSABLE && !data.is_null() {
+        // SAFETY: HPy_New's struct of the new instance of `T`'s own type (see above).
+        unsafe { &*(data as *const ClassCell<T>) }
+    } else {
+        obj.cell()
+    };
     // SAFETY: the fresh, zeroed cell of the new object, seen by nobody else yet.
     unsafe { cell.init(value) };
     Ok(obj)

@@ -136,10 +136,22 @@ fn index_of<'ctx>(obj: &Handle<'ctx>) -> Result<Option<Handle<'ctx, Long>>> {
 #[inline]
 fn extract_i64(obj: &Handle<'_>, rust: &str) -> Result<i64> {
     if crate::impl_::int_conversion_uses_int() {
-        if let Some(index) = index_of(obj)? {
-            return extract_i64(index.as_any(), rust);
-        }
+        return extract_i64_by_index(obj, rust);
     }
+    // SAFETY: live context, open handle.
+    let v = unsafe { ffi::HPyLong_AsInt64_t(obj.ctx().as_ptr(), obj.as_raw()) };
+    if v == -1 && obj.ctx().err_occurred() {
+        return Err(int_error(obj, rust));
+    }
+    Ok(v)
+}
+
+/// [`extract_i64`] where the interpreter's own conversion would also take `__int__` (before
+/// Python 3.10): convert with `__index__` first. Out of line, so the common path stays small.
+#[inline(never)]
+fn extract_i64_by_index(obj: &Handle<'_>, rust: &str) -> Result<i64> {
+    let index = index_of(obj)?;
+    let obj = index.as_ref().map_or(obj, |i| i.as_any());
     // SAFETY: live context, open handle.
     let v = unsafe { ffi::HPyLong_AsInt64_t(obj.ctx().as_ptr(), obj.as_raw()) };
     if v == -1 && obj.ctx().err_occurred() {

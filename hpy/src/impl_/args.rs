@@ -388,6 +388,7 @@ impl FunctionDescription {
     ///
     /// # Safety
     /// `args` holds `nargs` borrowed handles valid for `'a`; `kw` is a dict or NULL.
+    #[inline]
     pub unsafe fn parse_with_dict<'a, 'ctx, const N: usize>(
         &'static self,
         ctx: Context<'ctx>,
@@ -397,8 +398,25 @@ impl FunctionDescription {
     ) -> Result<Args<'a, 'ctx, N>> {
         if kw._i == 0 {
             // SAFETY: per the contract.
-            return unsafe { self.parse::<N>(ctx, args, nargs, ffi::HPy_NULL) };
+            unsafe { self.parse::<N>(ctx, args, nargs, ffi::HPy_NULL) }
+        } else {
+            // SAFETY: per the contract.
+            unsafe { self.parse_dict::<N>(ctx, args, nargs, kw) }
         }
+    }
+
+    /// [`parse_with_dict`](Self::parse_with_dict) with keywords.
+    ///
+    /// # Safety
+    /// As for `parse_with_dict`, with `kw` a dict.
+    #[inline(never)]
+    unsafe fn parse_dict<'a, 'ctx, const N: usize>(
+        &'static self,
+        ctx: Context<'ctx>,
+        args: *const ffi::HPy,
+        nargs: usize,
+        kw: ffi::HPy,
+    ) -> Result<Args<'a, 'ctx, N>> {
         // Lay the call out vectorcall-style: positional values, keyword values, names tuple.
         // SAFETY: `kw` is a borrowed dict.
         let dict = unsafe { Borrowed::<Dict>::from_raw(ctx, kw) };
