@@ -252,7 +252,7 @@ unsafe extern "C" fn cpy_no_constructor<T: Class>(
     a.result
 }
 
-/// The `HPy_tp_new` def of a class without `#[new]` (see [`no_constructor`]).
+/// The `HPy_tp_new` def of a class without `#[new]`: calling the class raises `TypeError`.
 pub const fn no_constructor_def<T: Class>() -> ffi::HPyDef {
     super::slot_def(ffi::HPy_tp_new, super::cast::newfunc(no_constructor::<T>), super::cast::cpy_newfunc(cpy_no_constructor::<T>))
 }
