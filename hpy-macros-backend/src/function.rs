@@ -395,12 +395,18 @@ impl Callable<'_> {
 
     /// The body and description of a slot that parses arguments like a function
     /// (`__call__`, `#[new]`), or converts one argument `__hpy_arg` (`single_arg`, setters):
-    /// `(static DESC, slot count, closure body)`.
-    pub fn parsed_slot(&self, single_arg: bool, wrap: impl FnOnce(TokenStream) -> TokenStream) -> (TokenStream, usize, TokenStream) {
+    /// `(static DESC, slot count, closure body)`. `keyword_cache` names the description's
+    /// [`keyword_cache_item`], for slots whose keywords come as a names tuple (`__call__`).
+    pub fn parsed_slot(
+        &self,
+        single_arg: bool,
+        keyword_cache: Option<&Ident>,
+        wrap: impl FnOnce(TokenStream) -> TokenStream,
+    ) -> (TokenStream, usize, TokenStream) {
         let parts = self.parts(if single_arg { ArgSource::Single } else { ArgSource::Parsed });
         let (prelude, conv) = (&parts.prelude, &parts.conversions);
         let call = self.call(&parts, wrap);
-        let desc = description(&self.signature, &self.py_name, None);
+        let desc = description(&self.signature, &self.py_name, keyword_cache);
         (desc, self.signature.slot_params().count(), quote!({ #(#conv)* #prelude #call }))
     }
 }

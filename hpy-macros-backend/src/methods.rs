@@ -410,7 +410,7 @@ pub fn expand(class_opts: &ClassOptions, clashing: &[String], class_py_name: &st
                 };
                 if class_opts.extends.is_some() {
                     // The built-in base's tp_new makes the object; `#[new]` runs as tp_init.
-                    let (desc, n, body) = callable.parsed_slot(false, |call| {
+                    let (desc, n, body) = callable.parsed_slot(false, None, |call| {
                         quote!(::hpy::impl_::slots::IntoNew::<#class>::into_init(#call, &*__hpy_slf))
                     });
                     defs.push(quote!({
@@ -418,7 +418,7 @@ pub fn expand(class_opts: &ClassOptions, clashing: &[String], class_py_name: &st
                         ::hpy::__hpy_slot_def!(init, ::hpy::ffi::HPy_tp_init, &__DESC, #n, |__hpy_ctx, __hpy_slf, __hpy_args| #body)
                     }));
                 } else {
-                    let (desc, n, body) = callable.parsed_slot(false, |call| {
+                    let (desc, n, body) = callable.parsed_slot(false, None, |call| {
                         quote!(::hpy::impl_::slots::IntoNew::<#class>::into_new(#call, __hpy_ctx, &*__hpy_type))
                     });
                     defs.push(quote!({
@@ -433,7 +433,7 @@ pub fn expand(class_opts: &ClassOptions, clashing: &[String], class_py_name: &st
                     return Err(syn::Error::new(m.sig.span(), "a #[getter] is `fn name(&self) -> T` (optionally with `ctx: Context<'_>`)"));
                 }
                 let callable = Callable { py_name: prop.clone(), doc: doc.clone(), params: &params, signature: Signature::implicit(&[]), callee: quote!(#class::#fn_ident), receiver: Some(SelfArg { class: class.clone(), how: recv.unwrap(), checked_by_runtime: false }), ret_span: ret_span(m) };
-                let (_, _, body) = callable.parsed_slot(false, |call| quote!(::hpy::impl_::IntoReturn::into_return(#call, __hpy_ctx)));
+                let (_, _, body) = callable.parsed_slot(false, None, |call| quote!(::hpy::impl_::IntoReturn::into_return(#call, __hpy_ctx)));
                                 def_stub(&mut stub, Some("property"), &prop, "(self)".into(), return_type(&m.sig.output, Some(cls)), &doc);
                 let entry = properties.entry(prop.clone()).or_insert(Property { getter: None, setter: None, doc: String::new(), span: fn_ident.span() });
                 if entry.getter.is_some() {
@@ -454,7 +454,7 @@ pub fn expand(class_opts: &ClassOptions, clashing: &[String], class_py_name: &st
                     return Err(syn::Error::new(m.sig.span(), "`&mut self` in a `frozen` class: frozen objects are never borrowed mutably"));
                 }
                 let callable = Callable { py_name: prop.clone(), doc: String::new(), params: &params, signature: Signature::implicit(&[py[0].0.clone()]), callee: quote!(#class::#fn_ident), receiver: Some(SelfArg { class: class.clone(), how: recv.unwrap(), checked_by_runtime: false }), ret_span: ret_span(m) };
-                let (_, _, body) = callable.parsed_slot(true, |call| quote!(::hpy::impl_::slots::unit_return(::hpy::impl_::slots::IntoResult::into_result(#call))));
+                let (_, _, body) = callable.parsed_slot(true, None, |call| quote!(::hpy::impl_::slots::unit_return(::hpy::impl_::slots::IntoResult::into_result(#call))));
                 let body = setter_body(body, &prop);
                 def_stub(&mut stub, Some(&format!("{prop}.setter")), &prop, format!("(self, value: {})", py_type(py[0].1, Some(cls))), "None".into(), "");
                 let entry = properties.entry(prop.clone()).or_insert(Property { getter: None, setter: None, doc: String::new(), span: fn_ident.span() });
@@ -561,7 +561,7 @@ pub fn expand(class_opts: &ClassOptions, clashing: &[String], class_py_name: &st
         defs.push(def);
         names.push((prop.clone(), p.span));
     }
-    for def in dunder_defs(&class, class_py_name, &dunders, call_signature)? {
+    for def in dunder_defs(&class, class_py_name, &dunders, call_signature, &mut keyword_caches)? {
         defs.push(def);
     }
     let mut buffer_impl = quote!();
@@ -680,7 +680,15 @@ fn convert(params: &[Param], i: usize, src: TokenStream, func: &str, var: &Ident
     quote_spanned!(ty.span()=> let #var: #ty = ::hpy::impl_::extract_arg(#src, #func, #arg)?;)
 }
 
-fn dunder_defs(class: &Ident, class_py_name: &str, dunders: &DunderMap, call_signature: Option<Signature>) -> syn::Result<Vec<TokenStream>> {
+/// The defs of the protocol methods; the keyword cache of `__call__`, if it takes keywords, is
+/// added to `keyword_caches`.
+fn dunder_defs(
+    class: &Ident,
+    class_py_name: &str,
+    dunders: &DunderMap,
+    call_signature: Option<Signature>,
+    keyword_caches: &mut Vec<Ident>,
+) -> syn::Result<Vec<TokenStream>> {
     let mut defs = Vec::new();
     let get = |name: &str| dunders.get(name);
     let receiver = quote!(let __hpy_cls = ::hpy::impl_::receiver::<#class>(&*__hpy_a)?;);
@@ -796,7 +804,10 @@ fn dunder_defs(class: &Ident, class_py_name: &str, dunders: &DunderMap, call_sig
                     receiver: Some(SelfArg { class: class.clone(), how: recv, checked_by_runtime: true }),
                     ret_span: *span,
                 };
-                let (desc, n, body) = callable.parsed_slot(false, |call| quote!(::hpy::impl_::IntoReturn::into_return(#call, __hpy_ctx)));
+                // `__call__` gets its keywords as a names tuple, like a method: it gets a cache.
+                let cache = callable.takes_keywords().then(|| format_ident!("__HPY_KWCACHE_{}___call__", class));
+                let (desc, n, body) = callable.parsed_slot(false, cache.as_ref(), |call| quote!(::hpy::impl_::IntoReturn::into_return(#call, __hpy_ctx)));
+                keyword_caches.extend(cache);
                 defs.push(quote!({
                     static __DESC: ::hpy::impl_::FunctionDescription = #desc;
                     ::hpy::__hpy_slot_def!(call[#class], ::hpy::ffi::HPy_tp_call, &__DESC, #n, |__hpy_ctx, __hpy_slf, __hpy_args| #body)

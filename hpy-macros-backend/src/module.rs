@@ -372,6 +372,7 @@ mod tests {
                     #[hpy(signature = (x = 0))] fn m(&self, x: i64) {}
                     fn p(&self, x: i64) {}
                     #[staticmethod] #[hpy(signature = (*, y))] fn s(y: i64) {}
+                    #[hpy(signature = (by = 1))] fn __call__(&self, by: i64) {}
                 }
             }
         };
@@ -381,6 +382,7 @@ mod tests {
         assert!(out.contains("GlobalPtr (__HPY_KWCACHE_C_0_0 . as_raw_ptr ())"), "{out}");
         assert!(out.contains("GlobalPtr (__HPY_KWCACHE_C_0_1 . as_raw_ptr ())"), "{out}");
         assert!(!out.contains("__HPY_KWCACHE_C_0_2"), "only two methods take keywords: {out}");
+        assert!(out.contains("GlobalPtr (__HPY_KWCACHE_C___call__ . as_raw_ptr ())"), "{out}");
     }
 
     #[test]

@@ -694,6 +694,25 @@ def test_counter_construction(Counter):
         Counter(1, 2)
 
 
+def test_counter_call_keyword_layouts(Counter):
+    # `__call__` remembers its last keyword layout too: same names, other positional arguments.
+    ns = run_call_sites("""
+outcomes = []
+for _ in range(3):
+    outcomes.append(c(by=2))
+    try:
+        c(1, by=2)
+    except TypeError as e:
+        outcomes.append(str(e))
+    outcomes.append(c(by=-1))
+""", c=Counter())
+    assert ns["outcomes"] == [
+        2, "Counter.__call__() got multiple values for argument 'by'", 1,
+        3, "Counter.__call__() got multiple values for argument 'by'", 2,
+        4, "Counter.__call__() got multiple values for argument 'by'", 3,
+    ]
+
+
 def test_counter_call_signature(Counter):
     c = Counter()
     assert c() == 1  # by = 1
