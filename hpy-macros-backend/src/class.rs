@@ -304,8 +304,7 @@ pub fn expand(opts: &ClassOptions, mut item: ItemStruct) -> syn::Result<TokenStr
             let name_c = c_str(&fname.to_string());
             let doc_c = c_str(&doc_string(&field.attrs));
             getsets.push(quote_spanned! {fty.span()=>
-                ::hpy::impl_::readonly_member_def::<#fty>(
-                    #name_c, #doc_c, ::hpy::impl_::data_offset::<#ident>(::core::mem::offset_of!(#ident, #fname)))
+                ::hpy::impl_::readonly_member_def::<#ident, #fty>(#name_c, #doc_c, ::core::mem::offset_of!(#ident, #fname))
             });
         } else if get || set {
             let fname = field.ident.as_ref().expect("named").to_string();
@@ -453,8 +452,8 @@ mod tests {
         };
         let frozen = ClassOptions { frozen: true, ..Default::default() };
         let out = expand_with(frozen.clone(), item.clone());
-        assert!(out.contains("readonly_member_def :: < i64 >"), "{out}");
-        assert!(out.contains("readonly_member_def :: < bool >"), "{out}");
+        assert!(out.contains("readonly_member_def :: < S , i64 >"), "{out}");
+        assert!(out.contains("readonly_member_def :: < S , bool >"), "{out}");
         assert!(out.contains("offset_of ! (S , n)"), "{out}");
         assert_eq!(out.matches("__hpy_getset_def").count(), 1, "a String is converted by a getter: {out}");
 

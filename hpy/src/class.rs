@@ -335,11 +335,7 @@ impl<'ctx, T: Class> Handle<'ctx, T> {
     #[inline]
     pub fn borrow(&self) -> Result<ClassRef<'_, T>> {
         let cell = self.cell();
-        if T::FROZEN && !T::UNSENDABLE && T::SHAPE == ffi::HPyType_BuiltinShape_Object {
-            // Nothing to check: the value of a plain class is initialised before any code sees
-            // the instance (its only constructors, `#[new]` and `Context::instance`, store it at
-            // once; without `#[new]` Python cannot create instances), a frozen value is never
-            // borrowed mutably, and a sendable one may be used from any thread.
+        if reads_need_no_check::<T>() {
             return Ok(ClassRef { cell });
         }
         let flag = cell.flag.get();
@@ -369,10 +365,17 @@ impl<'ctx, T: Class> Handle<'ctx, T> {
     }
 }
 
-/// The offset in an instance's data of the field at `field_offset` in `T` (for a member the
-/// interpreter reads itself).
-#[doc(hidden)]
-pub const fn data_offset<T: Class>(field_offset: usize) -> usize {
+/// Can the value inside every instance of `T` be read with no check at all? Yes for a `frozen`,
+/// sendable plain class: its value is initialised before any code sees the instance (its only
+/// constructors, `#[new]` and `Context::instance`, store it at once; without `#[new]` Python
+/// cannot create instances), never borrowed mutably, and usable from any thread. Then `borrow`
+/// checks nothing, and read-only fields can be members the interpreter reads itself.
+pub(crate) const fn reads_need_no_check<T: Class>() -> bool {
+    T::FROZEN && !T::UNSENDABLE && T::SHAPE == ffi::HPyType_BuiltinShape_Object
+}
+
+/// The offset in an instance's data of the field at `field_offset` in `T`.
+pub(crate) const fn data_offset<T: Class>(field_offset: usize) -> usize {
     ClassCell::<T>::VALUE_OFFSET + field_offset
 }
 

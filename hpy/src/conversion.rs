@@ -138,12 +138,7 @@ fn extract_i64(obj: &Handle<'_>, rust: &str) -> Result<i64> {
     if crate::impl_::int_conversion_uses_int() {
         return extract_i64_by_index(obj, rust);
     }
-    // SAFETY: live context, open handle.
-    let v = unsafe { ffi::HPyLong_AsInt64_t(obj.ctx().as_ptr(), obj.as_raw()) };
-    if v == -1 && obj.ctx().err_occurred() {
-        return Err(int_error(obj, rust));
-    }
-    Ok(v)
+    long_as_i64(obj, rust)
 }
 
 /// [`extract_i64`] where the interpreter's own conversion would also take `__int__` (before
@@ -151,7 +146,12 @@ fn extract_i64(obj: &Handle<'_>, rust: &str) -> Result<i64> {
 #[inline(never)]
 fn extract_i64_by_index(obj: &Handle<'_>, rust: &str) -> Result<i64> {
     let index = index_of(obj)?;
-    let obj = index.as_ref().map_or(obj, |i| i.as_any());
+    long_as_i64(index.as_ref().map_or(obj, |i| i.as_any()), rust)
+}
+
+/// `HPyLong_AsInt64_t`, with its error mapped for the Rust type `rust`.
+#[inline]
+fn long_as_i64(obj: &Handle<'_>, rust: &str) -> Result<i64> {
     // SAFETY: live context, open handle.
     let v = unsafe { ffi::HPyLong_AsInt64_t(obj.ctx().as_ptr(), obj.as_raw()) };
     if v == -1 && obj.ctx().err_occurred() {

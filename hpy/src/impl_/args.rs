@@ -170,24 +170,15 @@ impl FunctionDescription {
             if let Some(map) = self.keyword_cache.and_then(|cache| cache.lookup(ctx, kwnames)) {
                 // The names of a call from the same call site: their slots are known.
                 let npos = self.positional.len();
-                if let Some(keywords) = map.slots_for(nargs.min(npos)).filter(|_| nargs <= npos || self.varargs) {
+                if let Some(keywords) = map.slots_for(nargs.min(npos)) {
                     // SAFETY: per the contract, `args` has `nargs` positional handles, then one
                     // per name, all borrowed for `'a`.
-                    let positional = unsafe { core::slice::from_raw_parts(args, nargs) };
-                    let mut slots = [None; N];
-                    for (slot, &h) in slots.iter_mut().zip(positional.iter().take(npos)) {
-                        // SAFETY: as above.
-                        *slot = Some(unsafe { Borrowed::from_raw(ctx, h) });
-                    }
+                    let mut out = unsafe { self.bind_positional::<N>(ctx, core::slice::from_raw_parts(args, nargs))? };
                     for (j, &i) in keywords.iter().enumerate() {
                         // SAFETY: as above.
-                        slots[i as usize] = Some(unsafe { Borrowed::from_raw(ctx, *args.add(nargs + j)) });
+                        out.slots[i as usize] = Some(unsafe { Borrowed::from_raw(ctx, *args.add(nargs + j)) });
                     }
-                    let varargs = match self.varargs {
-                        true => Some(crate::types::tuple_from_raw(ctx, positional.get(npos..).unwrap_or(&[]))?),
-                        false => None,
-                    };
-                    return Ok(Args { slots, varargs, kwargs: None, desc: self, owned: Vec::new() });
+                    return Ok(out);
                 }
             }
         }
@@ -207,29 +198,8 @@ impl FunctionDescription {
         nargs: usize,
         kwnames: ffi::HPy,
     ) -> Result<Args<'a, 'ctx, N>> {
-        let npos = self.positional.len();
-        // SAFETY: per the contract, `args` has at least `nargs` handles.
-        let positional = unsafe { core::slice::from_raw_parts(args, nargs) };
-        let mut out = Args {
-            slots: [None; N],
-            varargs: None,
-            kwargs: None,
-            desc: self,
-            owned: Vec::new(),
-        };
-        // SAFETY (all `Borrowed::from_raw` below): argument handles, borrowed for the call.
-        for (slot, &h) in out.slots.iter_mut().zip(positional.iter().take(npos)) {
-            *slot = Some(unsafe { Borrowed::from_raw(ctx, h) });
-        }
-        if nargs > npos {
-            if !self.varargs {
-                return Err(self.too_many_positional(nargs));
-            }
-            out.varargs = Some(crate::types::tuple_from_raw(ctx, &positional[npos..])?);
-        } else if self.varargs {
-            out.varargs = Some(crate::types::tuple_from_raw(ctx, &[])?);
-        }
-
+        // SAFETY: per the contract, `args` has `nargs` positional handles borrowed for `'a`.
+        let mut out = unsafe { self.bind_positional::<N>(ctx, core::slice::from_raw_parts(args, nargs))? };
         if kwnames._i == 0 {
             return self.check_required(out, nargs);
         }
@@ -238,6 +208,31 @@ impl FunctionDescription {
         let out = self.check_required(out, nargs)?;
         if let Some(cache) = self.keyword_cache {
             cache.remember(ctx, kwnames, map, self.required_positional);
+        }
+        Ok(out)
+    }
+
+    /// The arguments of a call with the `positional` ones bound: the first in their slots, the
+    /// rest in `*args` (TypeError if there are too many and no `*args`).
+    ///
+    /// # Safety
+    /// `positional` are argument handles borrowed for `'a`.
+    #[inline]
+    unsafe fn bind_positional<'a, 'ctx, const N: usize>(
+        &'static self,
+        ctx: Context<'ctx>,
+        positional: &[ffi::HPy],
+    ) -> Result<Args<'a, 'ctx, N>> {
+        let npos = self.positional.len();
+        let mut out = Args { slots: [None; N], varargs: None, kwargs: None, desc: self, owned: Vec::new() };
+        for (slot, &h) in out.slots.iter_mut().zip(positional.iter().take(npos)) {
+            // SAFETY: per the contract.
+            *slot = Some(unsafe { Borrowed::from_raw(ctx, h) });
+        }
+        if self.varargs {
+            out.varargs = Some(crate::types::tuple_from_raw(ctx, positional.get(npos..).unwrap_or(&[]))?);
+        } else if positional.len() > npos {
+            return Err(self.too_many_positional(positional.len()));
         }
         Ok(out)
     }

@@ -15,7 +15,7 @@ pub use keyword_cache::KeywordCache;
 pub use slots::{add_class, destroy_def, traverse_def};
 pub use trampoline::*;
 
-pub use crate::class::{data_offset, extract_clone, not_an_instance, receiver};
+pub use crate::class::{extract_clone, not_an_instance, receiver};
 
 pub use crate::ffi;
 
@@ -129,13 +129,16 @@ unsafe impl MemberField for usize {
         if core::mem::size_of::<usize>() == 8 { ffi::HPyMember_ULONGLONG } else { ffi::HPyMember_UINT };
 }
 
-/// An `HPyDef` of kind `Member`: a read-only attribute the interpreter reads at `offset` in the
-/// object's data (HPy adds the size of the object header) as a `F`.
-pub const fn readonly_member_def<F: MemberField>(
+/// An `HPyDef` of kind `Member`: the read-only attribute `name`, which the interpreter reads as
+/// an `F` at `field_offset` in the value of class `C` (HPy adds the size of the object header).
+/// Refused at compile time unless `C`'s values can be read with no check.
+pub const fn readonly_member_def<C: crate::Class, F: MemberField>(
     name: &'static core::ffi::CStr,
     doc: &'static core::ffi::CStr,
-    offset: usize,
+    field_offset: usize,
 ) -> ffi::HPyDef {
+    assert!(crate::class::reads_need_no_check::<C>(), "a member needs a frozen, sendable class without `extends`");
+    let offset = crate::class::data_offset::<C>(field_offset);
     ffi::HPyDef {
         kind: ffi::HPyDef_Kind_Member,
         u: ffi::HPyDef_Union {

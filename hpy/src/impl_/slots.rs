@@ -246,9 +246,24 @@ unsafe extern "C" fn cpy_no_constructor<T: Class>(
     args: *mut ffi::cpy_PyObject,
     kw: *mut ffi::cpy_PyObject,
 ) -> *mut ffi::cpy_PyObject {
+    // SAFETY: called by CPython through the tp_new slot, for this implementation.
+    unsafe { cpy_newfunc(slf, args, kw, super::cast::newfunc(no_constructor::<T>)) }
+}
+
+/// The CPython side of a `tp_new` slot: run the HPy implementation `impl_`.
+///
+/// # Safety
+/// Called by CPython through a `tp_new` slot whose HPy implementation is `impl_`.
+#[inline]
+pub unsafe fn cpy_newfunc(
+    slf: *mut ffi::cpy_PyObject,
+    args: *mut ffi::cpy_PyObject,
+    kw: *mut ffi::cpy_PyObject,
+    impl_: ffi::HPyCFunction,
+) -> *mut ffi::cpy_PyObject {
     let mut a = ffi::_HPyFunc_args_NEWFUNC { self_: slf, args, kw, result: core::ptr::null_mut() };
-    // SAFETY: called by CPython through the tp_new slot; `a` matches the signature.
-    unsafe { call_real(ffi::HPyFunc_NEWFUNC, super::cast::newfunc(no_constructor::<T>), &mut a) };
+    // SAFETY: per the contract; `a` matches HPyFunc_NEWFUNC.
+    unsafe { call_real(ffi::HPyFunc_NEWFUNC, impl_, &mut a) };
     a.result
 }
 
@@ -703,10 +718,8 @@ macro_rules! __hpy_slot_def {
             args: *mut $crate::ffi::cpy_PyObject,
             kw: *mut $crate::ffi::cpy_PyObject,
         ) -> *mut $crate::ffi::cpy_PyObject {
-            let mut a = $crate::ffi::_HPyFunc_args_NEWFUNC { self_: slf, args, kw, result: ::core::ptr::null_mut() };
-            // SAFETY: called by CPython through this slot; `a` matches the signature.
-            unsafe { $crate::impl_::slots::call_real($crate::ffi::HPyFunc_NEWFUNC, $crate::impl_::cast::newfunc(__impl), &mut a) };
-            a.result
+            // SAFETY: called by CPython through this slot, whose implementation is `__impl`.
+            unsafe { $crate::impl_::slots::cpy_newfunc(slf, args, kw, $crate::impl_::cast::newfunc(__impl)) }
         }
         $crate::__hpy_slot_def!(@def $slot, newfunc, cpy_newfunc)
     }};
