@@ -63,6 +63,18 @@ pub trait IntoHPy<'ctx> {
         Ok(f(h.as_raw()))
     }
 
+    /// The value as a new raw handle for a trampoline to return: `Ok(NULL)` only with an
+    /// exception set, which is how HPy functions report errors. Conversions that are a single HPy
+    /// call override this to hand its result through, with no `Result` round trip.
+    #[doc(hidden)]
+    #[inline]
+    fn into_raw_return(self, ctx: Context<'ctx>) -> Result<ffi::HPy>
+    where
+        Self: Sized,
+    {
+        Ok(self.into_hpy(ctx)?.into_raw())
+    }
+
     /// `Vec<Self>` as a Python object, when `Self` has a better form than a list (`u8`: bytes).
     #[doc(hidden)]
     fn vec_into_hpy(v: Vec<Self>, ctx: Context<'ctx>) -> Result<Handle<'ctx>>
@@ -135,29 +147,59 @@ fn index_of<'ctx>(obj: &Handle<'ctx>) -> Result<Option<Handle<'ctx, Long>>> {
 
 #[inline]
 fn extract_i64(obj: &Handle<'_>, rust: &str) -> Result<i64> {
+    // The handle goes by value to what is out of line, so the common path keeps it in a register.
+    let (ctx, raw) = (obj.ctx(), obj.as_raw());
     if crate::impl_::int_conversion_uses_int() {
-        return extract_i64_by_index(obj, rust);
+        // SAFETY: `raw` is `obj`'s handle, open for the call.
+        return unsafe { extract_i64_by_index(ctx, raw, rust) };
     }
-    long_as_i64(obj, rust)
+    // SAFETY: as above.
+    unsafe { long_as_i64(ctx, raw, rust) }
 }
 
 /// [`extract_i64`] where the interpreter's own conversion would also take `__int__` (before
 /// Python 3.10): convert with `__index__` first. Out of line, so the common path stays small.
+///
+/// # Safety
+/// `raw` is an open handle of `ctx`, valid for the call.
 #[inline(never)]
-fn extract_i64_by_index(obj: &Handle<'_>, rust: &str) -> Result<i64> {
-    let index = index_of(obj)?;
-    long_as_i64(index.as_ref().map_or(obj, |i| i.as_any()), rust)
+unsafe fn extract_i64_by_index(ctx: Context<'_>, raw: ffi::HPy, rust: &str) -> Result<i64> {
+    // SAFETY: per the contract.
+    let obj = unsafe { Borrowed::<crate::Any>::from_raw(ctx, raw) };
+    let index = index_of(&obj)?;
+    // SAFETY: `obj`, or the new int `index`, open until the end of this function.
+    unsafe { long_as_i64(ctx, index.as_ref().map_or(raw, |i| i.as_raw()), rust) }
 }
 
 /// `HPyLong_AsInt64_t`, with its error mapped for the Rust type `rust`.
+///
+/// # Safety
+/// `raw` is an open handle of `ctx`, valid for the call.
 #[inline]
-fn long_as_i64(obj: &Handle<'_>, rust: &str) -> Result<i64> {
+unsafe fn long_as_i64(ctx: Context<'_>, raw: ffi::HPy, rust: &str) -> Result<i64> {
     // SAFETY: live context, open handle.
-    let v = unsafe { ffi::HPyLong_AsInt64_t(obj.ctx().as_ptr(), obj.as_raw()) };
-    if v == -1 && obj.ctx().err_occurred() {
-        return Err(int_error(obj, rust));
+    let v = unsafe { ffi::HPyLong_AsInt64_t(ctx.as_ptr(), raw) };
+    if v == -1 {
+        // SAFETY: per the contract.
+        return unsafe { minus_one_or_error(ctx, raw, rust) };
     }
     Ok(v)
+}
+
+/// `HPyLong_AsInt64_t` returned -1: the value -1, or the error it reports, mapped for `rust`.
+/// Out of line and given the handle by value, so that the common path keeps it in a register.
+///
+/// # Safety
+/// `raw` is an open handle of `ctx`, valid for the call.
+#[cold]
+#[inline(never)]
+unsafe fn minus_one_or_error(ctx: Context<'_>, raw: ffi::HPy, rust: &str) -> Result<i64> {
+    if !ctx.err_occurred() {
+        return Ok(-1);
+    }
+    // SAFETY: per the contract.
+    let obj = unsafe { Borrowed::<crate::Any>::from_raw(ctx, raw) };
+    Err(int_error(&obj, rust))
 }
 
 #[inline]
@@ -195,6 +237,11 @@ macro_rules! ints {
             fn into_hpy(self, ctx: Context<'ctx>) -> Result<Handle<'ctx>> {
                 // SAFETY: live context.
                 new_handle(ctx, unsafe { ffi::$from(ctx.as_ptr(), self as $wide) })
+            }
+            #[inline]
+            fn into_raw_return(self, ctx: Context<'ctx>) -> Result<ffi::HPy> {
+                // SAFETY: live context. A new handle, or NULL with an exception set.
+                Ok(unsafe { ffi::$from(ctx.as_ptr(), self as $wide) })
             }
         }
     )*};
@@ -619,7 +666,8 @@ macro_rules! tuples {
             /// A `tuple`.
             fn into_hpy(self, ctx: Context<'ctx>) -> Result<Handle<'ctx>> {
                 let items = [$( self.$idx.into_hpy(ctx)? ),+];
-                Ok(crate::types::tuple_from_handles(ctx, &items)?.into_any())
+                let raw = items.each_ref().map(|h| h.as_raw());
+                Ok(crate::types::tuple_from_raw(ctx, &raw)?.into_any())
             }
         }
     )*};

@@ -135,7 +135,8 @@ impl<'ctx, K> Handle<'ctx, K> {
             // SAFETY: just checked.
             Ok(unsafe { self.cast_unchecked() })
         } else {
-            Err(Error::wrong_type(K2::NAME, self.as_any()))
+            // SAFETY: our own open handle.
+            Err(unsafe { wrong_kind(K2::NAME, self.ctx, self.raw) })
         }
     }
 
@@ -145,7 +146,8 @@ impl<'ctx, K> Handle<'ctx, K> {
             // SAFETY: just checked.
             Ok(unsafe { self.cast_into_unchecked() })
         } else {
-            Err(Error::wrong_type(K2::NAME, self.as_any()))
+            // SAFETY: our own open handle.
+            Err(unsafe { wrong_kind(K2::NAME, self.ctx, self.raw) })
         }
     }
 
@@ -245,4 +247,17 @@ impl<K> core::fmt::Debug for Borrowed<'_, '_, K> {
     fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
         core::fmt::Debug::fmt(&**self, f)
     }
+}
+
+/// The error of a failed `downcast`: [`Error::wrong_type`], out of line and given the handle by
+/// value, so that a successful check (argument extraction, mostly) keeps the handle in a register.
+///
+/// # Safety
+/// `raw` is an open handle of `ctx`, valid for the call.
+#[cold]
+#[inline(never)]
+unsafe fn wrong_kind(expected: &'static str, ctx: Context<'_>, raw: ffi::HPy) -> Error {
+    // SAFETY: per the contract.
+    let obj = unsafe { Borrowed::<Any>::from_raw(ctx, raw) };
+    Error::wrong_type(expected, &obj)
 }

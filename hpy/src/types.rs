@@ -87,6 +87,7 @@ impl<'ctx> Handle<'ctx, Type> {
 }
 
 /// A tuple from raw handles (none of them is stolen).
+#[inline]
 pub(crate) fn tuple_from_raw<'ctx>(ctx: Context<'ctx>, items: &[ffi::HPy]) -> Result<Handle<'ctx, Tuple>> {
     // SAFETY: live context; `items` holds open handles; HPy does not write through the pointer
     // (the `const` was added to the signature after 0.9.0).

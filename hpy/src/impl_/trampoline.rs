@@ -22,21 +22,21 @@ use crate::{Context, Error, IntoHPy, Result};
     note = "return a type that implements `hpy::IntoHPy` (or `Result` of one, whose error converts into `hpy::Error`)"
 )]
 pub trait IntoReturn<'ctx> {
-    /// The new handle to return to HPy.
+    /// The new handle to return to HPy (NULL only with an exception set).
     fn into_return(self, ctx: Context<'ctx>) -> Result<ffi::HPy>;
 }
 
 impl<'ctx, T: IntoHPy<'ctx>> IntoReturn<'ctx> for T {
     #[inline]
     fn into_return(self, ctx: Context<'ctx>) -> Result<ffi::HPy> {
-        Ok(self.into_hpy(ctx)?.into_raw())
+        self.into_raw_return(ctx)
     }
 }
 
 impl<'ctx, T: IntoHPy<'ctx>, E: Into<Error>> IntoReturn<'ctx> for core::result::Result<T, E> {
     #[inline]
     fn into_return(self, ctx: Context<'ctx>) -> Result<ffi::HPy> {
-        Ok(self.map_err(Into::into)?.into_hpy(ctx)?.into_raw())
+        self.map_err(Into::into)?.into_raw_return(ctx)
     }
 }
 
@@ -78,13 +78,22 @@ pub(crate) fn run<'ctx, R>(ctx: Context<'ctx>, on_error: R, f: impl FnOnce(Conte
             on_error
         }
         Err(payload) => {
-            let msg = panic_message(&*payload);
-            // Dropping the payload could itself panic: never let that unwind into C.
-            let _ = catch_unwind(AssertUnwindSafe(move || drop(payload)));
-            crate::exceptions::RuntimeError::new_err(format!("Rust panic: {msg}")).restore(ctx);
+            raise_panic(ctx, payload);
             on_error
         }
     }
+}
+
+/// Raise `RuntimeError("Rust panic: ...")` for a caught panic. Out of line: the landing pad in
+/// every trampoline is then one call, which keeps the trampolines' own code (and the registers
+/// they save) as small as C's.
+#[cold]
+#[inline(never)]
+fn raise_panic(ctx: Context<'_>, payload: Box<dyn std::any::Any + Send>) {
+    let msg = panic_message(&*payload);
+    // Dropping the payload could itself panic: never let that unwind into C.
+    let _ = catch_unwind(AssertUnwindSafe(move || drop(payload)));
+    crate::exceptions::RuntimeError::new_err(format!("Rust panic: {msg}")).restore(ctx);
 }
 
 /// The implementation side of an `HPyFunc_NOARGS` function.
