@@ -4,8 +4,9 @@
 //! * the struct, unchanged but for its `#[hpy(get, set)]` field attributes;
 //! * `unsafe impl hpy::Class` (name, frozen, shape, the type's global, the `Field` visitor);
 //! * `IntoHPy` (returning the struct from Rust creates an instance);
-//! * `__HPY_TYPE_<T>` (the global the type is stored in), `__HPY_CLASS_DEFS_<T>` (destroy,
-//!   traverse, field getters/setters), `__HPY_FLAGS_<T>`, `__HPY_DOC_<T>`;
+//! * `__HPY_TYPE_<T>` (the global the type is stored in), `__HPY_CLASS_DEFS_<T>` (traverse,
+//!   field getters/setters and members; `add_class` adds destroy where `T` needs dropping),
+//!   `__HPY_FLAGS_<T>`, `__HPY_DOC_<T>`;
 //! * compile-time checks: no generics, no owned handles as fields, `Send` unless `unsendable`.
 
 use proc_macro2::{Span, TokenStream};
@@ -355,7 +356,7 @@ pub fn expand(opts: &ClassOptions, mut item: ItemStruct) -> syn::Result<TokenStr
     if has_fields {
         flags.push(quote!(::hpy::ffi::HPy_TPFLAGS_HAVE_GC));
     }
-    let mut defs = vec![quote!(::hpy::impl_::destroy_def::<#ident>())];
+    let mut defs = Vec::new();
     if has_fields {
         defs.push(quote!(::hpy::impl_::traverse_def::<#ident>()));
     }

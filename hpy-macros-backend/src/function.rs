@@ -343,7 +343,7 @@ impl Callable<'_> {
         let n_slots = sig.slot_params().count();
         let simple = !(sig.takes_keywords() || sig.varargs.is_some() || n_slots > 1 || sig.explicit);
         // Positional-only, all required, nothing variadic: the arguments are used where they lie.
-        let exact = !sig.takes_keywords() && sig.varargs.is_none() && sig.positional.iter().all(|p| p.default.is_none());
+        let exact = self.is_exact();
         let into_return = |call| quote_spanned!(self.ret_span=> ::hpy::impl_::IntoReturn::into_return(#call, __hpy_ctx));
         let slf = if self.receiver.is_some() { quote!(__hpy_slf) } else { quote!(_) };
         // What `self` is: a method's class (the method descriptor checked it), or anything.
@@ -393,6 +393,13 @@ impl Callable<'_> {
         }
     }
 
+    /// Are the parameters exactly the required positional-only ones (nothing variadic, no
+    /// keywords)? Then the arguments can be used where they lie, with one count check.
+    pub fn is_exact(&self) -> bool {
+        let sig = &self.signature;
+        !sig.takes_keywords() && sig.varargs.is_none() && sig.positional.iter().all(|p| p.default.is_none())
+    }
+
     /// The body and description of a slot that parses arguments like a function
     /// (`__call__`, `#[new]`), or converts one argument `__hpy_arg` (`single_arg`, setters):
     /// `(static DESC, slot count, closure body)`. `keyword_cache` names the description's
@@ -403,7 +410,22 @@ impl Callable<'_> {
         keyword_cache: Option<&Ident>,
         wrap: impl FnOnce(TokenStream) -> TokenStream,
     ) -> (TokenStream, usize, TokenStream) {
-        let parts = self.parts(if single_arg { ArgSource::Single } else { ArgSource::Parsed });
+        self.slot_parts(if single_arg { ArgSource::Single } else { ArgSource::Parsed }, keyword_cache, wrap)
+    }
+
+    /// [`Callable::parsed_slot`] for an [`is_exact`](Callable::is_exact) signature: the closure
+    /// body takes the argument array `__hpy_args: &[Borrowed; N]`.
+    pub fn exact_slot(&self, wrap: impl FnOnce(TokenStream) -> TokenStream) -> (TokenStream, usize, TokenStream) {
+        self.slot_parts(ArgSource::Exact, None, wrap)
+    }
+
+    fn slot_parts(
+        &self,
+        source: ArgSource,
+        keyword_cache: Option<&Ident>,
+        wrap: impl FnOnce(TokenStream) -> TokenStream,
+    ) -> (TokenStream, usize, TokenStream) {
+        let parts = self.parts(source);
         let (prelude, conv) = (&parts.prelude, &parts.conversions);
         let call = self.call(&parts, wrap);
         let desc = description(&self.signature, &self.py_name, keyword_cache);

@@ -418,12 +418,15 @@ pub fn expand(class_opts: &ClassOptions, clashing: &[String], class_py_name: &st
                         ::hpy::__hpy_slot_def!(init, ::hpy::ffi::HPy_tp_init, &__DESC, #n, |__hpy_ctx, __hpy_slf, __hpy_args| #body)
                     }));
                 } else {
-                    let (desc, n, body) = callable.parsed_slot(false, None, |call| {
-                        quote!(::hpy::impl_::slots::IntoNew::<#class>::into_new(#call, __hpy_ctx, &*__hpy_type))
-                    });
+                    let into_new = |call| quote!(::hpy::impl_::slots::IntoNew::<#class>::into_new(#call, __hpy_ctx, &*__hpy_type));
+                    // Exact signatures (the default, and `fn new() -> Self`) skip the parser.
+                    let (call_new, (desc, n, body)) = match callable.is_exact() {
+                        true => (quote!(call_new_exact), callable.exact_slot(into_new)),
+                        false => (quote!(call_new), callable.parsed_slot(false, None, into_new)),
+                    };
                     defs.push(quote!({
                         static __DESC: ::hpy::impl_::FunctionDescription = #desc;
-                        ::hpy::__hpy_slot_def!(new, ::hpy::ffi::HPy_tp_new, &__DESC, #n, |__hpy_ctx, __hpy_type, __hpy_args| #body)
+                        ::hpy::__hpy_slot_def!(new #call_new, ::hpy::ffi::HPy_tp_new, &__DESC, #n, |__hpy_ctx, __hpy_type, __hpy_args| #body)
                     }));
                 }
             }

@@ -121,6 +121,9 @@ def test_point_construction(P):
     assert same(p, 1.0, 2.0)
     assert same(P(-1.5, 2**53), -1.5, float(2**53))
     assert math.isnan(P(float("nan"), 0).x)
+    # an empty keyword dict is no keywords (the constructor's fast path only takes no dict at all)
+    assert same(P(1, 2, **{}), 1.0, 2.0)
+    assert same(P(*(3, 4)), 3.0, 4.0)
 
 
 def test_point_construction_bad_input(P):
@@ -835,6 +838,9 @@ def test_polyline(L):
     assert line.length() == 9.0
     with pytest.raises(TypeError, match=r"^Polyline\(\) takes 0 positional arguments but 1 was given$"):
         L(1)
+    with pytest.raises(TypeError, match=r"^Polyline\(\) got an unexpected keyword argument 'x'$"):
+        L(x=1)
+    assert len(L(**{})) == 0
     with pytest.raises(TypeError, match=r"^append\(\) argument 'x' must be float, not str$"):
         line.append("a", 1)
     with pytest.raises(TypeError):

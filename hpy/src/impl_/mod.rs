@@ -12,7 +12,7 @@ mod trampoline;
 
 pub use args::{Args, FunctionDescription};
 pub use keyword_cache::KeywordCache;
-pub use slots::{add_class, destroy_def, traverse_def};
+pub use slots::{add_class, traverse_def};
 pub use trampoline::*;
 
 pub use crate::class::{extract_clone, not_an_instance, receiver};

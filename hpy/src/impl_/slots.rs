@@ -221,6 +221,59 @@ pub unsafe fn call_new<const N: usize>(
     })
 }
 
+/// [`call_new`] for a `#[new]` whose parameters are exactly its required positional-only ones:
+/// a call with that many arguments and no keyword dict uses the argument handles where they lie,
+/// as [`call_exact`](super::call_exact) does for functions. Any other call goes through the
+/// general parser, which accepts an empty keyword dict and raises the right TypeError otherwise.
+///
+/// # Safety
+/// As [`call_new`]; `desc` has exactly `N` required positional-only parameters.
+#[inline]
+pub unsafe fn call_new_exact<const N: usize>(
+    ctx: *mut ffi::HPyContext,
+    ty: ffi::HPy,
+    args: *const ffi::HPy,
+    nargs: ffi::HPy_ssize_t,
+    kw: ffi::HPy,
+    desc: &'static FunctionDescription,
+    f: impl for<'a, 'ctx> FnOnce(Context<'ctx>, Borrowed<'a, 'ctx>, &[Borrowed<'a, 'ctx>; N]) -> Result<ffi::HPy>,
+) -> ffi::HPy {
+    // SAFETY: per the contract.
+    let ctx = unsafe { Context::from_raw(ctx) };
+    run(ctx, ffi::HPy_NULL, |ctx| {
+        let nargs = nargs.max(0) as usize;
+        if nargs != N || kw._i != 0 {
+            // SAFETY: per the contract.
+            unsafe { check_new_arguments::<N>(ctx, args, nargs, kw, desc)? };
+        }
+        // SAFETY: `args` holds `nargs == N` handles, borrowed for the call.
+        let args = unsafe { super::args::borrow_array::<N>(ctx, args) };
+        f(ctx, b(ctx, ty), &args)
+    })
+}
+
+/// The uncommon calls of [`call_new_exact`] (a keyword dict, or a wrong count), out of line:
+/// the general parser accepts them if the dict is empty and the count right, else raises.
+///
+/// # Safety
+/// As [`call_new`].
+#[cold]
+#[inline(never)]
+unsafe fn check_new_arguments<const N: usize>(
+    ctx: Context<'_>,
+    args: *const ffi::HPy,
+    nargs: usize,
+    kw: ffi::HPy,
+    desc: &'static FunctionDescription,
+) -> Result<()> {
+    // SAFETY: per the contract.
+    drop(unsafe { desc.parse_with_dict::<N>(ctx, args, nargs, kw)? });
+    match nargs == N {
+        true => Ok(()),
+        false => Err(desc.wrong_count(nargs)),
+    }
+}
+
 /// The `tp_new` of a class without `#[new]`: Python code cannot create instances (they would
 /// have no Rust value); Rust code still can, with [`Context::instance`].
 unsafe extern "C" fn no_constructor<T: Class>(
@@ -427,8 +480,8 @@ unsafe extern "C" fn destroy_never_called() {
     std::process::abort()
 }
 
-/// The `HPy_tp_destroy` def of `T`.
-pub const fn destroy_def<T: Class>() -> ffi::HPyDef {
+/// The `HPy_tp_destroy` def of `T` (`add_class` adds it to types whose value needs dropping).
+const fn destroy_def<T: Class>() -> ffi::HPyDef {
     super::slot_def(ffi::HPy_tp_destroy, super::cast::destroyfunc(destroy::<T>), super::cast::cpy_never_called(destroy_never_called))
 }
 
@@ -476,6 +529,13 @@ pub fn add_class<'ctx, T: Class>(
     // HPy keeps pointers into the spec (the name, the defines) for the type's lifetime, so it
     // is leaked: one small allocation per class per import.
     let mut all: Vec<ffi::HPyDefPtr> = defines.iter().flat_map(|d| d.iter().copied()).collect();
+    if core::mem::needs_drop::<T>() {
+        // Only then does the type need `tp_destroy`: without it (and without `Field`s, which
+        // bring `tp_traverse`), HPy keeps the interpreter's own deallocator, which is cheaper
+        // than its generic one. Nothing else is lost: for a `T` without drop glue, destroying the
+        // cell would only reset its flag on memory about to be freed.
+        all.push(ffi::HPyDefPtr(&const { destroy_def::<T>() }));
+    }
     all.push(ffi::HPyDefPtr::NULL);
     let all: &'static [ffi::HPyDefPtr] = Box::leak(all.into_boxed_slice());
     let spec: &'static mut ffi::HPyType_Spec = Box::leak(Box::new(ffi::HPyType_Spec {
@@ -505,6 +565,9 @@ pub fn add_class<'ctx, T: Class>(
 
 /// An `HPyDef` for a type slot. `$kind` names the HPy signature; the body is a closure taking
 /// the matching `call_*` arguments. Expands to a constant expression.
+///
+/// `new call_new` / `new call_new_exact` name the `call_*` that runs a `#[new]` (the latter for
+/// exact signatures, whose body takes the argument array).
 ///
 /// `$kind[Class]` passes the first argument as a `Borrowed<'_, '_, Class>`, unchecked: allowed
 /// (at compile time) only for the slots in [`runtime_checks_receiver`], and only in `Class`'s own
@@ -702,7 +765,7 @@ macro_rules! __hpy_slot_def {
         }
         $crate::__hpy_slot_def!(@def $slot, destructor, cpy_destructor)
     }};
-    (new, $slot:expr, $desc:expr, $n:literal, $body:expr) => {{
+    (new $call:ident, $slot:expr, $desc:expr, $n:literal, $body:expr) => {{
         unsafe extern "C" fn __impl(
             ctx: *mut $crate::ffi::HPyContext,
             ty: $crate::ffi::HPy,
@@ -710,8 +773,9 @@ macro_rules! __hpy_slot_def {
             nargs: $crate::ffi::HPy_ssize_t,
             kw: $crate::ffi::HPy,
         ) -> $crate::ffi::HPy {
-            // SAFETY: called by the HPy runtime with this slot's signature.
-            unsafe { $crate::impl_::slots::call_new::<$n>(ctx, ty, args, nargs, kw, $desc, $body) }
+            // SAFETY: called by the HPy runtime with this slot's signature (and, for
+            // `call_new_exact`, an exact `$desc`).
+            unsafe { $crate::impl_::slots::$call::<$n>(ctx, ty, args, nargs, kw, $desc, $body) }
         }
         unsafe extern "C" fn __cpy(
             slf: *mut $crate::ffi::cpy_PyObject,
