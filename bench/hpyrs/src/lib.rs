@@ -53,7 +53,6 @@ mod bench_hpyrs {
         (2048, 2049)
     }
 
-    static SPEC_DEFINES: [hpy::ffi::HPyDefPtr; 1] = [hpy::ffi::HPyDefPtr::NULL];
     static SPEC: hpy::ffi::HPyType_Spec = hpy::ffi::HPyType_Spec {
         name: c"bench_hpyrs.DynamicType".as_ptr(),
         basicsize: 0,
@@ -61,7 +60,7 @@ mod bench_hpyrs {
         flags: hpy::ffi::HPy_TPFLAGS_DEFAULT,
         builtin_shape: hpy::ffi::HPyType_BuiltinShape_Object,
         legacy_slots: core::ptr::null_mut(),
-        defines: SPEC_DEFINES.as_ptr() as *mut *mut hpy::ffi::HPyDef,
+        defines: core::ptr::null_mut(), // no defines, as in the C variant's spec
         doc: core::ptr::null(),
     };
 
