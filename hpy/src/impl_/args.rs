@@ -45,6 +45,12 @@ pub struct Args<'a, 'ctx, const N: usize> {
 }
 
 impl<'a, 'ctx, const N: usize> Args<'a, 'ctx, N> {
+    /// No arguments yet, for [`FunctionDescription::parse`] to fill.
+    #[inline]
+    pub fn new(desc: &'static FunctionDescription) -> Self {
+        Args { slots: [None; N], varargs: None, kwargs: None, desc, owned: Vec::new() }
+    }
+
     /// The argument for parameter `i`, if it was passed.
     #[inline]
     pub fn get(&self, i: usize) -> Option<&Handle<'ctx>> {
@@ -146,7 +152,10 @@ impl FunctionDescription {
         }
     }
 
-    /// Match the arguments of a vectorcall-style call against the parameters.
+    /// Match the arguments of a vectorcall-style call against the parameters, into `out` (a
+    /// fresh [`Args::new`]). Filled in place rather than returned: the caller's `Args` is never
+    /// moved, which on the hot paths saves copying it (and the store-forwarding stalls of copying
+    /// what was just written).
     ///
     /// # Safety
     /// `args` holds `nargs` borrowed handles followed by one per name in `kwnames` (a tuple of
@@ -154,17 +163,18 @@ impl FunctionDescription {
     #[inline]
     pub unsafe fn parse<'a, 'ctx, const N: usize>(
         &'static self,
+        out: &mut Args<'a, 'ctx, N>,
         ctx: Context<'ctx>,
         args: *const ffi::HPy,
         nargs: usize,
         kwnames: ffi::HPy,
-    ) -> Result<Args<'a, 'ctx, N>> {
+    ) -> Result<()> {
         debug_assert_eq!(N, self.positional.len() + self.keyword_only.len());
         if kwnames._i == 0 && nargs == N && self.positional.len() == N && !self.varargs {
             // The common case, inlined: exactly the positional parameters, no keywords.
             // SAFETY: per the contract, `args` has `nargs == N` borrowed handles.
-            let slots = unsafe { borrow_array::<N>(ctx, args) }.map(Some);
-            return Ok(Args { slots, varargs: None, kwargs: None, desc: self, owned: Vec::new() });
+            out.slots = unsafe { borrow_array::<N>(ctx, args) }.map(Some);
+            return Ok(());
         }
         if kwnames._i != 0 {
             if let Some(map) = self.keyword_cache.and_then(|cache| cache.lookup(ctx, kwnames)) {
@@ -173,17 +183,17 @@ impl FunctionDescription {
                 if let Some(keywords) = map.slots_for(nargs.min(npos)) {
                     // SAFETY: per the contract, `args` has `nargs` positional handles, then one
                     // per name, all borrowed for `'a`.
-                    let mut out = unsafe { self.bind_positional::<N>(ctx, core::slice::from_raw_parts(args, nargs))? };
+                    unsafe { self.bind_positional::<N>(out, ctx, core::slice::from_raw_parts(args, nargs))? };
                     for (j, &i) in keywords.iter().enumerate() {
                         // SAFETY: as above.
                         out.slots[i as usize] = Some(unsafe { Borrowed::from_raw(ctx, *args.add(nargs + j)) });
                     }
-                    return Ok(out);
+                    return Ok(());
                 }
             }
         }
         // SAFETY: per the contract.
-        unsafe { self.parse_general(ctx, args, nargs, kwnames) }
+        unsafe { self.parse_general(out, ctx, args, nargs, kwnames) }
     }
 
     /// [`parse`](Self::parse) for everything but the common case.
@@ -193,38 +203,39 @@ impl FunctionDescription {
     #[inline(never)]
     unsafe fn parse_general<'a, 'ctx, const N: usize>(
         &'static self,
+        out: &mut Args<'a, 'ctx, N>,
         ctx: Context<'ctx>,
         args: *const ffi::HPy,
         nargs: usize,
         kwnames: ffi::HPy,
-    ) -> Result<Args<'a, 'ctx, N>> {
+    ) -> Result<()> {
         // SAFETY: per the contract, `args` has `nargs` positional handles borrowed for `'a`.
-        let mut out = unsafe { self.bind_positional::<N>(ctx, core::slice::from_raw_parts(args, nargs))? };
+        unsafe { self.bind_positional::<N>(out, ctx, core::slice::from_raw_parts(args, nargs))? };
         if kwnames._i == 0 {
             return self.check_required(out, nargs);
         }
         // SAFETY: per the contract.
-        let map = unsafe { self.match_keywords(ctx, &mut out, args, nargs, kwnames)? };
-        let out = self.check_required(out, nargs)?;
+        let map = unsafe { self.match_keywords(ctx, out, args, nargs, kwnames)? };
+        self.check_required(out, nargs)?;
         if let Some(cache) = self.keyword_cache {
             cache.remember(ctx, kwnames, map, self.required_positional);
         }
-        Ok(out)
+        Ok(())
     }
 
-    /// The arguments of a call with the `positional` ones bound: the first in their slots, the
-    /// rest in `*args` (TypeError if there are too many and no `*args`).
+    /// Bind the `positional` arguments of a call: the first in their slots, the rest in `*args`
+    /// (TypeError if there are too many and no `*args`).
     ///
     /// # Safety
     /// `positional` are argument handles borrowed for `'a`.
     #[inline]
     unsafe fn bind_positional<'a, 'ctx, const N: usize>(
         &'static self,
+        out: &mut Args<'a, 'ctx, N>,
         ctx: Context<'ctx>,
         positional: &[ffi::HPy],
-    ) -> Result<Args<'a, 'ctx, N>> {
+    ) -> Result<()> {
         let npos = self.positional.len();
-        let mut out = Args { slots: [None; N], varargs: None, kwargs: None, desc: self, owned: Vec::new() };
         for (slot, &h) in out.slots.iter_mut().zip(positional.iter().take(npos)) {
             // SAFETY: per the contract.
             *slot = Some(unsafe { Borrowed::from_raw(ctx, h) });
@@ -234,7 +245,7 @@ impl FunctionDescription {
         } else if positional.len() > npos {
             return Err(self.too_many_positional(positional.len()));
         }
-        Ok(out)
+        Ok(())
     }
 
     /// Put the keyword arguments of a call in their slots (or `**kwargs`); returns where they
@@ -291,7 +302,7 @@ impl FunctionDescription {
     /// `out`, if every required parameter has a value. (The messages are built only when one is
     /// missing.)
     #[inline]
-    fn check_required<'a, 'ctx, const N: usize>(&self, out: Args<'a, 'ctx, N>, nargs: usize) -> Result<Args<'a, 'ctx, N>> {
+    fn check_required<const N: usize>(&self, out: &Args<'_, '_, N>, nargs: usize) -> Result<()> {
         let required = &out.slots[..self.required_positional];
         if nargs < self.required_positional && required.iter().any(Option::is_none) {
             return Err(self.missing_positional_in(required));
@@ -300,7 +311,7 @@ impl FunctionDescription {
         if self.keyword_only.iter().zip(keyword_slots).any(|((_, required), slot)| *required && slot.is_none()) {
             return Err(self.missing_keyword_only_in(keyword_slots));
         }
-        Ok(out)
+        Ok(())
     }
 
     /// The parameters a keyword can name (all but the positional-only ones), with their slots.
@@ -386,17 +397,18 @@ impl FunctionDescription {
     #[inline]
     pub unsafe fn parse_with_dict<'a, 'ctx, const N: usize>(
         &'static self,
+        out: &mut Args<'a, 'ctx, N>,
         ctx: Context<'ctx>,
         args: *const ffi::HPy,
         nargs: usize,
         kw: ffi::HPy,
-    ) -> Result<Args<'a, 'ctx, N>> {
+    ) -> Result<()> {
         if kw._i == 0 {
             // SAFETY: per the contract.
-            unsafe { self.parse::<N>(ctx, args, nargs, ffi::HPy_NULL) }
+            unsafe { self.parse::<N>(out, ctx, args, nargs, ffi::HPy_NULL) }
         } else {
             // SAFETY: per the contract.
-            unsafe { self.parse_dict::<N>(ctx, args, nargs, kw) }
+            unsafe { self.parse_dict::<N>(out, ctx, args, nargs, kw) }
         }
     }
 
@@ -407,31 +419,32 @@ impl FunctionDescription {
     #[inline(never)]
     unsafe fn parse_dict<'a, 'ctx, const N: usize>(
         &'static self,
+        out: &mut Args<'a, 'ctx, N>,
         ctx: Context<'ctx>,
         args: *const ffi::HPy,
         nargs: usize,
         kw: ffi::HPy,
-    ) -> Result<Args<'a, 'ctx, N>> {
+    ) -> Result<()> {
         // Lay the call out vectorcall-style: positional values, keyword values, names tuple.
         // SAFETY: `kw` is a borrowed dict.
         let dict = unsafe { Borrowed::<Dict>::from_raw(ctx, kw) };
         let keys = dict.keys()?;
         let nkw = keys.len()?;
         let mut names: Vec<Handle<'ctx>> = Vec::with_capacity(nkw);
-        let mut owned: Vec<Handle<'ctx>> = Vec::with_capacity(nkw);
+        // The keyword values are new handles: `out` keeps them (its slots borrow them).
+        out.owned.reserve(nkw);
         for i in 0..nkw {
             let key = keys.get_index(i)?;
-            owned.push(dict.get_item(&key)?);
+            out.owned.push(dict.get_item(&key)?);
             names.push(key);
         }
         let names = crate::types::tuple_from_handles(ctx, &names)?;
         // SAFETY: per the contract, `args` has `nargs` handles.
         let positional = unsafe { core::slice::from_raw_parts(args, nargs) };
-        let all: Vec<ffi::HPy> = positional.iter().copied().chain(owned.iter().map(|h| h.as_raw())).collect();
-        // SAFETY: `all` holds `nargs` + len(names) open handles, alive until `out` is built.
-        let mut out = unsafe { self.parse::<N>(ctx, all.as_ptr(), nargs, names.as_raw())? };
-        out.owned = owned;
-        Ok(out)
+        let all: Vec<ffi::HPy> = positional.iter().copied().chain(out.owned.iter().map(|h| h.as_raw())).collect();
+        // SAFETY: `all` holds `nargs` + len(names) open handles: the positional ones, borrowed
+        // for `'a`, and `out.owned`, which live as long as `out`.
+        unsafe { self.parse::<N>(out, ctx, all.as_ptr(), nargs, names.as_raw()) }
     }
 }
 

@@ -215,8 +215,9 @@ pub unsafe fn call_new<const N: usize>(
     // SAFETY: per the contract.
     let ctx = unsafe { Context::from_raw(ctx) };
     run(ctx, ffi::HPy_NULL, |ctx| {
+        let mut parsed = Args::new(desc);
         // SAFETY: per the contract.
-        let parsed = unsafe { desc.parse_with_dict::<N>(ctx, args, nargs.max(0) as usize, kw)? };
+        unsafe { desc.parse_with_dict::<N>(&mut parsed, ctx, args, nargs.max(0) as usize, kw)? };
         f(ctx, b(ctx, ty), &parsed)
     })
 }
@@ -267,7 +268,7 @@ unsafe fn check_new_arguments<const N: usize>(
     desc: &'static FunctionDescription,
 ) -> Result<()> {
     // SAFETY: per the contract.
-    drop(unsafe { desc.parse_with_dict::<N>(ctx, args, nargs, kw)? });
+    unsafe { desc.parse_with_dict::<N>(&mut Args::new(desc), ctx, args, nargs, kw)? };
     match nargs == N {
         true => Ok(()),
         false => Err(desc.wrong_count(nargs)),
@@ -378,8 +379,9 @@ pub unsafe fn call_init<const N: usize>(
     // SAFETY: per the contract.
     let ctx = unsafe { Context::from_raw(ctx) };
     run(ctx, -1, |ctx| {
+        let mut parsed = Args::new(desc);
         // SAFETY: per the contract.
-        let parsed = unsafe { desc.parse_with_dict::<N>(ctx, args, nargs.max(0) as usize, kw)? };
+        unsafe { desc.parse_with_dict::<N>(&mut parsed, ctx, args, nargs.max(0) as usize, kw)? };
         f(ctx, b(ctx, slf), &parsed)
     })
 }

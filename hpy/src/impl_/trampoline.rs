@@ -150,8 +150,9 @@ pub unsafe fn call_with_args<S, const N: usize>(
     // SAFETY: per the contract.
     let ctx = unsafe { Context::from_raw(ctx) };
     run(ctx, ffi::HPy_NULL, |ctx| {
+        let mut parsed = Args::new(desc);
         // SAFETY: per the contract.
-        let parsed = unsafe { desc.parse::<N>(ctx, args, nargs, kwnames)? };
+        unsafe { desc.parse::<N>(&mut parsed, ctx, args, nargs, kwnames)? };
         // SAFETY: `slf` is a borrowed `S`.
         f(ctx, unsafe { Borrowed::from_raw(ctx, slf) }, &parsed)
     })
