@@ -9,9 +9,10 @@ bench_hpyrs.hpy0.so (bench/bench.sh builds them). Writes bench/results/latest.js
 bench/results/ratios.png and BENCHMARKS.md, and prints the table.
 
 Wall time: timeit, the best of several repeats, variants interleaved (in an order that rotates
-every repeat) so that machine noise and position effects hit all of them alike. Instructions (--callgrind): valgrind's callgrind counts the instructions of
-the loop at two lengths; their difference divided by the extra iterations is the cost of one
-operation, with the interpreter's start-up cancelled out. Counts are stable on a noisy machine.
+every repeat) so that machine noise and position effects hit all of them alike. Instructions
+(--callgrind): valgrind's callgrind counts the instructions of the loop at two lengths; their
+difference divided by the extra iterations is the cost of one operation, with the interpreter's
+start-up cancelled out. Counts are stable on a noisy machine.
 """
 import importlib.util
 import json
