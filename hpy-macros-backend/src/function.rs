@@ -342,7 +342,6 @@ impl Callable<'_> {
         let sig = &self.signature;
         let n_slots = sig.slot_params().count();
         let simple = !(sig.takes_keywords() || sig.varargs.is_some() || n_slots > 1 || sig.explicit);
-        // Positional-only, all required, nothing variadic: the arguments are used where they lie.
         let exact = self.is_exact();
         let into_return = |call| quote_spanned!(self.ret_span=> ::hpy::impl_::IntoReturn::into_return(#call, __hpy_ctx));
         let slf = if self.receiver.is_some() { quote!(__hpy_slf) } else { quote!(_) };

@@ -204,21 +204,38 @@ unsafe fn minus_one_or_error(ctx: Context<'_>, raw: ffi::HPy, rust: &str) -> Res
 
 #[inline]
 fn extract_u64(obj: &Handle<'_>, rust: &str) -> Result<u64> {
+    // As in `extract_i64`: what is out of line takes the handle by value.
+    let (ctx, raw) = (obj.ctx(), obj.as_raw());
     // SAFETY: live context, open handle.
-    let v = unsafe { ffi::HPyLong_AsUInt64_t(obj.ctx().as_ptr(), obj.as_raw()) };
-    if v == u64::MAX && obj.ctx().err_occurred() {
-        let ctx = obj.ctx();
-        if ctx.err_matches(TypeError::TYPE) {
-            // not an int: try its __index__ (numpy integers, ...)
-            ctx.err_clear();
-            if let Some(index) = index_of(obj)? {
-                return extract_u64(index.as_any(), rust);
-            }
-            return Err(Error::wrong_type("int", obj));
-        }
-        return Err(int_error(obj, rust));
+    let v = unsafe { ffi::HPyLong_AsUInt64_t(ctx.as_ptr(), raw) };
+    if v == u64::MAX {
+        // SAFETY: `raw` is `obj`'s handle, open for the call.
+        return unsafe { max_or_error(ctx, raw, rust) };
     }
     Ok(v)
+}
+
+/// `HPyLong_AsUInt64_t` returned `u64::MAX`: that value, or the error it reports, mapped for
+/// `rust`; an object that is not an int is converted through its `__index__` (numpy integers).
+///
+/// # Safety
+/// `raw` is an open handle of `ctx`, valid for the call.
+#[cold]
+#[inline(never)]
+unsafe fn max_or_error(ctx: Context<'_>, raw: ffi::HPy, rust: &str) -> Result<u64> {
+    if !ctx.err_occurred() {
+        return Ok(u64::MAX);
+    }
+    // SAFETY: per the contract.
+    let obj = unsafe { Borrowed::<crate::Any>::from_raw(ctx, raw) };
+    if ctx.err_matches(TypeError::TYPE) {
+        ctx.err_clear();
+        if let Some(index) = index_of(&obj)? {
+            return extract_u64(index.as_any(), rust);
+        }
+        return Err(Error::wrong_type("int", &obj));
+    }
+    Err(int_error(&obj, rust))
 }
 
 /// Integer conversions through the 64-bit ones: `$extract` reads the Python int as `$wide`,
