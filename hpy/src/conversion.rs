@@ -81,15 +81,9 @@ pub trait IntoHPy<'ctx> {
     where
         Self: Sized,
     {
-        let mut list = ListBuilder::new(ctx, v.len())?;
-        for (i, item) in v.into_iter().enumerate() {
-            list.set(i, &item.into_hpy(ctx)?);
-        }
-        Ok(list.build()?.into_any())
+        Ok(crate::types::list_from_exact_iter(ctx, v.into_iter().map(|item| item.into_hpy(ctx)))?.into_any())
     }
 }
-
-use crate::types::ListBuilder;
 
 impl<'ctx> Handle<'ctx> {
     /// Convert to a Rust value: `let n: i64 = obj.extract()?;`.

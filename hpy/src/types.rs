@@ -145,121 +145,232 @@ impl<'ctx> Context<'ctx> {
     }
 }
 
+/// The raw HPy builder behind [`ListBuilder`] or [`TupleBuilder`]: cancelled if dropped unbuilt.
+///
+/// It owns nothing but the builder, so `build` can skip its `Drop` (`ManuallyDrop`) without
+/// leaking: the item bookkeeping lives beside it in the public builder, whose fields are dropped
+/// normally. (Wrapping the whole public builder in `ManuallyDrop` leaked that bookkeeping's
+/// heap memory on every build.)
+struct RawBuilder<'ctx, B: BuilderKind> {
+    raw: B::Raw,
+    ctx: Context<'ctx>,
+}
+
+/// What differs between HPy's list and tuple builders.
+trait BuilderKind {
+    type Raw: Copy;
+    type Built;
+    const NAME: &'static str;
+    /// # Safety
+    /// A live context.
+    unsafe fn new(ctx: *mut ffi::HPyContext, len: ffi::HPy_ssize_t) -> Self::Raw;
+    fn is_null(raw: Self::Raw) -> bool;
+    /// # Safety
+    /// A live context, a live builder, an index in range, an open handle.
+    unsafe fn set(ctx: *mut ffi::HPyContext, raw: Self::Raw, index: ffi::HPy_ssize_t, item: ffi::HPy);
+    /// # Safety
+    /// A live context and a live builder, which this consumes.
+    unsafe fn build(ctx: *mut ffi::HPyContext, raw: Self::Raw) -> ffi::HPy;
+    /// # Safety
+    /// A live context and a live builder, which this consumes.
+    unsafe fn cancel(ctx: *mut ffi::HPyContext, raw: Self::Raw);
+}
+
+enum ListKind {}
+enum TupleKind {}
+
+impl BuilderKind for ListKind {
+    type Raw = ffi::HPyListBuilder;
+    type Built = List;
+    const NAME: &'static str = "ListBuilder";
+    unsafe fn new(ctx: *mut ffi::HPyContext, len: ffi::HPy_ssize_t) -> Self::Raw {
+        // SAFETY: per the trait contract.
+        unsafe { ffi::HPyListBuilder_New(ctx, len) }
+    }
+    fn is_null(raw: Self::Raw) -> bool {
+        raw._lst == 0
+    }
+    unsafe fn set(ctx: *mut ffi::HPyContext, raw: Self::Raw, index: ffi::HPy_ssize_t, item: ffi::HPy) {
+        // SAFETY: per the trait contract.
+        unsafe { ffi::HPyListBuilder_Set(ctx, raw, index, item) }
+    }
+    unsafe fn build(ctx: *mut ffi::HPyContext, raw: Self::Raw) -> ffi::HPy {
+        // SAFETY: per the trait contract.
+        unsafe { ffi::HPyListBuilder_Build(ctx, raw) }
+    }
+    unsafe fn cancel(ctx: *mut ffi::HPyContext, raw: Self::Raw) {
+        // SAFETY: per the trait contract.
+        unsafe { ffi::HPyListBuilder_Cancel(ctx, raw) }
+    }
+}
+
+impl BuilderKind for TupleKind {
+    type Raw = ffi::HPyTupleBuilder;
+    type Built = Tuple;
+    const NAME: &'static str = "TupleBuilder";
+    unsafe fn new(ctx: *mut ffi::HPyContext, len: ffi::HPy_ssize_t) -> Self::Raw {
+        // SAFETY: per the trait contract.
+        unsafe { ffi::HPyTupleBuilder_New(ctx, len) }
+    }
+    fn is_null(raw: Self::Raw) -> bool {
+        raw._tup == 0
+    }
+    unsafe fn set(ctx: *mut ffi::HPyContext, raw: Self::Raw, index: ffi::HPy_ssize_t, item: ffi::HPy) {
+        // SAFETY: per the trait contract.
+        unsafe { ffi::HPyTupleBuilder_Set(ctx, raw, index, item) }
+    }
+    unsafe fn build(ctx: *mut ffi::HPyContext, raw: Self::Raw) -> ffi::HPy {
+        // SAFETY: per the trait contract.
+        unsafe { ffi::HPyTupleBuilder_Build(ctx, raw) }
+    }
+    unsafe fn cancel(ctx: *mut ffi::HPyContext, raw: Self::Raw) {
+        // SAFETY: per the trait contract.
+        unsafe { ffi::HPyTupleBuilder_Cancel(ctx, raw) }
+    }
+}
+
+impl<'ctx, B: BuilderKind> RawBuilder<'ctx, B> {
+    fn new(ctx: Context<'ctx>, len: isize) -> Result<Self> {
+        // SAFETY: live context.
+        let raw = unsafe { B::new(ctx.as_ptr(), len) };
+        if B::is_null(raw) {
+            // HPy clears the MemoryError of a failed allocation (it expects `Build` to report it).
+            return Err(if ctx.err_occurred() {
+                Error::pending()
+            } else {
+                crate::exceptions::MemoryError::new_err("cannot allocate the builder")
+            });
+        }
+        Ok(RawBuilder { raw, ctx })
+    }
+
+    /// # Safety
+    /// `index` is in range (the builder's length was `> index`).
+    unsafe fn set(&mut self, index: usize, item: ffi::HPy) {
+        // SAFETY: live context, a live builder, an index in range (caller), an open handle.
+        unsafe { B::set(self.ctx.as_ptr(), self.raw, index as isize, item) }
+    }
+
+    fn build(self) -> Result<Handle<'ctx, B::Built>> {
+        // `Self` owns no memory (only the builder, consumed here), so skipping its `Drop` leaks
+        // nothing.
+        let this = core::mem::ManuallyDrop::new(self);
+        // SAFETY: live context; the builder is consumed here and never cancelled.
+        unsafe { Handle::from_new(this.ctx, B::build(this.ctx.as_ptr(), this.raw)) }
+    }
+}
+
+impl<B: BuilderKind> Drop for RawBuilder<'_, B> {
+    fn drop(&mut self) {
+        // SAFETY: an unbuilt builder of a live context (`build` skips this drop).
+        unsafe { B::cancel(self.ctx.as_ptr(), self.raw) }
+    }
+}
+
+/// A builder plus which items were set: a list or tuple with a missing item would crash whoever
+/// reads it, so `build` refuses with a SystemError instead.
+struct CheckedBuilder<'ctx, B: BuilderKind> {
+    builder: RawBuilder<'ctx, B>,
+    set: Vec<bool>,
+}
+
+impl<'ctx, B: BuilderKind> CheckedBuilder<'ctx, B> {
+    fn new(ctx: Context<'ctx>, len: usize) -> Result<Self> {
+        let too_many = || crate::exceptions::MemoryError::new_err("too many items");
+        let n = isize::try_from(len).map_err(|_| too_many())?;
+        let mut set = Vec::new();
+        set.try_reserve_exact(len).map_err(|_| too_many())?;
+        set.resize(len, false);
+        Ok(CheckedBuilder { builder: RawBuilder::new(ctx, n)?, set })
+    }
+
+    fn set<K>(&mut self, index: usize, item: &Handle<'ctx, K>) {
+        let len = self.set.len();
+        assert!(index < len, "{} index {index} out of range for length {len}", B::NAME);
+        self.set[index] = true;
+        // SAFETY: the index is in range (asserted above).
+        unsafe { self.builder.set(index, item.as_raw()) }
+    }
+
+    fn build(self) -> Result<Handle<'ctx, B::Built>> {
+        // Destructured: `set` is freed here on every path; an error drops (cancels) `builder`.
+        let CheckedBuilder { builder, set } = self;
+        if let Some(i) = set.iter().position(|s| !s) {
+            return Err(crate::exceptions::SystemError::new_err(format!("{} item {i} was never set", B::NAME)));
+        }
+        builder.build()
+    }
+}
+
+/// A list of the items of `items`, converted in order: what `Vec<T>` becomes in Python.
+///
+/// Every item is set in order, so no bookkeeping of which items were set is needed (that of
+/// [`ListBuilder`] costs an allocation per list).
+pub(crate) fn list_from_exact_iter<'ctx, I>(ctx: Context<'ctx>, items: I) -> Result<Handle<'ctx, List>>
+where
+    I: ExactSizeIterator<Item = Result<Handle<'ctx>>>,
+{
+    let len = items.len();
+    let n = isize::try_from(len).map_err(|_| crate::exceptions::MemoryError::new_err("too many items"))?;
+    let mut builder = RawBuilder::<ListKind>::new(ctx, n)?;
+    let mut filled = 0;
+    // `take`: an iterator that yields more than its `len` cannot write past the end.
+    for (index, item) in items.take(len).enumerate() {
+        // SAFETY: `index < len`, the builder's length.
+        unsafe { builder.set(index, item?.as_raw()) };
+        filled += 1;
+    }
+    if filled != len {
+        // An iterator that lied about its length; dropping `builder` cancels it.
+        return Err(crate::exceptions::SystemError::new_err(format!(
+            "list conversion: {filled} of {len} items were produced"
+        )));
+    }
+    builder.build()
+}
+
 /// Builds a list of known length (`HPyListBuilder`); cancelled if dropped unbuilt.
 ///
 /// Every item must be set before [`build`](Self::build) (a list with missing items would crash
 /// whoever reads them: `build` refuses with a SystemError instead).
-pub struct ListBuilder<'ctx> {
-    raw: ffi::HPyListBuilder,
-    set: Vec<bool>,
-    ctx: Context<'ctx>,
-}
-
-/// A builder's length as HPy's size type, or MemoryError.
-fn builder_len(len: usize) -> Result<(isize, Vec<bool>)> {
-    let n = isize::try_from(len).map_err(|_| crate::exceptions::MemoryError::new_err("too many items"))?;
-    let mut set = Vec::new();
-    set.try_reserve_exact(len).map_err(|_| crate::exceptions::MemoryError::new_err("too many items"))?;
-    set.resize(len, false);
-    Ok((n, set))
-}
-
-/// HPy clears the MemoryError of a failed builder allocation (it expects `Build` to report it).
-fn builder_failed(ctx: Context<'_>) -> Error {
-    if ctx.err_occurred() {
-        Error::pending()
-    } else {
-        crate::exceptions::MemoryError::new_err("cannot allocate the builder")
-    }
-}
-
-fn check_all_set(set: &[bool], what: &str) -> Result<()> {
-    match set.iter().position(|s| !s) {
-        None => Ok(()),
-        Some(i) => Err(crate::exceptions::SystemError::new_err(format!("{what} item {i} was never set"))),
-    }
-}
+pub struct ListBuilder<'ctx>(CheckedBuilder<'ctx, ListKind>);
 
 impl<'ctx> ListBuilder<'ctx> {
     /// A builder for a list of `len` items.
     pub fn new(ctx: Context<'ctx>, len: usize) -> Result<Self> {
-        let (n, set) = builder_len(len)?;
-        // SAFETY: live context.
-        let raw = unsafe { ffi::HPyListBuilder_New(ctx.as_ptr(), n) };
-        if raw._lst == 0 {
-            return Err(builder_failed(ctx));
-        }
-        Ok(ListBuilder { raw, set, ctx })
+        CheckedBuilder::new(ctx, len).map(ListBuilder)
     }
 
     /// Set item `index` (the handle is not consumed). Panics if `index >= len`.
     pub fn set<K>(&mut self, index: usize, item: &Handle<'ctx, K>) {
-        let len = self.set.len();
-        assert!(index < len, "ListBuilder index {index} out of range for length {len}");
-        self.set[index] = true;
-        // SAFETY: live context, a live builder, an index in range, an open handle.
-        unsafe { ffi::HPyListBuilder_Set(self.ctx.as_ptr(), self.raw, index as isize, item.as_raw()) }
+        self.0.set(index, item)
     }
 
     /// The list. SystemError if an item was never set.
     pub fn build(self) -> Result<Handle<'ctx, List>> {
-        check_all_set(&self.set, "ListBuilder")?; // dropping `self` cancels the builder
-        let this = core::mem::ManuallyDrop::new(self);
-        // SAFETY: live context; the builder is consumed here and never cancelled.
-        unsafe { Handle::from_new(this.ctx, ffi::HPyListBuilder_Build(this.ctx.as_ptr(), this.raw)) }
-    }
-}
-
-impl Drop for ListBuilder<'_> {
-    fn drop(&mut self) {
-        // SAFETY: an unbuilt builder of a live context.
-        unsafe { ffi::HPyListBuilder_Cancel(self.ctx.as_ptr(), self.raw) }
+        self.0.build()
     }
 }
 
 /// Builds a tuple of known length (`HPyTupleBuilder`); cancelled if dropped unbuilt.
 ///
 /// Every item must be set before [`build`](Self::build) (SystemError otherwise).
-pub struct TupleBuilder<'ctx> {
-    raw: ffi::HPyTupleBuilder,
-    set: Vec<bool>,
-    ctx: Context<'ctx>,
-}
+pub struct TupleBuilder<'ctx>(CheckedBuilder<'ctx, TupleKind>);
 
 impl<'ctx> TupleBuilder<'ctx> {
     /// A builder for a tuple of `len` items.
     pub fn new(ctx: Context<'ctx>, len: usize) -> Result<Self> {
-        let (n, set) = builder_len(len)?;
-        // SAFETY: live context.
-        let raw = unsafe { ffi::HPyTupleBuilder_New(ctx.as_ptr(), n) };
-        if raw._tup == 0 {
-            return Err(builder_failed(ctx));
-        }
-        Ok(TupleBuilder { raw, set, ctx })
+        CheckedBuilder::new(ctx, len).map(TupleBuilder)
     }
 
     /// Set item `index` (the handle is not consumed). Panics if `index >= len`.
     pub fn set<K>(&mut self, index: usize, item: &Handle<'ctx, K>) {
-        let len = self.set.len();
-        assert!(index < len, "TupleBuilder index {index} out of range for length {len}");
-        self.set[index] = true;
-        // SAFETY: live context, a live builder, an index in range, an open handle.
-        unsafe { ffi::HPyTupleBuilder_Set(self.ctx.as_ptr(), self.raw, index as isize, item.as_raw()) }
+        self.0.set(index, item)
     }
 
     /// The tuple. SystemError if an item was never set.
     pub fn build(self) -> Result<Handle<'ctx, Tuple>> {
-        check_all_set(&self.set, "TupleBuilder")?;
-        let this = core::mem::ManuallyDrop::new(self);
-        // SAFETY: live context; the builder is consumed here and never cancelled.
-        unsafe { Handle::from_new(this.ctx, ffi::HPyTupleBuilder_Build(this.ctx.as_ptr(), this.raw)) }
-    }
-}
-
-impl Drop for TupleBuilder<'_> {
-    fn drop(&mut self) {
-        // SAFETY: an unbuilt builder of a live context.
-        unsafe { ffi::HPyTupleBuilder_Cancel(self.ctx.as_ptr(), self.raw) }
+        self.0.build()
     }
 }
 
