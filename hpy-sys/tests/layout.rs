@@ -118,3 +118,62 @@ fn ctx_fields_table_is_in_struct_order() {
     assert_eq!(hpy_sys::CTX_FIELDS[3].0, "h_None");
     assert_eq!(hpy_sys::CTX_FIELDS[265].0, "ctx_CallMethod");
 }
+
+/// hpy-rs's CPython trampoline for `bf_releasebuffer` reads CPython's `Py_buffer` as an
+/// `HPy_buffer` (to release an export without entering HPy): the two must agree field for field.
+/// Checked against the `Python.h` of `$HPY_PYTHON` (the layout has not changed since CPython 3.3
+/// and is part of the stable ABI since 3.11).
+#[test]
+fn cpython_py_buffer_has_the_layout_of_hpy_buffer() {
+    use hpy_sys::HPy_buffer;
+    use std::mem::{offset_of, size_of};
+    let python = std::env::var("HPY_PYTHON").unwrap_or_else(|_| "python3".into());
+    let out = Command::new(&python)
+        .args(["-c", "import sysconfig; print(sysconfig.get_paths()['include'])"])
+        .output()
+        .unwrap_or_else(|e| panic!("cannot run `{python}`: {e}"));
+    assert!(out.status.success(), "`{python}` could not tell its include directory");
+    let include = PathBuf::from(String::from_utf8(out.stdout).unwrap().trim());
+    let fields = [
+        "buf", "obj", "len", "itemsize", "readonly", "ndim", "format", "shape", "strides", "suboffsets", "internal",
+    ];
+    let mut probe = String::from("#include <Python.h>\n#include <stdio.h>\n#include <stddef.h>\nint main(void) {\n");
+    probe.push_str("    printf(\"size %zu\\n\", sizeof(Py_buffer));\n");
+    for f in fields {
+        probe.push_str(&format!("    printf(\"{f} %zu\\n\", offsetof(Py_buffer, {f}));\n"));
+    }
+    probe.push_str("    return 0;\n}\n");
+    let dir = Path::new(env!("CARGO_TARGET_TMPDIR"));
+    let (src, exe) = (dir.join("py_buffer_probe.c"), dir.join("py_buffer_probe"));
+    std::fs::write(&src, probe).unwrap();
+    let cc = std::env::var("CC").unwrap_or_else(|_| "gcc".into());
+    let status = Command::new(&cc).arg("-I").arg(&include).arg(&src).arg("-o").arg(&exe).status().unwrap();
+    assert!(status.success(), "the Py_buffer probe did not compile against {}", include.display());
+    let out = Command::new(&exe).output().expect("run the Py_buffer probe");
+    let c: BTreeMap<String, usize> = String::from_utf8(out.stdout)
+        .unwrap()
+        .lines()
+        .map(|l| {
+            let (k, v) = l.split_once(' ').unwrap();
+            (k.to_string(), v.parse().unwrap())
+        })
+        .collect();
+    let rust: BTreeMap<String, usize> = [
+        ("size", size_of::<HPy_buffer>()),
+        ("buf", offset_of!(HPy_buffer, buf)),
+        ("obj", offset_of!(HPy_buffer, obj)),
+        ("len", offset_of!(HPy_buffer, len)),
+        ("itemsize", offset_of!(HPy_buffer, itemsize)),
+        ("readonly", offset_of!(HPy_buffer, readonly)),
+        ("ndim", offset_of!(HPy_buffer, ndim)),
+        ("format", offset_of!(HPy_buffer, format)),
+        ("shape", offset_of!(HPy_buffer, shape)),
+        ("strides", offset_of!(HPy_buffer, strides)),
+        ("suboffsets", offset_of!(HPy_buffer, suboffsets)),
+        ("internal", offset_of!(HPy_buffer, internal)),
+    ]
+    .into_iter()
+    .map(|(k, v)| (k.to_string(), v))
+    .collect();
+    assert_eq!(c, rust, "CPython's Py_buffer ({}) and HPy_buffer differ", include.display());
+}

@@ -202,16 +202,34 @@ impl<'ctx> Context<'ctx> {
         }
     }
 
+    /// Is this HPy's debug mode? (Its context is named `"HPy Debug Mode ABI"` on every runtime:
+    /// CPython's `hpy` package and PyPy compile the same debug-mode sources.)
+    pub fn is_debug_mode(self) -> bool {
+        // SAFETY: `name` is a static NUL-terminated string owned by the runtime.
+        unsafe { CStr::from_ptr(self.raw_ref().name) }.to_bytes() == b"HPy Debug Mode ABI"
+    }
+
     /// Run `f` with the interpreter released (the GIL on CPython), so other Python threads run
     /// meanwhile.
     ///
     /// `f` must be `Send`: it cannot capture a `Context` or a handle, because neither may be used
     /// without the interpreter. The interpreter is re-entered when `f` returns or panics.
+    ///
+    /// **In HPy's debug mode the interpreter is kept**: `f` runs with it held, and other Python
+    /// threads wait. HPy 0.9's debug mode hands each call a context from a small cache (16)
+    /// shared by all threads; while the interpreter is released, other threads' calls reuse and
+    /// then invalidate the context of this call, and re-entering with it aborts the process
+    /// ("Error: Wrong HPy Context!", the same in C). Results are the same in every mode; only
+    /// the parallelism is lost while debugging. A consequence to know: in debug mode, `f` must
+    /// not wait for another Python thread (it would wait forever).
     pub fn allow_threads<R, F>(self, f: F) -> R
     where
         F: FnOnce() -> R + Send,
         R: Send,
     {
+        if self.is_debug_mode() {
+            return f();
+        }
         struct Reenter(*mut ffi::HPyContext, ffi::HPyThreadState);
         impl Drop for Reenter {
             fn drop(&mut self) {

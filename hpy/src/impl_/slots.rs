@@ -953,10 +953,30 @@ pub trait ClassBuffer: Class {
     fn buffer(&self) -> &[Self::Element];
 }
 
-/// Shape and strides of a one-dimensional export, kept until the buffer is released.
-struct ExportLayout {
+/// What a buffer export keeps until the consumer releases it: the shape and strides the view
+/// points to, and the shared borrow that keeps the data unchanged meanwhile (a consumer such as
+/// memoryview or numpy reads it at any time).
+///
+/// Releasing it needs no HPy context, only the view's `internal` pointer. That matters in HPy
+/// 0.9's debug mode on CPython: its trampoline for `bf_releasebuffer` checks the module's global
+/// debug context before the call, and that context is marked invalid whenever any HPy call is
+/// running — so a buffer released inside a callback of an HPy function (or on another thread
+/// meanwhile) aborted the process with "Error: Wrong HPy Context!". hpy-rs's CPython trampoline
+/// therefore releases the export itself, without entering HPy.
+struct Export<T: Class> {
     shape: [ffi::HPy_ssize_t; 1],
     strides: [ffi::HPy_ssize_t; 1],
+    _borrow: crate::class::ClassRef<'static, T>,
+}
+
+/// End the export whose `internal` pointer is `internal`.
+///
+/// # Safety
+/// `internal` is the pointer `getbuffer::<T>` stored in a view, released once.
+unsafe fn release_export<T: Class>(internal: *mut c_void) {
+    // SAFETY: per the contract, a `Box<Export<T>>` leaked by `getbuffer`; dropping it ends the
+    // borrow (no user code runs: ending a borrow is a counter update).
+    drop(unsafe { Box::from_raw(internal.cast::<Export<T>>()) });
 }
 
 const PYBUF_WRITABLE: c_int = 0x0001;
@@ -975,49 +995,41 @@ unsafe extern "C" fn getbuffer<T: ClassBuffer>(
         }
         let obj = b(ctx, slf);
         let cls = obj.downcast::<T>()?;
-        // The shared borrow lasts until the buffer is released: the data cannot change while
-        // a consumer (memoryview, numpy, ...) reads it.
-        let guard = cls.borrow()?;
-        let data = guard.buffer();
-        let layout = Box::new(ExportLayout {
+        // SAFETY: the view gets its own reference to the instance (`obj` below), which the
+        // consumer drops only after releasing the buffer, so the instance outlives the borrow.
+        let borrow = unsafe { cls.borrow()?.detach() };
+        let data = borrow.buffer();
+        let (buf, len) = (data.as_ptr() as *mut c_void, core::mem::size_of_val(data));
+        let export = Box::into_raw(Box::new(Export {
             shape: [data.len() as ffi::HPy_ssize_t],
             strides: [core::mem::size_of::<T::Element>() as ffi::HPy_ssize_t],
-        });
-        let layout = Box::into_raw(layout);
-        // SAFETY: HPy passes a view for us to fill; the pointers stay valid until
-        // `releasebuffer` (the borrow is kept, the layout is leaked until then).
+            _borrow: borrow,
+        }));
+        // SAFETY: HPy passes a view for us to fill; the data (borrowed), shape and strides stay
+        // valid until the export is released.
         unsafe {
             *view = ffi::HPy_buffer {
-                buf: data.as_ptr() as *mut c_void,
+                buf,
                 obj: ffi::HPy_Dup(ctx.as_ptr(), slf),
-                len: core::mem::size_of_val(data) as ffi::HPy_ssize_t,
+                len: len as ffi::HPy_ssize_t,
                 itemsize: core::mem::size_of::<T::Element>() as ffi::HPy_ssize_t,
                 readonly: 1,
                 ndim: 1,
                 format: T::Element::FORMAT.as_ptr() as *mut core::ffi::c_char,
-                shape: (*layout).shape.as_mut_ptr(),
-                strides: (*layout).strides.as_mut_ptr(),
+                shape: (*export).shape.as_mut_ptr(),
+                strides: (*export).strides.as_mut_ptr(),
                 suboffsets: core::ptr::null_mut(),
-                internal: layout.cast(),
+                internal: export.cast(),
             };
         }
-        core::mem::forget(guard);
         Ok(0)
     })
 }
 
-unsafe extern "C" fn releasebuffer<T: ClassBuffer>(ctx: *mut ffi::HPyContext, slf: ffi::HPy, view: *mut ffi::HPy_buffer) {
-    // SAFETY: called by HPy with the live context and the view `getbuffer` filled.
-    let ctx = unsafe { Context::from_raw(ctx) };
-    run(ctx, (), |ctx| {
-        // SAFETY: `internal` is the layout leaked by `getbuffer`.
-        drop(unsafe { Box::from_raw((*view).internal as *mut ExportLayout) });
-        let obj = b(ctx, slf);
-        // SAFETY: the object exported the buffer, so it is a `T` with a shared borrow that
-        // `getbuffer` leaked; end it.
-        unsafe { crate::class::end_shared_borrow::<T>(obj.downcast::<T>()?) };
-        Ok(())
-    });
+/// `bf_releasebuffer` as HPy calls it (PyPy; any runtime that calls HPy slots directly).
+unsafe extern "C" fn releasebuffer<T: ClassBuffer>(_ctx: *mut ffi::HPyContext, _slf: ffi::HPy, view: *mut ffi::HPy_buffer) {
+    // SAFETY: HPy passes the view `getbuffer` filled, released once.
+    unsafe { release_export::<T>((*view).internal) }
 }
 
 unsafe extern "C" fn cpy_getbuffer<T: ClassBuffer>(slf: *mut ffi::cpy_PyObject, view: *mut ffi::cpy_Py_buffer, flags: c_int) -> c_int {
@@ -1027,10 +1039,14 @@ unsafe extern "C" fn cpy_getbuffer<T: ClassBuffer>(slf: *mut ffi::cpy_PyObject, 
     a.result
 }
 
-unsafe extern "C" fn cpy_releasebuffer<T: ClassBuffer>(slf: *mut ffi::cpy_PyObject, view: *mut ffi::cpy_Py_buffer) {
-    let mut a = ffi::_HPyFunc_args_RELEASEBUFFERPROC { self_: slf, view };
-    // SAFETY: `a` matches HPyFunc_RELEASEBUFFERPROC.
-    unsafe { call_real(ffi::HPyFunc_RELEASEBUFFERPROC, releasebuffer_cast::<T>(), &mut a) };
+/// `bf_releasebuffer` as CPython calls it. It does not enter HPy (see [`Export`]): it reads the
+/// `internal` pointer from CPython's `Py_buffer`, whose layout `HPy_buffer` mirrors field for
+/// field (checked against `Python.h` by hpy-sys's layout test).
+unsafe extern "C" fn cpy_releasebuffer<T: ClassBuffer>(_slf: *mut ffi::cpy_PyObject, view: *mut ffi::cpy_Py_buffer) {
+    // SAFETY: CPython passes the view that `getbuffer` filled (through HPy's trampoline, which
+    // copied `internal` over unchanged), released once; `Py_buffer` and `HPy_buffer` have the
+    // same layout.
+    unsafe { release_export::<T>((*view.cast::<ffi::HPy_buffer>()).internal) }
 }
 
 type GetBufferImpl = unsafe extern "C" fn(*mut ffi::HPyContext, ffi::HPy, *mut ffi::HPy_buffer, c_int) -> c_int;
