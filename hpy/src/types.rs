@@ -158,6 +158,7 @@ struct RawBuilder<'ctx, B: BuilderKind> {
 
 /// What differs between HPy's list and tuple builders.
 trait BuilderKind {
+    /// `Copy`: a type with drop glue cannot be `Copy`, so `RawBuilder` provably owns no memory.
     type Raw: Copy;
     type Built;
     const NAME: &'static str;
@@ -176,58 +177,43 @@ trait BuilderKind {
     unsafe fn cancel(ctx: *mut ffi::HPyContext, raw: Self::Raw);
 }
 
-enum ListKind {}
-enum TupleKind {}
+/// A [`BuilderKind`] over HPy's `HPy<Kind>Builder_*` functions.
+macro_rules! builder_kind {
+    ($kind:ident: $raw:ty, field $field:ident, builds $built:ty, named $name:literal,
+     $new:ident, $set:ident, $build:ident, $cancel:ident) => {
+        enum $kind {}
 
-impl BuilderKind for ListKind {
-    type Raw = ffi::HPyListBuilder;
-    type Built = List;
-    const NAME: &'static str = "ListBuilder";
-    unsafe fn new(ctx: *mut ffi::HPyContext, len: ffi::HPy_ssize_t) -> Self::Raw {
-        // SAFETY: per the trait contract.
-        unsafe { ffi::HPyListBuilder_New(ctx, len) }
-    }
-    fn is_null(raw: Self::Raw) -> bool {
-        raw._lst == 0
-    }
-    unsafe fn set(ctx: *mut ffi::HPyContext, raw: Self::Raw, index: ffi::HPy_ssize_t, item: ffi::HPy) {
-        // SAFETY: per the trait contract.
-        unsafe { ffi::HPyListBuilder_Set(ctx, raw, index, item) }
-    }
-    unsafe fn build(ctx: *mut ffi::HPyContext, raw: Self::Raw) -> ffi::HPy {
-        // SAFETY: per the trait contract.
-        unsafe { ffi::HPyListBuilder_Build(ctx, raw) }
-    }
-    unsafe fn cancel(ctx: *mut ffi::HPyContext, raw: Self::Raw) {
-        // SAFETY: per the trait contract.
-        unsafe { ffi::HPyListBuilder_Cancel(ctx, raw) }
-    }
+        impl BuilderKind for $kind {
+            type Raw = $raw;
+            type Built = $built;
+            const NAME: &'static str = $name;
+            unsafe fn new(ctx: *mut ffi::HPyContext, len: ffi::HPy_ssize_t) -> Self::Raw {
+                // SAFETY: per the trait contract.
+                unsafe { ffi::$new(ctx, len) }
+            }
+            fn is_null(raw: Self::Raw) -> bool {
+                raw.$field == 0
+            }
+            unsafe fn set(ctx: *mut ffi::HPyContext, raw: Self::Raw, index: ffi::HPy_ssize_t, item: ffi::HPy) {
+                // SAFETY: per the trait contract.
+                unsafe { ffi::$set(ctx, raw, index, item) }
+            }
+            unsafe fn build(ctx: *mut ffi::HPyContext, raw: Self::Raw) -> ffi::HPy {
+                // SAFETY: per the trait contract.
+                unsafe { ffi::$build(ctx, raw) }
+            }
+            unsafe fn cancel(ctx: *mut ffi::HPyContext, raw: Self::Raw) {
+                // SAFETY: per the trait contract.
+                unsafe { ffi::$cancel(ctx, raw) }
+            }
+        }
+    };
 }
 
-impl BuilderKind for TupleKind {
-    type Raw = ffi::HPyTupleBuilder;
-    type Built = Tuple;
-    const NAME: &'static str = "TupleBuilder";
-    unsafe fn new(ctx: *mut ffi::HPyContext, len: ffi::HPy_ssize_t) -> Self::Raw {
-        // SAFETY: per the trait contract.
-        unsafe { ffi::HPyTupleBuilder_New(ctx, len) }
-    }
-    fn is_null(raw: Self::Raw) -> bool {
-        raw._tup == 0
-    }
-    unsafe fn set(ctx: *mut ffi::HPyContext, raw: Self::Raw, index: ffi::HPy_ssize_t, item: ffi::HPy) {
-        // SAFETY: per the trait contract.
-        unsafe { ffi::HPyTupleBuilder_Set(ctx, raw, index, item) }
-    }
-    unsafe fn build(ctx: *mut ffi::HPyContext, raw: Self::Raw) -> ffi::HPy {
-        // SAFETY: per the trait contract.
-        unsafe { ffi::HPyTupleBuilder_Build(ctx, raw) }
-    }
-    unsafe fn cancel(ctx: *mut ffi::HPyContext, raw: Self::Raw) {
-        // SAFETY: per the trait contract.
-        unsafe { ffi::HPyTupleBuilder_Cancel(ctx, raw) }
-    }
-}
+builder_kind!(ListKind: ffi::HPyListBuilder, field _lst, builds List, named "ListBuilder",
+              HPyListBuilder_New, HPyListBuilder_Set, HPyListBuilder_Build, HPyListBuilder_Cancel);
+builder_kind!(TupleKind: ffi::HPyTupleBuilder, field _tup, builds Tuple, named "TupleBuilder",
+              HPyTupleBuilder_New, HPyTupleBuilder_Set, HPyTupleBuilder_Build, HPyTupleBuilder_Cancel);
 
 impl<'ctx, B: BuilderKind> RawBuilder<'ctx, B> {
     fn new(ctx: Context<'ctx>, len: isize) -> Result<Self> {

@@ -20,13 +20,12 @@ process, since an abort must not take pytest down; each runs in universal mode a
 import os
 import subprocess
 import sys
-import sysconfig
 import textwrap
 
 import pytest
 
 import hpy.devel
-from conftest import built_module
+from conftest import built_module, skip_module_if_types_crash
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 
@@ -135,25 +134,25 @@ def assert_aborts_with_wrong_context(proc):
     assert "Error: Wrong HPy Context!" in proc.stderr
 
 
-@pytest.mark.parametrize("mode", ["universal", "debug"])
-def test_interpreter_released_while_other_threads_call(c_module, mode):
-    c = run_child(LEAVE_C, mode, C_SO=c_module)
+def check_c_aborts_where_hpyrs_survives(c_body, c_so, hpyrs_body, mode, hpyrs_module):
+    """In debug mode the C scenario aborts (HPy's own limit) and the hpy-rs one survives; in
+    universal mode both survive."""
+    c = run_child(c_body, mode, C_SO=c_so)
     if mode == "debug":
-        assert_aborts_with_wrong_context(c)   # HPy's own limit, in C
+        assert_aborts_with_wrong_context(c)
     else:
         assert_survives(c)
-    assert_survives(run_child(LEAVE_HPYRS, mode, HPYRS_APITEST_SO=built_module("HPYRS_APITEST_SO")))
+    env_var = "HPYRS_%s_SO" % hpyrs_module.upper()
+    assert_survives(run_child(hpyrs_body, mode, **{env_var: built_module(env_var)}))
+
+
+@pytest.mark.parametrize("mode", ["universal", "debug"])
+def test_interpreter_released_while_other_threads_call(c_module, mode):
+    check_c_aborts_where_hpyrs_survives(LEAVE_C, c_module, LEAVE_HPYRS, mode, "apitest")
 
 
 @pytest.mark.parametrize("mode", ["universal", "debug"])
 def test_buffer_released_inside_a_callback(c_module, mode):
-    if sys.version_info >= (3, 13):
-        # both the C type and geometry's classes hit hpy 0.9.0's 3.13 type bug
-        from conftest import skip_module_if_types_crash
-        skip_module_if_types_crash()
-    c = run_child(RELEASE_C, mode, C_SO=c_module)
-    if mode == "debug":
-        assert_aborts_with_wrong_context(c)   # HPy's own limit, in C
-    else:
-        assert_survives(c)
-    assert_survives(run_child(RELEASE_HPYRS, mode, HPYRS_GEOMETRY_SO=built_module("HPYRS_GEOMETRY_SO")))
+    # both the C type and geometry's classes hit hpy 0.9.0's type bug on CPython 3.13
+    skip_module_if_types_crash()
+    check_c_aborts_where_hpyrs_survives(RELEASE_C, c_module, RELEASE_HPYRS, mode, "geometry")
