@@ -78,7 +78,7 @@ soak_start=$SECONDS
 if "${venv_python[$soak_minor]}" tools/soak.py --calls 100000 --compact; then
     results+=("soak: no memory growth on CPython $soak_minor, universal and debug ($((SECONDS - soak_start)) s)")
 else
-    fail "soak: memory growth on CPython $soak_minor (tools/soak.py)"
+    fail "soak on CPython $soak_minor (tools/soak.py: memory growth, or a workload failed)"
 fi
 
 step "universal wheel: quickstart built once (pip wheel + hpy_build), installed into a fresh venv of every CPython"
