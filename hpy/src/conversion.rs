@@ -8,9 +8,9 @@
 //! | `&str` (borrows the handle), `String`, `char` | `str` | `str` |
 //! | `&[u8]` (borrows the handle), `Vec<u8>` | `bytes` | `bytes` |
 //! | `Option<T>` | `None` or `T` | `None` or `T` |
-//! | `Vec<T>` | a sequence (not `str`, not `dict`) | `list` |
-//! | `(A, B, ...)` up to 12 | `tuple` of that length | `tuple` |
-//! | `HashMap<K, V>`, `BTreeMap<K, V>` | `dict` | `dict` |
+//! | `Vec<T>` | a sequence (not `str`, not `dict`): the items `list(obj)` holds | `list` |
+//! | `(A, B, ...)` up to 12 | `tuple` of that length (a subclass: the items it unpacks to) | `tuple` |
+//! | `HashMap<K, V>`, `BTreeMap<K, V>` | `dict` (a subclass: what `dict(obj)` holds) | `dict` |
 //! | `Handle<K>`, `&Handle<K>` | an object of kind `K` | the object |
 //! | `()` | | `None` |
 
@@ -578,13 +578,129 @@ impl<'ctx, K> IntoHPy<'ctx> for Borrowed<'_, 'ctx, K> {
 pub trait FromHPyOwned<'ctx>: for<'a> FromHPy<'a, 'ctx> {}
 impl<'ctx, T: for<'a> FromHPy<'a, 'ctx>> FromHPyOwned<'ctx> for T {}
 
+/// What `type(obj)` is exactly, among the sequences whose items conversions read by index. A
+/// subclass is `Other`: it may override `__len__`, `__getitem__` or `__iter__`, so its items are
+/// read the way `list(obj)` reads them.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum ExactType {
+    List,
+    Tuple,
+    Other,
+}
+
+#[inline]
+fn exact_type(obj: &Handle<'_>) -> ExactType {
+    let ctx = obj.ctx();
+    let ty = obj.get_type();
+    if ty.is(&ctx.list_type()) {
+        ExactType::List
+    } else if ty.is(&ctx.tuple_type()) {
+        ExactType::Tuple
+    } else {
+        ExactType::Other
+    }
+}
+
+/// At most this many items are reserved up front for a sequence whose length only `__len__`
+/// tells: that is a hint, which may lie (in either direction); the `Vec` grows as the items come.
+const MAX_ITEMS_RESERVED_FROM_LEN: usize = 4096;
+
+#[cold]
+fn cannot_allocate() -> Error {
+    crate::exceptions::MemoryError::new_err("cannot allocate the Vec")
+}
+
+/// The capacity to reserve for the items of `obj`, from `len(obj)` as `list(obj)` takes it:
+/// a TypeError from `__len__` means "no hint", other errors propagate; then capped.
+fn capacity_hint(obj: &Handle<'_>) -> Result<usize> {
+    match obj.len() {
+        Ok(len) => Ok(len.min(MAX_ITEMS_RESERVED_FROM_LEN)),
+        Err(e) if e.matches(obj.ctx(), TypeError::TYPE) => {
+            e.clear(obj.ctx());
+            Ok(0)
+        }
+        Err(e) => Err(e),
+    }
+}
+
+/// The items of an exact `list` or `tuple`, read by index: their length is their true size.
+///
+/// Converting an item may run Python code (`__index__`, `__float__`, ...) that changes the list
+/// being read. The items are then the ones a `for` loop over the list would see: it ends where
+/// the list ends now, and goes on to items appended meanwhile. Checking the length again only
+/// when the known items are done, or when an index turns out to be past the end, costs nothing
+/// per item.
+fn vec_by_index<'ctx, T: FromHPyOwned<'ctx>>(obj: &Handle<'ctx>, exact: ExactType) -> Result<Vec<T>> {
+    let ctx = obj.ctx();
+    let mut len = obj.len()?;
+    let mut out = Vec::new();
+    out.try_reserve_exact(len).map_err(|_| cannot_allocate())?;
+    loop {
+        // `out.len() < len <= out.capacity()` in this loop: `push` never reallocates.
+        for i in out.len()..len {
+            let item = match obj.get_index(i) {
+                Ok(item) => item,
+                // Only a list can shrink: past its end now.
+                Err(e) if exact == ExactType::List && e.matches(ctx, crate::exceptions::IndexError::TYPE) => {
+                    e.clear(ctx);
+                    return Ok(out);
+                }
+                Err(e) => return Err(e),
+            };
+            out.push(item.extract().map_err(|e: Error| e.in_part(format_args!("item {i}")))?);
+        }
+        if exact == ExactType::Tuple {
+            return Ok(out);
+        }
+        len = obj.len()?;
+        if len <= out.len() {
+            return Ok(out);
+        }
+        out.try_reserve(len - out.len()).map_err(|_| cannot_allocate())?;
+    }
+}
+
+/// The items `iter(obj)` yields, each converted by `convert`: what `list(obj)` and a `for` loop
+/// see, whatever `__len__` says. HPy 0.9 has no iterator API: this calls the builtins `iter`
+/// and `next`.
+fn vec_by_iteration<'ctx, T>(
+    obj: &Handle<'ctx>,
+    mut convert: impl FnMut(Handle<'ctx>, usize) -> Result<T>,
+) -> Result<Vec<T>> {
+    let ctx = obj.ctx();
+    let mut out = Vec::new();
+    out.try_reserve_exact(capacity_hint(obj)?).map_err(|_| cannot_allocate())?;
+    let builtins = ctx.builtins();
+    let iterator = builtins.get_item("iter")?.call1(obj)?;
+    let next = builtins.get_item("next")?;
+    // `next(iterator, end)` returns `end` when the iterator is exhausted: a new object, which
+    // the iterator never saw, so it cannot yield it as an item.
+    let end = ctx.list()?;
+    loop {
+        let item = next.call((&iterator, &end))?;
+        if item.is(&end) {
+            return Ok(out);
+        }
+        let value = convert(item, out.len())?;
+        // Not `push`'s own growth, which aborts the process when memory runs out.
+        out.try_reserve(1).map_err(|_| cannot_allocate())?;
+        out.push(value);
+    }
+}
+
 impl<'a, 'ctx, T: FromHPyOwned<'ctx>> FromHPy<'a, 'ctx> for Vec<T> {
     /// From a sequence: `list`, `tuple`, or any object with `__len__` and `__getitem__` that is
-    /// not a `str` (whose items are strings, rarely what a `Vec` means) or a `dict`.
+    /// not a `str` (whose items are strings, rarely what a `Vec` means) or a `dict`. The items
+    /// are those `list(obj)` would hold: an exact `list` or `tuple` is read by index, anything
+    /// else (subclasses included) by iteration, with `len(obj)` only as a capacity hint.
     /// `Vec<u8>` also takes `bytes`.
     fn from_hpy(obj: &'a Handle<'ctx>) -> Result<Self> {
         if let Some(fast) = T::vec_from_hpy(obj) {
             return fast;
+        }
+        let exact = exact_type(obj);
+        if exact != ExactType::Other {
+            return vec_by_index(obj, exact);
         }
         if obj.is_kind::<Unicode>() {
             return Err(TypeError::new_err("can't extract a str to a Vec"));
@@ -595,14 +711,7 @@ impl<'a, 'ctx, T: FromHPyOwned<'ctx>> FromHPy<'a, 'ctx> for Vec<T> {
         if !is_sequence {
             return Err(Error::wrong_type("sequence", obj));
         }
-        let len = obj.len()?;
-        let mut out = Vec::new();
-        // Not `with_capacity`: a huge (or lying) `__len__` must be a MemoryError, not an abort.
-        out.try_reserve(len).map_err(|_| crate::exceptions::MemoryError::new_err("cannot allocate the Vec"))?;
-        for i in 0..len {
-            out.push(obj.get_index(i)?.extract().map_err(|e: Error| e.in_part(format_args!("item {i}")))?);
-        }
-        Ok(out)
+        vec_by_iteration(obj, |item, i| item.extract().map_err(|e: Error| e.in_part(format_args!("item {i}"))))
     }
 }
 
@@ -611,6 +720,19 @@ impl<'ctx, T: IntoHPy<'ctx>> IntoHPy<'ctx> for Vec<T> {
     fn into_hpy(self, ctx: Context<'ctx>) -> Result<Handle<'ctx>> {
         T::vec_into_hpy(self, ctx)
     }
+}
+
+/// Is `dict` exactly a `dict`, not a subclass? (HPy 0.9 has no `dict` type constant; the
+/// builtins namespace is a plain `dict`.)
+fn is_exact_dict(dict: &Handle<'_, Dict>) -> bool {
+    dict.get_type().is(&dict.ctx().builtins().get_type())
+}
+
+/// `dict(obj)` for a `dict` subclass: the keys and values `dict(obj)` reads, which are not
+/// always what the subclass's own `keys()` and `__getitem__` say.
+fn plain_dict<'ctx>(obj: &Handle<'ctx, Dict>) -> Result<Handle<'ctx, Dict>> {
+    let dict_type = obj.ctx().builtins().get_type();
+    dict_type.call1(obj)?.downcast_into()
 }
 
 macro_rules! maps {
@@ -623,6 +745,13 @@ macro_rules! maps {
         {
             fn from_hpy(obj: &'a Handle<'ctx>) -> Result<Self> {
                 let dict = obj.downcast::<Dict>()?;
+                let copy;
+                let dict = if is_exact_dict(dict) {
+                    dict
+                } else {
+                    copy = plain_dict(dict)?;
+                    &copy
+                };
                 let keys = dict.keys()?;
                 let mut out = Self::default();
                 for i in 0..keys.len()? {
@@ -662,14 +791,23 @@ macro_rules! tuples {
     ($($len:literal => ($($name:ident $idx:tt),+);)*) => {$(
         impl<'a, 'ctx, $($name: FromHPyOwned<'ctx>),+> FromHPy<'a, 'ctx> for ($($name,)+) {
             fn from_hpy(obj: &'a Handle<'ctx>) -> Result<Self> {
-                let tuple = obj.downcast::<Tuple>()?;
-                let len = tuple.len()?;
-                if len != $len {
-                    return Err(TypeError::new_err(format!(
-                        "expected a tuple of length {}, got a tuple of length {len}", $len
-                    )));
+                let wrong_length = |len: usize| TypeError::new_err(format!(
+                    "expected a tuple of length {}, got a tuple of length {len}", $len
+                ));
+                if exact_type(obj) == ExactType::Tuple {
+                    let len = obj.len()?;
+                    if len != $len {
+                        return Err(wrong_length(len));
+                    }
+                    return Ok(($( obj.get_index($idx)?.extract::<$name>().map_err(|e| e.in_part(concat!("item ", $idx)))?, )+));
                 }
-                Ok(($( tuple.get_index($idx)?.extract::<$name>().map_err(|e| e.in_part(concat!("item ", $idx)))?, )+))
+                // A subclass: its items are the ones unpacking (`a, b = obj`) takes, iteration's.
+                obj.downcast::<Tuple>()?;
+                let items = vec_by_iteration(obj, |item, _| Ok(item))?;
+                if items.len() != $len {
+                    return Err(wrong_length(items.len()));
+                }
+                Ok(($( items[$idx].extract::<$name>().map_err(|e| e.in_part(concat!("item ", $idx)))?, )+))
             }
         }
 

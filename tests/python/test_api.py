@@ -19,6 +19,7 @@ import gc
 import math
 import operator
 import struct
+import subprocess
 import sys
 import threading
 import time
@@ -440,9 +441,210 @@ class LyingLength:
         raise IndexError(i)
 
 
+class ListClaiming(list):
+    """A list whose `__len__` says `claimed`, whatever it holds."""
+
+    def __init__(self, items, claimed):
+        super().__init__(items)
+        self.claimed = claimed
+
+    def __len__(self):
+        return self.claimed
+
+
+class TupleClaiming(tuple):
+    """A tuple whose `__len__` says `claimed`."""
+
+    def __new__(cls, items, claimed):
+        self = super().__new__(cls, items)
+        self.claimed = claimed
+        return self
+
+    def __len__(self):
+        return self.claimed
+
+
+def iterated(seq):
+    """The items a `for` loop over `seq` sees (`list(seq)` may fail on a huge `__len__`: it
+    preallocates that many)."""
+    return [item for item in seq]
+
+
 def test_vec_from_huge_length(api):
-    with pytest.raises(MemoryError):
-        api.rt_vec_i64(LyingLength())
+    # The length is a capacity hint, capped: the items are what iteration yields.
+    assert api.rt_vec_i64(LyingLength()) == iterated(LyingLength()) == [0, 1, 2]
+
+
+@pytest.mark.parametrize("claimed", [0, 1, 2, 4, 1000, sys.maxsize])
+def test_vec_from_sequences_whose_len_lies(api, claimed):
+    items = [10, 20, 30]
+    for seq in [ListClaiming(items, claimed), TupleClaiming(items, claimed)]:
+        assert api.rt_vec_i64(seq) == iterated(seq) == items
+        assert api.rt_vec_string(type(seq)(["a", "b"], claimed)) == ["a", "b"]
+        assert api.rt_vec_vec([seq, seq]) == [items, items]
+    if claimed < 2**20:
+        assert api.rt_vec_i64(ListClaiming(items, claimed)) == list(ListClaiming(items, claimed))
+
+
+def test_vec_from_subclasses_follows_their_iteration(api):
+    # What list(x) does: a subclass's __iter__ decides; its __getitem__ alone changes nothing.
+    class Doubling(list):
+        def __iter__(self):
+            return (2 * item for item in super().__iter__())
+
+    class Indexing(list):
+        def __getitem__(self, i):
+            return 99
+
+    class Shuffled(tuple):
+        def __iter__(self):
+            return reversed(tuple(super().__iter__()))
+
+    for seq in [Doubling([1, 2, 3]), Indexing([1, 2, 3]), Shuffled((1, 2, 3))]:
+        assert api.rt_vec_i64(seq) == list(seq)
+    assert api.rt_vec_i64(Doubling([1, 2, 3])) == [2, 4, 6]
+
+
+def test_vec_length_hint_errors_propagate_as_in_list(api):
+    class BadLength(list):
+        def __len__(self):
+            raise ValueError("no length today")
+
+    class NotAnInt(list):
+        def __len__(self):
+            return "three"  # TypeError in len(): list() ignores it, as a missing hint
+
+    with pytest.raises(ValueError, match="no length today"):
+        list(BadLength([1]))
+    with pytest.raises(ValueError, match="no length today"):
+        api.rt_vec_i64(BadLength([1]))
+    assert api.rt_vec_i64(NotAnInt([1, 2])) == list(NotAnInt([1, 2])) == [1, 2]
+
+
+def test_vec_iteration_errors(api):
+    class Broken(list):
+        def __iter__(self):
+            yield 1
+            raise KeyError("iteration broke")
+
+    class NotIterable(list):
+        __iter__ = None
+
+    with pytest.raises(KeyError, match="iteration broke"):
+        api.rt_vec_i64(Broken([1, 2]))
+    with pytest.raises(TypeError, match="not iterable"):
+        api.rt_vec_i64(NotIterable([1]))
+    with pytest.raises(TypeError, match=r"^rt_vec_i64\(\) argument 'x': item 1: expected int, got str$"):
+        api.rt_vec_i64(ListClaiming([1, "2"], 1))
+
+
+class Mutating:
+    """An int-like item whose conversion (`__index__`) runs `action` once, then gives `value`."""
+
+    def __init__(self, value, action):
+        self.value, self.action = value, action
+
+    def __index__(self):
+        action, self.action = self.action, None
+        if action:
+            action()
+        return self.value
+
+
+OUT_OF_MEMORY = r"""
+import importlib.util, resource, sys
+import hpy.universal
+
+so, mode = sys.argv[1], sys.argv[2]
+spec = importlib.util.spec_from_file_location("apitest", so)
+api = hpy.universal.load("apitest", so, spec, mode=getattr(hpy.universal, "MODE_" + mode.upper()))
+with open("/proc/self/status") as status:
+    vm_size = next(int(line.split()[1]) * 1024 for line in status if line.startswith("VmSize:"))
+# A little more address space than now: the Vec outgrows it long before range() ends.
+resource.setrlimit(resource.RLIMIT_AS, (vm_size + 16 * 2**20, resource.RLIM_INFINITY))
+try:
+    api.rt_vec_i64(range(10**12))
+except MemoryError as e:
+    print("MemoryError:", e)
+"""
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="needs /proc and RLIMIT_AS")
+def test_vec_out_of_memory_is_memory_error(api_so, hpy_mode):
+    """The items of a generic sequence are read until it ends (`len()` is only a capped hint),
+    so a Vec can outgrow memory: that must be a MemoryError, never an abort."""
+    out = subprocess.run([sys.executable, "-c", OUT_OF_MEMORY, api_so, hpy_mode],
+                         capture_output=True, text=True, timeout=300)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.startswith("MemoryError:"), out.stdout
+
+
+def test_vec_from_a_list_mutated_by_its_items(api):
+    """An item's conversion can run Python code that changes the list being converted: the
+    items are read as a `for` loop reads them (never out of range, never a crash)."""
+    def expected(make):
+        seq = make()
+        return [operator.index(item) for item in seq]
+
+    def shrinking():
+        seq = [1, 2, 3, 4]
+        seq[1] = Mutating(2, lambda: seq.clear())
+        return seq
+
+    def growing():
+        seq = [1, 2]
+        seq[1] = Mutating(2, lambda: seq.extend([3, 4]))
+        return seq
+
+    def replacing():
+        seq = [1, 2, 3]
+        seq[0] = Mutating(1, lambda: seq.__setitem__(slice(None), [7, 8]))
+        return seq
+
+    for make, result in [(shrinking, [1, 2]), (growing, [1, 2, 3, 4]), (replacing, [1, 8])]:
+        assert expected(make) == result
+        assert api.rt_vec_i64(make()) == result
+
+
+def test_tuple_from_tuple_subclasses(api):
+    # As unpacking `a, b = x`: the items iteration yields, whatever __len__ says.
+    with pytest.raises(TypeError, match=r"^rt_tuple2\(\) argument 'x': expected a tuple of length 2, "
+                                        r"got a tuple of length 3$"):
+        api.rt_tuple2(TupleClaiming((1, "a", 3), 2))
+    assert api.rt_tuple2(TupleClaiming((1, "a"), 5)) == (1, "a")
+    assert api.rt_tuple2(TupleClaiming((1, "a"), sys.maxsize)) == (1, "a")
+
+    class Reversed(tuple):
+        def __iter__(self):
+            return reversed(tuple(super().__iter__()))
+
+        def __getitem__(self, i):
+            return "indexed"
+
+    a, b = Reversed(("x", 1))
+    assert api.rt_tuple2(Reversed(("x", 1))) == (a, b) == (1, "x")
+
+
+def test_maps_from_dict_subclasses(api):
+    # As dict(x): a subclass's own __getitem__ is not what dict(x) reads (unless it overrides
+    # __iter__, then keys() and __getitem__ are).
+    class Shouting(dict):
+        def __getitem__(self, key):
+            return 0
+
+    class Reiterated(dict):
+        def __iter__(self):
+            return iter(sorted(super().keys()))
+
+        def keys(self):
+            return ["b"]
+
+        def __getitem__(self, key):
+            return 42
+
+    for d in [Shouting(a=1, b=2), Reiterated(a=1, b=2)]:
+        assert api.rt_hashmap(d) == dict(d)
+    assert api.rt_hashmap(Reiterated(a=1, b=2)) == {"b": 42}
 
 
 def test_vec_rejects_mappings_and_sets(api):
@@ -1912,8 +2114,7 @@ def test_former_crashes(api):
         api.tuple_builder(2, [])
     with pytest.raises(MemoryError):
         api.tracker(2**64 - 1, 1)
-    with pytest.raises(MemoryError):
-        api.rt_vec_i64(range(10**12))
+    # (a Vec of a sequence too long for memory: test_vec_out_of_memory_is_memory_error)
     # a global holding something that is not a type, used as an exception type: SystemError
     assert api.exception_from_misused_global(5, "exception") is SystemError
     assert api.exception_from_misused_global(5, "name") == "SystemError"

@@ -8,6 +8,7 @@ or leak. `live_objects()` counts the Rust values alive, so the tests see them dr
 import gc
 import inspect
 import operator
+import sys
 import weakref
 
 import pytest
@@ -86,6 +87,53 @@ def test_intlist_construction_bad_input(IntList):
         IntList(1, 2)
     with pytest.raises(TypeError, match=r"^IntList\(\) got an unexpected keyword argument 'vals'$"):
         IntList(vals=[1])
+
+
+
+class ListClaiming(list):
+    """A list whose `__len__` says `claimed`, whatever it holds."""
+
+    def __init__(self, items, claimed):
+        super().__init__(items)
+        self.claimed = claimed
+
+    def __len__(self):
+        return self.claimed
+
+
+@pytest.mark.parametrize("claimed", [0, 2, 4, 1000, sys.maxsize])
+def test_intlist_from_a_list_whose_len_lies(IntList, claimed):
+    """The items are what `list(x)` (or a `for` loop) gives: `__len__` is only a size hint."""
+    items = [1, 2, 3]
+    assert IntList(ListClaiming(items, claimed)).to_list() == [x for x in ListClaiming(items, claimed)] == items
+    lst = IntList([0])
+    lst += ListClaiming(items, claimed)
+    assert lst.to_list() == [0] + items
+
+
+def test_intlist_from_sequences_that_change_while_read(IntList):
+    class Shrinking:
+        """A sequence (index protocol) that loses its items while they are read."""
+
+        def __init__(self):
+            self.items = [1, 2, 3, 4]
+
+        def __len__(self):
+            return 4
+
+        def __getitem__(self, i):
+            self.items[2:] = []
+            return self.items[i]
+
+    assert IntList(Shrinking()).to_list() == list(Shrinking()) == [1, 2]
+
+
+def test_strmap_from_a_dict_subclass(StrMap):
+    class Loud(dict):
+        def __getitem__(self, key):
+            return "LOUD"
+
+    assert StrMap(Loud(a="1")).items() == sorted(dict(Loud(a="1")).items()) == [("a", "1")]
 
 
 # ---- IntList: the sequence protocol ----
