@@ -3,7 +3,10 @@
 Every function gets good input and bad input: wrong types, overflow, wrong argument counts,
 unknown keywords. Bad input must raise a clear Python exception, never crash or leak.
 """
+import collections
+import math
 import os
+import statistics
 import subprocess
 import sys
 import threading
@@ -161,10 +164,72 @@ def test_stats_bad_input(qs):
         qs.stats([1.0, "two"])
 
 
+def test_stats_nan_propagates(qs):
+    """NaN policy: a NaN anywhere makes all three results NaN (as numpy's mean, min and max),
+    wherever it is; min and max never skip it."""
+    nan, inf = float("nan"), float("inf")
+    for values in ([nan, 1.0], [1.0, nan], [1.0, nan, 3.0], [nan], [inf, nan, -inf], (2.0, nan)):
+        assert [math.isnan(x) for x in qs.stats(values)] == [True] * 3, values
+    assert "NaN" in qs.stats.__doc__
+
+
+def test_stats_infinities(qs):
+    inf = float("inf")
+    assert qs.stats([inf, 1.0]) == (inf, 1.0, inf)
+    assert qs.stats([1.0, -inf]) == (-inf, -inf, 1.0)
+    assert qs.stats([inf, inf]) == (inf, inf, inf)
+    mean, low, high = qs.stats([inf, -inf, 0.0])
+    assert math.isnan(mean) and (low, high) == (-inf, inf)  # inf - inf has no value: NaN
+
+
+def test_stats_mean_of_large_finite_values(qs):
+    # The sum of the values overflows a float; their mean does not.
+    big = sys.float_info.max
+    assert qs.stats([big, big]) == (big, big, big)
+    assert qs.stats([-big, -big, -big]) == (-big, -big, -big)
+    mean = qs.stats([1e308, 1e308, -1e308, 1e308])[0]
+    assert mean == pytest.approx(float(statistics.mean([1e308, 1e308, -1e308, 1e308])), rel=1e-15)
+
+
+def test_stats_mean_lies_between_min_and_max(qs):
+    # A float sum rounds: 0.1 + 0.1 + 0.1 is 0.30000000000000004, a third of it more than 0.1.
+    assert qs.stats([0.1] * 3) == (statistics.mean([0.1] * 3), 0.1, 0.1) == (0.1, 0.1, 0.1)
+    assert qs.stats([0.1] * 10)[0] == 0.1
+
+
+def python_word_counts(text):
+    """What `word_counts` promises: Python's own `str.split()` and `str.lower()`."""
+    return dict(collections.Counter(word.lower() for word in text.split()))
+
+
+# Every code point that UTF-8 can encode (not the surrogates).
+ALL_CHARACTERS = [chr(c) for c in range(0x110000) if not 0xD800 <= c < 0xE000]
+
+
 def test_word_counts(qs):
     assert qs.word_counts("a b A c") == {"a": 2, "b": 1, "c": 1}
     assert list(qs.word_counts("to be or not to be")) == ["be", "not", "or", "to"]
     assert qs.word_counts("") == {}
+    assert qs.word_counts("\x1c") == python_word_counts("\x1c") == {}
+    assert qs.word_counts("a\x1fb\x1ec\x1dd\x1ca") == {"a": 2, "b": 1, "c": 1, "d": 1}
+
+
+def test_word_counts_split_and_lower_like_python_for_every_character(qs):
+    """Every character between two letters: whitespace splits there, anything else is lowercased
+    in a word. Python's whitespace includes \\x1c-\\x1f, which Unicode's does not, and the
+    interpreter's Unicode version, not Rust's, decides what lowercases."""
+    text = "x".join(ALL_CHARACTERS)
+    counts = qs.word_counts(text)
+    expected = python_word_counts(text)
+    assert counts == expected
+    assert sum(counts.values()) == 30  # split at each of Python's 29 whitespace characters
+    assert list(counts) == sorted(expected)
+
+
+def test_word_counts_final_sigma(qs):
+    # Lowercasing a capital sigma depends on its neighbours: the same in the text as in its words.
+    for text in ["ΟΔΟΣ", "ΟΔΟΣ ΟΔΟΣ", "ΑΣ\x1cΑΣ\x1fΣ", "ΑΣΑ Σ ΑΣ\u2003ΣΑ", "Α\u0345Σ\x1e'Σ"]:
+        assert qs.word_counts(text) == python_word_counts(text), text
 
 
 def test_bytes(qs):

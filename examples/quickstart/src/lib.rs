@@ -12,7 +12,7 @@ mod quickstart {
     use std::collections::BTreeMap;
 
     use hpy::exceptions::{OverflowError, ValueError, ZeroDivisionError};
-    use hpy::{Context, Dict, ExceptionType, Global, Handle, Module, Result, Tuple};
+    use hpy::{Context, Dict, ExceptionType, Global, Handle, Module, Result, Tuple, Unicode};
 
     /// Add two 64-bit integers.
     #[hpy::function]
@@ -47,26 +47,49 @@ mod quickstart {
         Ok((args.len()?, kwargs.map_or(Ok(0), |k| k.len())?))
     }
 
-    /// Mean, minimum and maximum of a sequence of numbers.
+    /// Mean, minimum and maximum of a sequence of numbers. A NaN anywhere makes all three NaN
+    /// (as in numpy): it is never skipped. Infinities count as numbers (the mean of `inf` and
+    /// `-inf` is NaN).
     #[hpy::function]
     fn stats(values: Vec<f64>) -> Result<(f64, f64, f64)> {
         if values.is_empty() {
             return Err(ValueError::new_err("stats() of an empty sequence"));
         }
-        let mean = values.iter().sum::<f64>() / values.len() as f64;
+        if values.iter().any(|v| v.is_nan()) {
+            return Ok((f64::NAN, f64::NAN, f64::NAN));
+        }
+        let count = values.len() as f64;
         let min = values.iter().copied().fold(f64::INFINITY, f64::min);
         let max = values.iter().copied().fold(f64::NEG_INFINITY, f64::max);
-        Ok((mean, min, max))
+        let sum: f64 = values.iter().sum();
+        if !(min.is_finite() && max.is_finite()) {
+            return Ok((sum / count, min, max));
+        }
+        // The mean of finite values is finite even where their sum overflows: then add the
+        // values' shares. And it lies between their min and max, which rounding alone can miss
+        // (`0.1 + 0.1 + 0.1` is `0.30000000000000004`, a third of which is more than 0.1).
+        let mean = if sum.is_finite() { sum / count } else { values.iter().map(|v| v / count).sum() };
+        Ok((mean.clamp(min, max), min, max))
     }
 
-    /// How often each word occurs in `text` (a `BTreeMap`: the dict comes out in sorted order).
+    /// Python's whitespace, where `str.split()` splits: Unicode's White_Space (Rust's
+    /// `char::is_whitespace`) and the separators `\x1c`-`\x1f`, which `str.isspace()` includes.
+    fn is_python_whitespace(c: char) -> bool {
+        c.is_whitespace() || ('\x1c'..='\x1f').contains(&c)
+    }
+
+    /// How often each word occurs in `text`, as `collections.Counter(w.lower() for w in
+    /// text.split())` counts them (a `BTreeMap`: the dict comes out in sorted order).
     #[hpy::function]
-    fn word_counts(text: &str) -> BTreeMap<String, usize> {
+    fn word_counts(ctx: Context<'_>, text: &Handle<'_, Unicode>) -> Result<BTreeMap<String, usize>> {
+        // Lowercased by the interpreter's `str.lower`: Rust's `to_lowercase` follows Rust's
+        // Unicode version, which lowercases letters that an older Python leaves alone.
+        let lowered = ctx.str_type().getattr("lower")?.call1(text)?;
         let mut counts = BTreeMap::new();
-        for word in text.split_whitespace() {
-            *counts.entry(word.to_lowercase()).or_insert(0) += 1;
+        for word in lowered.extract::<&str>()?.split(is_python_whitespace).filter(|w| !w.is_empty()) {
+            *counts.entry(word.to_owned()).or_insert(0) += 1;
         }
-        counts
+        Ok(counts)
     }
 
     /// The bytes in reverse order.
