@@ -8,11 +8,13 @@ SHELL := /bin/bash
 # first CPython found (tools/pythons.sh lists them).
 DEMO_PY = $(shell tools/pythons.sh | awk '$$1 == "3.11" {print; exit}' | grep . || tools/pythons.sh | head -n 1)
 
-.PHONY: help demo test wheels bench generate clean
+.PHONY: help demo test attack soak wheels bench generate clean
 
 help:
 	@echo "make demo      build examples/quickstart and run it on CPython in universal and debug mode"
 	@echo "make test      everything: unit tests, layout proof, Python tests on every CPython found"
+	@echo "make attack    hostile calls to every public callable at depth (HPYRS_ATTACK_EXAMPLES=200 per target)"
+	@echo "make soak      memory growth over 10^6 calls per workload, universal and debug mode (release build)"
 	@echo "make wheels    one universal py3-none wheel per example, in build/wheels/"
 	@echo "make bench     hpy-rs against C on HPy, the C API and PyO3 (CALLGRIND=1: instruction counts)"
 	@echo "make generate  regenerate hpy-sys from the hpy 0.9.0 C headers"
@@ -28,6 +30,31 @@ demo:
 
 test:
 	@tools/test.sh
+
+# `make attack`: tests/attack with more examples than `make test` runs (HPYRS_ATTACK_EXAMPLES,
+# default 200; HPYRS_ATTACK_SEED picks other examples), on every CPython found.
+attack:
+	@tools/attack.sh
+
+# `make soak`: tools/soak.py with 10^6 calls per workload (SOAK_CALLS=...) on the modules built
+# in release, as a wheel ships them (the soak step of `make test` measures the debug builds the
+# Python tests use, 10^5 calls). The .so files go to build/soak/, not build/modules/, so that a
+# `make test` running meanwhile keeps its own. Most of the time goes to HPy's debug mode.
+SOAK_MODULES = rawadd quickstart geometry tree apitest containers
+SOAK_CALLS ?= 1000000
+soak:
+	@set -e; read minor python <<< "$(DEMO_PY)"; \
+	  [ -n "$$python" ] || { echo "no CPython 3.8-3.13 found"; exit 1; }; \
+	  py="$$(tools/venv.sh "$$minor" "$$python")"; \
+	  echo "building the modules under test (release): $(SOAK_MODULES)"; \
+	  cargo build --quiet --release $(addprefix -p ,$(SOAK_MODULES)); \
+	  rm -rf build/soak && mkdir -p build/soak; \
+	  for module in $(SOAK_MODULES); do \
+	    cp "target/release/lib$$module.so" "build/soak/$$module.hpy0.so"; \
+	    export "HPYRS_$${module^^}_SO=$$PWD/build/soak/$$module.hpy0.so"; \
+	  done; \
+	  echo "CPython $$minor: $$py"; \
+	  "$$py" tools/soak.py --calls $(SOAK_CALLS)
 
 wheels:
 	@tools/wheels.sh
