@@ -3,6 +3,9 @@
 Runs in universal, debug (leak detector around every test) and trace mode.
 """
 import gc
+import random
+import subprocess
+import sys
 
 import pytest
 
@@ -12,8 +15,13 @@ skip_module_if_types_crash()
 
 
 @pytest.fixture(scope="session")
-def tree(hpy_mode, tmp_path_factory):
-    return load("tree", built_module("HPYRS_TREE_SO"), hpy_mode, tmp_path_factory)
+def tree_so():
+    return built_module("HPYRS_TREE_SO")
+
+
+@pytest.fixture(scope="session")
+def tree(tree_so, hpy_mode, tmp_path_factory):
+    return load("tree", tree_so, hpy_mode, tmp_path_factory)
 
 
 @pytest.fixture
@@ -108,3 +116,167 @@ def test_subclass_with_python_attributes(tree, live):
     assert isinstance(root.children[0], tree.Node)
     del root
     assert live() == 0
+
+
+# ---- the nodes form a forest: no cycles, each node in its parent's children exactly once ----
+
+def test_cycles_are_refused(tree):
+    a, b, c = tree.Node("a"), tree.Node("b"), tree.Node("c")
+    a.add_child(b)
+    with pytest.raises(ValueError, match=r'^cannot add Node\("a"\) as a child of Node\("b"\): '
+                                         r'it is an ancestor of Node\("b"\)$'):
+        b.add_child(a)
+    b.add_child(c)
+    with pytest.raises(ValueError, match="it is an ancestor of"):
+        c.add_child(a)
+    with pytest.raises(ValueError, match=r"^a node cannot be its own child$"):
+        c.add_child(c)
+    # nothing changed
+    assert a.children == [b] and b.children == [c] and c.children == []
+    assert (a.parent, b.parent, c.parent) == (None, a, b)
+    assert a.size() == 3
+
+
+def test_a_new_parent_takes_the_child_away_from_the_old_one(tree):
+    a, b, c = tree.Node("a"), tree.Node("b"), tree.Node("c")
+    a.add_child(b)
+    c.add_child(b)
+    assert b.parent is c
+    assert a.children == [] and c.children == [b]
+    assert (a.size(), c.size()) == (1, 2)
+    b.add_child(a)  # a is no ancestor of b any more
+    assert a.parent is b and c.size() == 3
+
+
+def test_adding_a_child_again_lists_it_once(tree):
+    a, b, c = tree.Node("a"), tree.Node("b"), tree.Node("c")
+    a.add_child(b)
+    a.add_child(c)
+    a.add_child(b)  # moved to the end, as the DOM's appendChild does
+    assert a.children == [c, b]
+    assert len(a) == 2 and a.size() == 3
+
+
+def test_detach_removes_the_node_from_its_parent(tree):
+    a, b, c = tree.Node("a"), tree.Node("b"), tree.Node("c")
+    a.add_child(b)
+    a.add_child(c)
+    b.detach()
+    assert b.parent is None and a.children == [c] and a.size() == 2
+    b.detach()  # a root already: nothing to do
+    assert b.parent is None
+
+
+def check_forest(nodes):
+    """Every node is in its parent's children exactly once, and in no other node's."""
+    for node in nodes:
+        for child in node.children:
+            assert child.parent is node
+        if node.parent is not None:
+            assert [c for c in node.parent.children if c is node] == [node]
+        owners = [other for other in nodes if any(c is node for c in other.children)]
+        assert owners == ([] if node.parent is None else [node.parent])
+
+
+def test_random_edits_keep_a_forest(tree):
+    rng = random.Random(12)
+    nodes = [tree.Node("n%d" % i) for i in range(12)]
+    for _ in range(400):
+        parent, child = rng.choice(nodes), rng.choice(nodes)
+        if rng.random() < 0.15:
+            child.detach()
+            continue
+        ancestors, up = [], parent
+        while up is not None:
+            ancestors.append(up)
+            up = up.parent
+        if any(a is child for a in ancestors):
+            with pytest.raises(ValueError):
+                parent.add_child(child)
+        else:
+            parent.add_child(child)
+            assert parent.children[-1] is child and child.parent is parent
+        check_forest(nodes)
+    roots = [n for n in nodes if n.parent is None]
+    assert sum(r.size() for r in roots) == len(nodes)
+
+
+def test_size_of_a_wide_tree(tree):
+    root = tree.Node("root")
+    for i in range(2000):
+        child = tree.Node("c%d" % i)
+        root.add_child(child)
+        child.add_child(tree.Node("g%d" % i))
+    assert root.size() == 4001
+
+
+# ---- deep trees: nothing recurses on the C stack (each in its own process: a crash is reported,
+# not fatal to the test run) ----
+
+DEEP = r"""
+import gc, importlib.util, sys
+import hpy.universal
+
+so, mode, shape, depth = sys.argv[1], sys.argv[2], sys.argv[3], int(sys.argv[4])
+spec = importlib.util.spec_from_file_location("tree", so)
+tree = hpy.universal.load("tree", so, spec, mode=getattr(hpy.universal, "MODE_" + mode.upper()))
+gc.collect()
+base = tree.live_nodes()
+
+
+def chain():
+    if shape == "grown one node at a time":
+        nodes = [tree.Node("n0")]
+        for i in range(1, depth):
+            nodes.append(tree.Node("n%d" % i))
+            nodes[-2].add_child(nodes[-1])
+        return nodes[0], nodes[-1]
+    nodes = [tree.Node("n%d" % i) for i in range(depth)]
+    links = list(zip(nodes, nodes[1:]))
+    if shape == "built from the root":
+        for parent, child in links:
+            parent.add_child(child)
+    elif shape == "built from the leaf":
+        for parent, child in reversed(links):
+            parent.add_child(child)
+    elif shape == "values":
+        for holder, held in links:
+            holder.value = held
+    return nodes[0], nodes[-1]
+
+
+root, leaf = chain()
+if shape != "values":
+    print(root.size(), leaf.size(), leaf.parent.parent.size())
+    with_leaf = leaf.parent
+    leaf.detach()
+    print(root.size(), with_leaf.size())
+    del with_leaf
+del root, leaf
+gc.collect()
+print(tree.live_nodes() - base)
+"""
+
+
+def run_deep(tree_so, hpy_mode, shape, depth):
+    out = subprocess.run([sys.executable, "-c", DEEP, tree_so, hpy_mode, shape, str(depth)],
+                         capture_output=True, text=True, timeout=600)
+    assert out.returncode == 0, "exit status %d: %s" % (out.returncode, out.stderr[-2000:])
+    return out.stdout.split()
+
+
+DEPTH = 200_000
+
+
+@pytest.mark.parametrize("shape", ["built from the root", "built from the leaf", "grown one node at a time"])
+def test_a_deep_chain_is_walked_and_freed(tree_so, hpy_mode, shape):
+    """size() walks a chain of 200,000 nodes without recursion (it used to overflow the C stack
+    past about 50,000), and the chain, all cycles, is freed by the collector."""
+    sizes_then_live = run_deep(tree_so, hpy_mode, shape, DEPTH)
+    assert sizes_then_live == [str(DEPTH), "1", "3", str(DEPTH - 1), "1", "0"]
+
+
+def test_a_deep_chain_of_values_is_freed(tree_so, hpy_mode):
+    """Nodes holding each other as values, 200,000 deep: freeing the first frees the next...
+    without a C stack frame per node (it used to crash past about 30,000)."""
+    assert run_deep(tree_so, hpy_mode, "values", DEPTH) == ["0"]
