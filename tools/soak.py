@@ -41,6 +41,7 @@ import subprocess
 import sys
 import threading
 import time
+import traceback
 
 MODULES = ("rawadd", "quickstart", "geometry", "tree", "apitest", "containers")
 MODES = ("universal", "debug")
@@ -509,8 +510,8 @@ def class_cycles_detached(m):
     def step():
         root, kid = Node("r"), Node("k")
         root.add_child(kid)
-        kid.detach()
-        assert kid.parent is None and len(root) == 1
+        kid.detach()  # forgets the parent, and leaves its children
+        assert kid.parent is None and len(root) == 0
     return step
 
 
@@ -716,7 +717,10 @@ def run_workload(w, m, mode, calls, warmup, bound):
             row["failure"] = "live Rust values %d -> %d (a Drop did not run)" % (live_before, live_after)
     except Exception as e:  # a wrong result, an error path that stopped raising, a leaked handle
         message = str(e).splitlines()[0] if str(e) else ""
-        row["failure"] = "%s: %s" % (type(e).__name__, message) if message else type(e).__name__
+        where = traceback.extract_tb(e.__traceback__)[-1]  # the failing line, for a bare assert
+        row["failure"] = "%s%s at %s:%d: %s" % (
+            type(e).__name__, ": " + message if message else "", os.path.basename(where.filename),
+            where.lineno, where.line)
     finally:
         if saved_stderr is not None:
             os.dup2(saved_stderr, 2)
