@@ -637,15 +637,14 @@ fn vec_by_index<'ctx, T: FromHPyOwned<'ctx>>(obj: &Handle<'ctx>, exact: ExactTyp
     out.try_reserve_exact(len).map_err(|_| cannot_allocate())?;
     loop {
         // `out.len() < len <= out.capacity()` in this loop: `push` never reallocates.
-        for i in out.len()..len {
+        while out.len() < len {
+            let i = out.len();
             let item = match obj.get_index(i) {
                 Ok(item) => item,
-                // Only a list can shrink: past its end now.
-                Err(e) if exact == ExactType::List && e.matches(ctx, crate::exceptions::IndexError::TYPE) => {
-                    e.clear(ctx);
+                Err(e) => {
+                    past_the_end(ctx, e, exact)?;
                     return Ok(out);
                 }
-                Err(e) => return Err(e),
             };
             out.push(item.extract().map_err(|e: Error| e.in_part(format_args!("item {i}")))?);
         }
@@ -657,6 +656,19 @@ fn vec_by_index<'ctx, T: FromHPyOwned<'ctx>>(obj: &Handle<'ctx>, exact: ExactTyp
             return Ok(out);
         }
         out.try_reserve(len - out.len()).map_err(|_| cannot_allocate())?;
+    }
+}
+
+/// `Ok` if `error`, raised by reading an item of an exact list, says that the index is past the
+/// end: the list shrank while its items were read (a tuple cannot). The error is cleared then.
+#[cold]
+#[inline(never)]
+fn past_the_end(ctx: Context<'_>, error: Error, exact: ExactType) -> Result<()> {
+    if exact == ExactType::List && error.matches(ctx, crate::exceptions::IndexError::TYPE) {
+        error.clear(ctx);
+        Ok(())
+    } else {
+        Err(error)
     }
 }
 
