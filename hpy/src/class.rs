@@ -435,6 +435,13 @@ impl<'ctx> Context<'ctx> {
 /// collector, so reference cycles through fields are collected. It is read and written through
 /// the owning object's handle and a [`Context`]: `self.child.store(&slf, &value)`,
 /// `self.child.load(&slf)`. Dropping it does nothing (HPy clears fields itself when the owner dies).
+///
+/// **Deep chains:** HPy 0.9 frees an object's fields without CPython's "trashcan" (which frees
+/// nested containers a level at a time), so freeing a chain of instances that hold each other
+/// directly in fields recurses once per link in C and overflows the stack at a depth of about
+/// 30,000. If users can build such chains (linked lists, trees by parent or value), hold the
+/// next object through a Python container instead, e.g. a one-item `list` in the field: CPython
+/// frees containers without recursion. `examples/tree` does this.
 #[repr(transparent)]
 pub struct Field<K = Any> {
     raw: UnsafeCell<ffi::HPyField>,
