@@ -855,8 +855,9 @@ def main():
     selected = select(args)
     if not selected:
         parser.error("--only %r matches no workload" % args.only)
-    print("soak: %d workloads x %s, %d calls each after %d warm-up calls; growth bound %d KiB"
-          % (len(selected), "+".join(modes), args.calls, args.warmup, args.bound_kib), flush=True)
+    print("soak: %d workload%s x %s, %d calls each after %d warm-up calls; growth bound %d KiB"
+          % (len(selected), "s"[len(selected) == 1:], "+".join(modes), args.calls, args.warmup,
+             args.bound_kib), flush=True)
 
     shards = max(1, min(args.jobs, len(selected)))
     tasks = queue.Queue()
