@@ -11,8 +11,8 @@ many times and compares the resident set size (RSS, from /proc/self/statm) befor
     growth = after - before; the workload fails if growth > --bound-kib.
 
 In debug mode every workload also runs inside `hpy.debug.LeakDetector` (a leaked handle fails
-it). Every step asserts its results, so an error path that stops raising, or memory that is
-freed too early and reused, fails too. Workloads of classes that count their live Rust values
+it). Every step asserts its results, so an error path that stops raising, or a result that
+changes over the run (say, from memory freed too early and reused), fails too. Workloads of classes that count their live Rust values
 check that the count comes back (their `Drop` ran, cycles were collected).
 
 One workload, `selfcheck_leak`, calls `apitest.leak_bytes_on_purpose(3)`, which leaks 3 bytes per
