@@ -1,0 +1,923 @@
+"""What the attack knows about each module: how to build receivers, the allowlists (each entry with
+its reason), and the Python references of the differential tests.
+
+Allowlists name targets by id (`module.function`, `module.Class.member`). An entry that names no
+existing target is a coverage failure too, so the lists cannot go stale silently.
+"""
+import collections
+import ctypes
+import functools
+import math
+import operator
+import os
+import re
+
+from hypothesis import strategies as st
+
+# ---------------------------------------------------------------------------------------------
+# allowlists
+# ---------------------------------------------------------------------------------------------
+
+# never called: only what would stop the attack itself
+EXCLUDED = {
+}
+
+# attacked with constrained arguments: {target: ({parameter: strategy factory(S)}, reason)}
+# a count that a function loops over: small, or not a valid count at all (negative, past u64)
+_LOOP_COUNT = lambda S: st.one_of(st.integers(0, 300).map(str), st.sampled_from(  # noqa: E731
+    ["-1", "2**64", "10**400", "None", "1.5", "'3'", "Hostile(index=4)", "Hostile(index=RAISE)", "Sub(int, 2, index=RAISE)"]))
+# a size allocated before anything else: small, or too large to allocate (a MemoryError at once)
+_ALLOC_SIZE = lambda S: st.one_of(_LOOP_COUNT(S), st.sampled_from(["2**40", "2**61", "2**64 - 1"]))  # noqa: E731
+# operands of Python's own operators: up to 2**20 and past 2**62 (see apitest.binop below)
+_ARITH = lambda S: st.one_of(  # noqa: E731
+    st.integers(-(2**20), 2**20).map(str), st.sampled_from(
+        ["0", "-1", "2**63", "-2**63 - 1", "2**64", "2**127", "10**30", "1.5", "float('nan')", "-0.0", "float('inf')",
+         "'ab'", "b'xy'", "[1, 2]", "(3,)", "None", "Reflector()", "Hostile(index=3)", "Hostile(float=RAISE)",
+         "Sub(int, 5, index=RAISE)", "Sub(float, 2.5)", "True", "{1: 2}", "{1}", "object()", "Hostile(eq=RAISE)"]))
+_EXPONENT = lambda S: st.one_of(st.integers(-70, 70).map(str), st.sampled_from(  # noqa: E731
+    ["0.5", "-1.5", "float('nan')", "None", "'2'", "Reflector()", "Hostile(index=2)", "Sub(int, 3)", "True"]))
+ARGUMENTS = {
+    "apitest.sleep_nogil": ({"ms": lambda S: st.sampled_from(["0", "1", "2", "-1", "2**64", "None", "1.5", "Hostile(index=1)"])},
+                            "sleeps `ms` milliseconds: a valid huge value would block the attack for years"),
+    "apitest.sum_nogil": ({"n": _LOOP_COUNT}, "loops n times: a valid huge n would run for years"),
+    "apitest.builder_new": ({"n": _ALLOC_SIZE}, "allocates n slots: n = 10**9 allocates gigabytes for real"),
+    "apitest.list_of_nones": ({"n": _ALLOC_SIZE}, "allocates n slots, then fills them: as builder_new"),
+    "apitest.make_tuple": ({"n": _LOOP_COUNT}, "makes n ints one by one first: as sum_nogil"),
+    "apitest.list_builder": ({"n": _ALLOC_SIZE}, "allocates n slots: as builder_new"),
+    "apitest.tuple_builder": ({"n": _ALLOC_SIZE}, "allocates n slots: as builder_new"),
+    "apitest.panics_holding_handles": ({"n": _LOOP_COUNT}, "opens n handles one by one first: as sum_nogil"),
+    "apitest.tracker": ({"capacity": _ALLOC_SIZE, "n": _LOOP_COUNT}, "allocates capacity, then opens n handles"),
+    "apitest.leak_bytes_on_purpose": ({"n": lambda S: st.sampled_from(["0", "1", "3", "-1", "None", "'3'", "2**64"])},
+                                      "leaks n bytes on purpose, and a huge n aborts by design (Rust's "
+                                      "allocation failure); the leak is for tools/soak.py"),
+    "apitest.read_file": ({"path": lambda S: st.sampled_from(
+        ["TMP + '/utf8.txt'", "TMP + '/latin1.txt'", "TMP + '/empty.txt'", "TMP", "TMP + '/missing'", "''", "'\\x00'",
+         "'\\ud800'", "TMP + '/utf8.txt\\x00x'", "Sub(str, TMP + '/utf8.txt', eq=RAISE)", "None", "b'/'", "3"])},
+                          "reads any file: /dev/zero or a fifo would never end; reads prepared files instead"),
+    "apitest.import": ({"name": lambda S: st.sampled_from(
+        ["'math'", "'json'", "'os.path'", "'no_such_module_hpyrs'", "'math.nope'", "''", "'.'", "'..x'", "'\\ud800'",
+         "'a\\x00b'", "Sub(str, 'math', eq=RAISE, hash=RAISE)", "None", "b'math'", "3"])},
+                       "imports any module: some have effects on import (antigravity opens a browser)"),
+    "apitest.binop": ({"a": _ARITH, "b": _ARITH}, "Python's own operators on huge operands allocate "
+                      "gigabytes (`'ab' * 2**33`, `1 << 2**35`): operands up to 2**20 and past 2**62"),
+    "apitest.binop_i64": ({"a": _ARITH, "b": _ARITH}, "as binop"),
+    "apitest.pow": ({"a": _ARITH, "b": _EXPONENT}, "pow(10**400, 10**400) never ends: small exponents"),
+    "apitest.pow_i64": ({"a": _ARITH, "b": _EXPONENT}, "as pow"),
+    "apitest.unop": ({"a": _ARITH}, "as binop"),
+}
+
+# may panic (the panic must arrive as RuntimeError "Rust panic: ..."): {target: (regex, reason)}
+PANICS = {
+    "quickstart.panics": (r"^Rust panic: this is a Rust panic$", "panics on purpose: the example of a caught panic"),
+    "apitest.panics": (r"^Rust panic: ", "panics on purpose with the given message"),
+    "apitest.panics_static": (r"^Rust panic: a static panic$", "panics on purpose"),
+    "apitest.panics_any": (r"^Rust panic: Box<dyn Any>$", "panics on purpose with a non-string payload"),
+    "apitest.panics_holding_handles": (r"^Rust panic: panicking with \d+ open handles$", "panics on purpose"),
+    "apitest.panic_nogil": (r"^Rust panic: panic without the GIL$", "panics on purpose inside allow_threads"),
+    "apitest.list_builder": (r"^Rust panic: ListBuilder index \d+ out of range for length \d+$",
+                             "documented: items beyond n panic in ListBuilder::set"),
+    "apitest.tuple_builder": (r"^Rust panic: TupleBuilder index \d+ out of range for length \d+$",
+                              "documented: items beyond n panic in TupleBuilder::set"),
+}
+
+# raise SystemError on purpose: {target: (regex, reason)}
+SYSTEM_ERRORS = {
+    "apitest.list_builder": (r"^ListBuilder item \d+ was never set$", "documented: fewer items than n"),
+    "apitest.tuple_builder": (r"^TupleBuilder item \d+ was never set$", "documented: fewer items than n"),
+    "apitest.pending_without_exception": (r"", "returns Error::pending() with nothing pending on purpose"),
+    "apitest.exception_from_misused_global": (r"", "documented: a global holding a non-type used as an exception type"),
+    "apitest.restore_then_pending": (r"", "raises the exception type it is given by name, SystemError included"),
+    "apitest.raise_error": (r"", "raises the exception type it is given by name, SystemError included"),
+    "apitest.raise_new": (r"", "raises the exception type it is given by name, SystemError included"),
+    "apitest.exception_type": (r"", "the 'NeverSet' global: an exception type never stored"),
+}
+
+# may raise a BaseException that is not an Exception: {target: (types, reason)}
+BASE_EXCEPTIONS = {
+    "apitest.raise_error": (BaseException, "raises the exception type it is given by name (BaseException, SystemExit)"),
+    "apitest.raise_new": (BaseException, "as raise_error"),
+    "apitest.restore_then_pending": (BaseException, "as raise_error"),
+    "apitest.exception_from_misused_global": (BaseException, "raises the type stored in its global"),
+}
+
+# leak handles on purpose (debug mode would see them)
+LEAKS = {
+    "rawadd.leak": "leaks one handle on purpose: the proof that the leak detector works",
+    "apitest.leak_one": "leaks one handle on purpose (mem::forget)",
+}
+
+# may report unraisable exceptions of their own
+UNRAISABLE = {
+    "apitest.make_panicky_capsule": "its capsule's payload panics on purpose when the capsule is freed",
+}
+
+# not called from inside callbacks (re-entry actions): they panic, leak or block on purpose
+NOT_REENTERED = set(PANICS) | set(LEAKS) | set(ARGUMENTS) | set(SYSTEM_ERRORS) | set(BASE_EXCEPTIONS) | {
+    "apitest.make_panicky_capsule", "quickstart.sum_of_squares", "apitest.warn",
+}
+
+# ---------------------------------------------------------------------------------------------
+# receivers: how to build an instance of each class (source strategies)
+# ---------------------------------------------------------------------------------------------
+
+
+def filled(obj, method, calls):
+    """`obj` after `getattr(obj, method)(*args)` for each args tuple of `calls`."""
+    for args in calls:
+        getattr(obj, method)(*args)
+    return obj
+
+
+def node_tree(Node, depth, width, prefix="n"):
+    root = Node(prefix)
+    if depth > 0:
+        for i in range(width):
+            root.add_child(node_tree(Node, depth - 1, width, "%s.%d" % (prefix, i)))
+    return root
+
+
+def node_chain(Node, length):
+    """A root with a chain of `length` descendants (deep recursion in size())."""
+    root = node = Node("chain")
+    for i in range(length):
+        child = Node("c%d" % i)
+        node.add_child(child)
+        node = child
+    return root
+
+
+def node_cycle(Node, length):
+    """`length` nodes, each the child of the previous, the first the child of the last."""
+    nodes = [Node("cycle%d" % i) for i in range(length)]
+    for parent, child in zip(nodes, nodes[1:] + nodes[:1]):
+        parent.add_child(child)
+    return nodes[0]
+
+
+def valued(node, value):
+    node.value = value
+    return node
+
+
+HELPERS = {"filled": filled, "node_tree": node_tree, "node_chain": node_chain, "node_cycle": node_cycle,
+           "valued": valued, "operator": operator}
+
+
+def _clean_floats():
+    return st.floats(allow_nan=True, allow_infinity=True).map(lambda f: _float_source(f))
+
+
+def _float_source(f):
+    if math.isnan(f):
+        return "float('nan')"
+    if math.isinf(f):
+        return "float('inf')" if f > 0 else "-float('inf')"
+    return repr(f)
+
+
+_I64 = st.one_of(st.integers(-(2**63), 2**63 - 1), st.sampled_from([-(2**63), 2**63 - 1, 0, -1]))
+_TEXT = st.text(max_size=12).filter(lambda s: not any(0xD800 <= ord(c) <= 0xDFFF for c in s))
+
+RECEIVERS = {
+    "Vector": lambda S: st.one_of(
+        st.tuples(_clean_floats(), _clean_floats()).map(lambda xy: "m.Vector(%s, %s)" % xy),
+        st.sampled_from(["m.Vector.UNIT_X", "m.Vector.zero()", "m.Vector()", "m.Vector.from_tuple((1.0, -2.0))"])),
+    "Point": lambda S: st.one_of(
+        st.tuples(_clean_floats(), _clean_floats()).map(lambda xy: "m.Point(%s, %s)" % xy),
+        st.tuples(_clean_floats(), _clean_floats()).map(lambda xy: "subclass(m.Point)(%s, %s)" % xy),
+        st.just("subclass(m.Point, repr=RAISE, eq=RAISE, len=RAISE)(1.0, 2.0)")),
+    "Polyline": lambda S: st.lists(st.tuples(_clean_floats(), _clean_floats()), max_size=5).map(
+        lambda pts: "filled(m.Polyline(), 'append', [%s])" % ", ".join("(%s, %s)" % p for p in pts)),
+    "Meters": lambda S: st.one_of(st.floats(allow_nan=False, allow_infinity=False).map(lambda f: "m.Meters(%r)" % f),
+                                  st.just("m.Meters(-0.0)")),
+    "IntList": lambda S: st.one_of(
+        st.lists(_I64, max_size=8).map(lambda xs: "m.IntList(%r)" % xs),
+        st.lists(_I64, max_size=4).map(lambda xs: "subclass(m.IntList)(%r)" % xs),
+        st.just("subclass(m.IntList, len=RAISE, getitem=RAISE, eq=RAISE)([1, 2])"),
+        st.just("m.IntList()")),
+    "StrMap": lambda S: st.dictionaries(_TEXT, _TEXT, max_size=5).map(lambda d: "m.StrMap(%r)" % d),
+    "Counter": lambda S: st.one_of(_I64.map(lambda n: "m.Counter(%r)" % n),
+                                   st.just("filled(m.Counter(0), '__call__', [(1,), (2,)])")),
+    "Node": lambda S: st.one_of(
+        _TEXT.filter(bool).map(lambda n: "m.Node(%r)" % n),
+        st.tuples(st.integers(0, 3), st.integers(1, 3)).map(lambda dw: "node_tree(m.Node, %d, %d)" % dw),
+        st.sampled_from(["subclass(m.Node)('sub')", "subclass(m.Node, len=RAISE, repr=RAISE)('hooked')",
+                         "node_chain(m.Node, 50)", "node_chain(m.Node, 20000)", "node_cycle(m.Node, 2)",
+                         "node_cycle(m.Node, 3)", "valued(m.Node('v'), Hostile(eq=RAISE, hash=RAISE, repr=RAISE))",
+                         "valued(m.Node('self'), None)"])),
+    "Extremes": lambda S: st.sampled_from(["m.Extremes(True)", "m.Extremes(False)", "subclass(m.Extremes)(True)"]),
+    "Token": lambda S: st.one_of(_I64.map(lambda n: "m.make_token(%r)" % n)),
+    "FrozenBytes": lambda S: st.binary(max_size=16).map(lambda b: "m.FrozenBytes(%r)" % b),
+}
+
+# a plain valid instance of each class (re-entry actions, buffer detection)
+SIMPLE = {
+    "Vector": "m.Vector(1.0, 2.0)", "Point": "m.Point(1.0, 2.0)", "Polyline": "filled(m.Polyline(), 'append', [(0.0, 1.0)])",
+    "Meters": "m.Meters(2.0)", "IntList": "m.IntList([1, 2])", "StrMap": "m.StrMap({'a': 'b'})",
+    "Counter": "m.Counter(1)", "Node": "m.Node('x')", "Extremes": "m.Extremes(True)", "Token": "m.make_token(1)",
+    "FrozenBytes": "m.FrozenBytes(b'ab')",
+}
+SIMPLE_BY_TYPE = {"int": "1", "float": "1.5", "str": "'a'", "bytes": "b'a'", "bool": "True", "list": "[]",
+                  "tuple": "()", "dict": "{}", "type": "int", "None": "None", "Any": "1"}
+
+# parameter types of functions without a stub entry: {target: {parameter: annotation}}
+ANNOTATIONS = {
+    "rawadd.add": ({"a": "int", "b": "int"}, "rawadd is written on hpy-sys alone (no stub); its docstring says "
+                   "it adds two 64-bit integers"),
+}
+
+# more values any `Any` parameter may get, per module
+EXTRA_ANYTHING = {
+    "apitest": lambda S: [st.sampled_from(["m.make_capsule(3)", "m.make_string_capsule('s')", "m.ApiError('e')",
+                                           "m.ApiError", "m.make_token(2)"])],
+    "quickstart": lambda S: [st.sampled_from(["m.QuickstartError('e')", "m.QuickstartError"])],
+}
+
+
+def prepare_files(directory):
+    """The files apitest.read_file is given (see ARGUMENTS)."""
+    with open(os.path.join(directory, "utf8.txt"), "w", encoding="utf-8") as f:
+        f.write("héllo\n")
+    with open(os.path.join(directory, "latin1.txt"), "wb") as f:
+        f.write(b"h\xe9llo\n")
+    open(os.path.join(directory, "empty.txt"), "w").close()
+
+
+# ---------------------------------------------------------------------------------------------
+# coverage
+# ---------------------------------------------------------------------------------------------
+
+def coverage_problems(module_name, targets, stub):
+    """Allowlist entries naming no target of this module, and classes without a receiver."""
+    ids = {t.id for t in targets}
+    problems = []
+    for table_name in ("EXCLUDED", "ARGUMENTS", "ANNOTATIONS", "PANICS", "SYSTEM_ERRORS", "BASE_EXCEPTIONS", "LEAKS", "UNRAISABLE",
+                       "REFERENCES"):
+        for target_id in globals()[table_name]:
+            if target_id.split(".")[0] == module_name and target_id not in ids:
+                problems.append("%s names %s, which the module does not have" % (table_name, target_id))
+    for target_id, (params, _) in ARGUMENTS.items():
+        for t in targets:
+            if t.id == target_id and t.signature is not None:
+                missing = set(params) - {p.name for p in t.signature.params}
+                if missing:
+                    problems.append("ARGUMENTS of %s names parameters it does not have: %s" % (target_id, sorted(missing)))
+    for cls in {t.cls for t in targets if t.cls is not None}:
+        if cls.__name__ not in RECEIVERS or cls.__name__ not in SIMPLE:
+            problems.append("class %s.%s has no receiver in targets.RECEIVERS/SIMPLE: its methods cannot be attacked"
+                            % (module_name, cls.__name__))
+    return problems
+
+
+# ---------------------------------------------------------------------------------------------
+# differential references
+# ---------------------------------------------------------------------------------------------
+
+class NoReference(Exception):
+    """Raised by a reference: Python has no answer for these inputs."""
+
+
+class Context:
+    def __init__(self, module, obj, mode, variant):
+        self.m, self.obj, self.mode, self.variant = module, obj, mode, variant
+
+
+class Expect:
+    """A reference's answer for a call that changes its receiver: the result and the state the
+    receiver must then be in (compared with STATE[class](obj))."""
+
+    def __init__(self, result, state):
+        self.result, self.state = result, state
+
+
+class Reference:
+    def __init__(self, function, clean_only=True, variants=("call", "syntax", "construct", "get", "set", "inplace",
+                                                            "delete", "reflected", "tolist")):
+        self.function, self.clean_only, self.variants = function, clean_only, variants
+
+
+def clean(value, classes=(), depth=0):
+    """A value of an exact built-in type (or an exact class of the module), all the way down:
+    Python's answer is then unambiguous."""
+    t = type(value)
+    if t in (int, float, str, bytes, bool, type(None)) or t in classes:
+        return True
+    if t in (list, tuple) and depth < 4:
+        return all(clean(v, classes, depth + 1) for v in value)
+    if t is dict and depth < 4:
+        return all(clean(k, classes, depth + 1) and clean(v, classes, depth + 1) for k, v in value.items())
+    return False
+
+
+_ADDRESS = re.compile(r"0x[0-9a-fA-F]+")
+
+
+def same(a, b):
+    """Equal results: same type and value, nan equal to nan, -0.0 distinct from 0.0, addresses in
+    reprs ignored; objects of other types compare by type (a fresh copy is never the same object)."""
+    if type(a) is not type(b):
+        return False
+    if isinstance(a, float):
+        return (math.isnan(a) and math.isnan(b)) or (a == b and math.copysign(1, a) == math.copysign(1, b))
+    if isinstance(a, (list, tuple)):
+        return len(a) == len(b) and all(same(x, y) for x, y in zip(a, b))
+    if isinstance(a, dict):
+        return len(a) == len(b) and all(same(ka, kb) and same(va, vb) for (ka, va), (kb, vb) in zip(a.items(), b.items()))
+    if isinstance(a, str):
+        return _ADDRESS.sub("0x?", a) == _ADDRESS.sub("0x?", b)
+    if isinstance(a, (int, bytes, bool, type(None))):
+        return a == b
+    if isinstance(a, type):
+        return a is b or a.__name__ == b.__name__
+    return True
+
+
+def close(a, b):
+    """Floats equal to within a few ulps (libm's hypot and Python's math.hypot may differ)."""
+    if isinstance(a, float) and isinstance(b, float):
+        if math.isnan(a) or math.isnan(b) or math.isinf(a) or math.isinf(b):
+            return same(a, b)
+        return math.isclose(a, b, rel_tol=1e-13, abs_tol=1e-300)
+    if isinstance(a, (tuple, list)) and type(a) is type(b) and len(a) == len(b):
+        return all(close(x, y) for x, y in zip(a, b))
+    return same(a, b)
+
+
+def _safe(f, value):
+    try:
+        return f(value)
+    except BaseException as e:  # noqa: B902
+        return "<%s raised %s>" % (f.__name__, type(e).__name__)
+
+
+def compare(target, actual, expected, obj, context, reference):
+    """Problems (list of str) if `actual` differs from the reference's `expected` Outcome."""
+    equal = getattr(reference, "equal", same)
+    if expected.error is not None:
+        accepted = ACCEPTED_ERRORS.get(type(expected.error), type(expected.error))
+        if actual.error is None:
+            return ["differs from Python: returned %r where Python raises %s: %s" % (
+                actual.value, type(expected.error).__name__, expected.error)]
+        if not isinstance(actual.error, accepted):
+            return ["differs from Python: raised %s where Python raises %s: %s" % (
+                type(actual.error).__name__, type(expected.error).__name__, expected.error)]
+        return []
+    if actual.error is not None:
+        value = expected.value.result if isinstance(expected.value, Expect) else expected.value
+        return ["differs from Python: raised %s where Python returns %r" % (type(actual.error).__name__, value)]
+    if isinstance(expected.value, Expect):
+        problems = []
+        if not equal(actual.value, expected.value.result):
+            problems.append("differs from Python: returned %r, Python %r" % (actual.value, expected.value.result))
+        state = STATE[target.cls.__name__]
+        got = _safe(state, obj)
+        if not equal(got, expected.value.state):
+            problems.append("differs from Python: the object is now %r, Python's model %r" % (got, expected.value.state))
+        return problems
+    if not equal(actual.value, expected.value):
+        return ["differs from Python: returned %r, Python %r" % (actual.value, expected.value)]
+    return []
+
+
+# CPython raises IndexError for an index that does not fit a Py_ssize_t where extraction code
+# raises OverflowError: both say "too large"; either is accepted for a model's IndexError only
+# when the index is out of the isize range (see _position)
+ACCEPTED_ERRORS = {}
+
+I64 = (-(2**63), 2**63 - 1)
+U64 = (0, 2**64 - 1)
+
+
+def _int_param(value, bounds=I64, what="i64"):
+    """What hpy-rs's integer extraction does with a clean value: bool and int convert, others
+    raise TypeError, out of range OverflowError."""
+    if type(value) not in (int, bool):
+        raise TypeError("not an int")
+    if not bounds[0] <= value <= bounds[1]:
+        raise OverflowError("out of range for %s" % what)
+    return int(value)
+
+
+def _float_param(value):
+    if type(value) not in (int, bool, float):
+        raise TypeError("not a float")
+    return float(value)
+
+
+def _str_param(value):
+    """&str / String extraction: a str or a subclass (read as the plain str it holds, no hook
+    runs); lone surrogates cannot be UTF-8: UnicodeEncodeError, as PyUnicode_AsUTF8AndSize."""
+    if not isinstance(value, str):
+        raise TypeError("not a str")
+    value = str.__str__(value)
+    value.encode("utf-8")
+    return value
+
+
+def _c_name(value):
+    """A name hpy-rs passes to HPy as a C string: documented ValueError for an embedded NUL."""
+    value = _str_param(value)
+    if "\0" in value:
+        raise ValueError("embedded null character")
+    return value
+
+
+def _vec(value, item):
+    if type(value) not in (list, tuple):
+        raise TypeError("not a sequence")
+    return [item(v) for v in value]
+
+
+# ---- quickstart ----
+
+def q_add(c, a, b):
+    return _int_param(_int_param(a) + _int_param(b))
+
+
+def q_divide(c, a, b):
+    a, b = _float_param(a), _float_param(b)
+    if b == 0:
+        raise ZeroDivisionError("division by zero")
+    return a / b
+
+
+def q_greet(c, name, greeting="Hello", *, punctuation="!"):
+    name, greeting, punctuation = _str_param(name), _str_param(greeting), _str_param(punctuation)  # in order
+    return "%s, %s%s" % (greeting, name, punctuation)
+
+
+def q_stats(c, values):
+    values = _vec(values, _float_param)
+    if not values:
+        raise ValueError("empty")
+    return ("stats", values)
+
+
+def q_stats_equal(actual, expected):
+    """The mean is a left-to-right sum over the count; min and max are the data's. With a nan in
+    the data the mean is nan, and min/max are nan or the extremes of the other values: never a
+    value that is not in the data."""
+    if expected[0] != "stats":
+        return same(actual, expected)
+    values = expected[1]
+    if type(actual) is not tuple or len(actual) != 3 or not all(type(v) is float for v in actual):
+        return False
+    mean = functools.reduce(operator.add, values, 0.0) / len(values)
+    numbers = [v for v in values if not math.isnan(v)]
+    if not (actual[0] == mean or (math.isnan(actual[0]) and math.isnan(mean))):
+        return False
+    for got, pick in ((actual[1], min), (actual[2], max)):
+        if math.isnan(got):
+            if len(numbers) == len(values):
+                return False
+        elif not numbers or got != pick(numbers):
+            return False
+    return True
+
+
+def q_word_counts(c, text):
+    return dict(collections.Counter(_str_param(text).lower().split()))
+
+
+def q_word_counts_equal(actual, expected):
+    return type(actual) is dict and actual == expected and list(actual) == sorted(actual)
+
+
+def q_reverse_bytes(c, data):
+    if type(data) is not bytes:
+        raise NoReference  # bytearray/memoryview: which the example accepts is its choice
+    return data[::-1]
+
+
+def q_maybe_double(c, x):
+    if x is None:
+        return None
+    return _int_param(_int_param(x) * 2)
+
+
+def q_sum_of_squares(c, n):
+    n = _int_param(n, U64, "u64")
+    total = (n - 1) * n * (2 * n - 1) // 6 if n > 0 else 0
+    return _int_param(total, U64, "u64")
+
+
+def q_fail(c, message):
+    raise c.m.QuickstartError(_str_param(message))
+
+
+CONTEXT_NAMES = {"universal": "HPy Universal ABI (CPython backend)", "debug": "HPy Debug Mode ABI",
+                 "trace": "HPy Trace Mode ABI"}
+
+# ---- containers ----
+
+
+def _position(items, index):
+    index = _int_param(index, (-(2**63), 2**63 - 1), "isize")
+    i = index + len(items) if index < 0 else index
+    if not 0 <= i < len(items):
+        raise IndexError("IntList index out of range")
+    return i
+
+
+def il_state(obj):
+    return STATE_BASE["IntList"](obj)
+
+
+def il_new(c, values=None):
+    items = [] if values is None else _vec(values, _int_param)
+    return ("IntList", items)
+
+
+def il_append(c, value):
+    items = c.obj.to_list()
+    items.append(_int_param(value))
+    return Expect(None, items)
+
+
+def il_getitem(c, index):
+    items = c.obj.to_list()
+    return items[_position(items, index)]
+
+
+def il_setitem(c, index, value):
+    items = c.obj.to_list()
+    i = _position(items, index)
+    items[i] = _int_param(value)
+    return Expect(None, items)
+
+
+def il_delitem(c, index):
+    items = c.obj.to_list()
+    del items[_position(items, index)]
+    return Expect(None, items)
+
+
+def il_contains(c, item):
+    items = c.obj.to_list()
+    if type(item) not in (int, bool):
+        return False  # documented: anything that is not a 64-bit int is simply not there
+    return item in items
+
+
+def il_iadd(c, values):
+    items = c.obj.to_list()
+    items.extend(_vec(values, _int_param))
+    return Expect(c.obj, items)
+
+
+def il_eq(c, other):
+    if type(other) is type(c.obj):
+        return c.obj.to_list() == other.to_list()
+    return False  # NotImplemented, then Python's identity fallback
+
+
+def sm_getitem(c, key):
+    items = dict(c.obj.items())
+    key = _str_param(key)
+    if key not in items:
+        raise KeyError(key)
+    return items[key]
+
+
+def sm_setitem(c, key, value):
+    items = dict(c.obj.items())
+    items[_str_param(key)] = _str_param(value)
+    return Expect(None, sorted(items.items()))
+
+
+def sm_delitem(c, key):
+    items = dict(c.obj.items())
+    key = _str_param(key)
+    if key not in items:
+        raise KeyError(key)
+    del items[key]
+    return Expect(None, sorted(items.items()))
+
+
+def sm_get(c, key, default=None):
+    items = dict(c.obj.items())
+    return items.get(_str_param(key), default)
+
+
+def sm_contains(c, key):
+    return _str_param(key) in dict(c.obj.items())
+
+
+def counter_call(c, by=1):
+    total = _int_param(c.obj.total + _int_param(by))
+    return Expect(total, (c.obj.calls + 1, total))
+
+
+# ---- geometry ----
+
+def v_binary(op):
+    def reference(c, other):
+        if type(other) is not type(c.obj):
+            # NotImplemented, and a clean operand has no reflected method: TypeError
+            raise TypeError("unsupported operand")
+        return ("Vector", op(c.obj.x, other.x), op(c.obj.y, other.y))
+    return reference
+
+
+def v_scale(op):
+    def reference(c, k):
+        try:
+            k = _float_param(k)
+        except (TypeError, OverflowError):
+            raise TypeError("unsupported operand")  # not a factor: NotImplemented, then TypeError
+        if op is operator.truediv and k == 0:
+            raise ZeroDivisionError("cannot divide a Vector by zero")
+        return ("Vector", op(c.obj.x, k), op(c.obj.y, k))
+    return reference
+
+
+def vector_equal(actual, expected):
+    if isinstance(expected, tuple) and expected and expected[0] == "Vector":
+        return type(actual).__name__ == "Vector" and same(actual.x, expected[1]) and same(actual.y, expected[2])
+    return same(actual, expected)
+
+
+def point_set(attr):
+    def reference(c, value):
+        x, y = c.obj.x, c.obj.y
+        value = _float_param(value)
+        return Expect(None, (value, y) if attr == "x" else (x, value))
+    return reference
+
+
+def polyline_append(c, x, y):
+    coords = memoryview(c.obj).tolist()
+    coords += [_float_param(x), _float_param(y)]
+    return Expect(None, coords)
+
+
+def polyline_length(c):
+    coords = memoryview(c.obj).tolist()
+    points = list(zip(coords[::2], coords[1::2]))
+    return functools.reduce(operator.add, (math.hypot(b[0] - a[0], b[1] - a[1]) for a, b in zip(points, points[1:])), 0.0)
+
+
+def meters_new(c, value):
+    value = _float_param(value)
+    if not math.isfinite(value):
+        raise ValueError("a length must be finite")
+    return ("Meters", value)
+
+
+def meters_equal(actual, expected):
+    if isinstance(expected, tuple) and expected and expected[0] == "Meters":
+        return type(actual).__name__ == "Meters" and same(float(actual), expected[1])
+    return same(actual, expected)
+
+
+# ---- apitest ----
+
+def rt_int(bits, signed):
+    bounds = (-(2**(bits - 1)), 2**(bits - 1) - 1) if signed else (0, 2**bits - 1)
+    return lambda c, x: _int_param(x, bounds, "%s%d" % ("i" if signed else "u", bits))
+
+
+def rt_f32(c, x):
+    return ctypes.c_float(_float_param(x)).value
+
+
+def rt_char(c, x):
+    x = _str_param(x)
+    if len(x) != 1:
+        raise ValueError("expected a single character")
+    return x
+
+
+def rt_bytes(c, x):
+    if type(x) is not bytes:
+        raise NoReference
+    return x
+
+
+def rt_vec_u8(c, x):
+    if type(x) is bytes:
+        return x
+    return bytes(_vec(x, lambda v: _int_param(v, (0, 255), "u8")))
+
+
+def c_string_len(c, s):
+    data = _str_param(s).encode("utf-8")
+    if b"\0" in data:
+        raise ValueError("nul byte found")
+    return len(data)
+
+
+def parse_int(c, s):
+    """Rust's `str::parse::<i64>`: an optional sign and ASCII digits, nothing else."""
+    s = _str_param(s)
+    if not re.fullmatch(r"[+-]?[0-9]+", s, flags=re.ASCII) or not I64[0] <= int(s) <= I64[1]:
+        raise ValueError("invalid digit or number too large")
+    return int(s)
+
+
+def _raise(e):
+    raise e
+
+
+def narrow(c, x):
+    x = _int_param(x)
+    if not 0 <= x <= 255:
+        raise OverflowError("out of range integral type conversion attempted")
+    return x
+
+
+def utf8(c, b):
+    if type(b) is not bytes:
+        raise NoReference
+    try:
+        return b.decode("utf-8")
+    except UnicodeDecodeError:
+        raise ValueError("invalid utf-8")  # From<Utf8Error>: a ValueError (see test_api.py)
+
+
+def protocol(function, arity=1):
+    """A mirror of a Python protocol function of `arity` arguments: same answer for any input,
+    hostile ones too."""
+    if arity == 1:
+        return Reference(lambda c, x: function(x), clean_only=False, variants=("call",))
+    return Reference(lambda c, a, b: function(a, b), clean_only=False, variants=("call",))
+
+
+BINOPS = {"add": operator.add, "sub": operator.sub, "mul": operator.mul, "matmul": operator.matmul,
+          "floor_div": operator.floordiv, "true_div": operator.truediv, "rem": operator.mod, "divmod": divmod,
+          "lshift": operator.lshift, "rshift": operator.rshift, "bitand": operator.and_, "bitxor": operator.xor,
+          "bitor": operator.or_}
+BINOPS_I64 = ("add", "sub", "mul", "floor_div", "true_div", "rem", "lshift")
+UNOPS = {"neg": operator.neg, "pos": operator.pos, "abs": abs, "invert": operator.invert, "index": operator.index,
+         "to_int": int, "to_float": float}
+COMPARISONS = {"lt": operator.lt, "le": operator.le, "eq": operator.eq, "ne": operator.ne, "gt": operator.gt,
+               "ge": operator.ge}
+
+
+def api_binop(c, name, a, b):
+    if type(name) is not str or name not in BINOPS:
+        raise NoReference
+    return BINOPS[name](a, b)
+
+
+def api_binop_i64(c, name, a, b):
+    if type(name) is not str or name not in BINOPS_I64 or type(b) not in (int, bool) or not I64[0] <= b <= I64[1]:
+        raise NoReference
+    return BINOPS[name](a, int(b))
+
+
+def api_unop(c, name, a):
+    if type(name) is not str or name not in UNOPS:
+        raise NoReference
+    return UNOPS[name](a)
+
+
+def api_compare(rich):
+    def reference(c, a, b, op):
+        if type(op) is not str or op not in COMPARISONS:
+            raise NoReference
+        result = COMPARISONS[op](a, b)
+        return result if rich else bool(result)
+    return reference
+
+
+def api_pow(c, a, b, modulo=None):
+    return pow(a, b, modulo) if modulo is not None else pow(a, b)
+
+
+REFERENCES = {
+    # quickstart: each function against the Python it stands for
+    "quickstart.add": Reference(q_add),
+    "quickstart.divide": Reference(q_divide),
+    "quickstart.hello": Reference(lambda c, name: "Hello, %s!" % _str_param(name)),
+    "quickstart.greet": Reference(q_greet),
+    # the context arrives as the first positional argument: a keyword named like it is counted
+    "quickstart.count_args": Reference(lambda *a, **k: (len(a) - 1, len(k)), clean_only=False),
+    "quickstart.stats": Reference(q_stats),
+    "quickstart.word_counts": Reference(q_word_counts),
+    "quickstart.reverse_bytes": Reference(q_reverse_bytes),
+    "quickstart.maybe_double": Reference(q_maybe_double),
+    "quickstart.sum_of_squares": Reference(q_sum_of_squares),
+    "quickstart.fail": Reference(q_fail),
+    "quickstart.context_name": Reference(lambda c: CONTEXT_NAMES[c.mode]),
+    "rawadd.add": Reference(q_add),
+    "rawadd.ctx_name": Reference(lambda c: CONTEXT_NAMES[c.mode]),
+    # containers: each operation against a Python list / dict model of the object
+    "containers.IntList.__new__": Reference(il_new),
+    "containers.IntList.append": Reference(il_append),
+    "containers.IntList.to_list": Reference(lambda c: c.obj.to_list()),
+    "containers.IntList.__len__": Reference(lambda c: len(c.obj.to_list())),
+    "containers.IntList.__getitem__": Reference(il_getitem),
+    "containers.IntList.__setitem__": Reference(il_setitem, variants=("syntax",)),
+    "containers.IntList.__delitem__": Reference(il_delitem, variants=("delete",)),
+    "containers.IntList.__contains__": Reference(il_contains),
+    "containers.IntList.__iadd__": Reference(il_iadd, variants=("inplace",)),
+    "containers.IntList.__eq__": Reference(il_eq, variants=("syntax", "reflected")),
+    "containers.IntList.__repr__": Reference(lambda c: "IntList(%r)" % (c.obj.to_list(),), variants=("syntax",)),
+    "containers.StrMap.__getitem__": Reference(sm_getitem),
+    "containers.StrMap.__setitem__": Reference(sm_setitem, variants=("syntax",)),
+    "containers.StrMap.__delitem__": Reference(sm_delitem, variants=("delete",)),
+    "containers.StrMap.__contains__": Reference(sm_contains),
+    "containers.StrMap.__len__": Reference(lambda c: len(c.obj.items())),
+    "containers.StrMap.get": Reference(sm_get),
+    "containers.StrMap.keys": Reference(lambda c: [k for k, _ in c.obj.items()]),
+    "containers.Counter.__call__": Reference(counter_call),
+    "containers.Counter.__bool__": Reference(lambda c: c.obj.calls > 0, variants=("syntax",)),
+    "containers.Counter.reset": Reference(lambda c: Expect(None, (0, 0))),
+    # geometry: the arithmetic in Python floats
+    "geometry.Vector.__add__": Reference(v_binary(operator.add)),
+    "geometry.Vector.__sub__": Reference(v_binary(operator.sub)),
+    "geometry.Vector.__mul__": Reference(v_scale(operator.mul)),
+    "geometry.Vector.__truediv__": Reference(v_scale(operator.truediv)),
+    "geometry.Vector.__neg__": Reference(lambda c: ("Vector", -c.obj.x, -c.obj.y), variants=("syntax",)),
+    "geometry.Vector.__bool__": Reference(lambda c: c.obj.x != 0 or c.obj.y != 0, variants=("syntax",)),
+    "geometry.Vector.norm": Reference(lambda c: math.hypot(c.obj.x, c.obj.y)),
+    "geometry.Vector.__abs__": Reference(lambda c: math.hypot(c.obj.x, c.obj.y), variants=("syntax",)),
+    "geometry.Point.x": Reference(point_set("x"), variants=("set",)),
+    "geometry.Point.y": Reference(point_set("y"), variants=("set",)),
+    "geometry.Polyline.append": Reference(polyline_append),
+    "geometry.Polyline.length": Reference(polyline_length),
+    "geometry.Polyline.__len__": Reference(lambda c: len(memoryview(c.obj).tolist()) // 2, variants=("syntax",)),
+    "geometry.Meters.__init__": Reference(meters_new, variants=("construct",)),
+    "geometry.Meters.feet": Reference(lambda c: float(c.obj) / 0.3048),
+    # apitest: conversions both ways, and the object protocol against Python's builtins
+    "apitest.rt_i8": Reference(rt_int(8, True)), "apitest.rt_i16": Reference(rt_int(16, True)),
+    "apitest.rt_i32": Reference(rt_int(32, True)), "apitest.rt_i64": Reference(rt_int(64, True)),
+    "apitest.rt_i128": Reference(rt_int(128, True)), "apitest.rt_isize": Reference(rt_int(64, True)),
+    "apitest.rt_u8": Reference(rt_int(8, False)), "apitest.rt_u16": Reference(rt_int(16, False)),
+    "apitest.rt_u32": Reference(rt_int(32, False)), "apitest.rt_u64": Reference(rt_int(64, False)),
+    "apitest.rt_u128": Reference(rt_int(128, False)), "apitest.rt_usize": Reference(rt_int(64, False)),
+    "apitest.rt_f64": Reference(lambda c, x: _float_param(x)),
+    "apitest.rt_f32": Reference(rt_f32),
+    "apitest.rt_bool": Reference(lambda c, x: _raise(TypeError("not a bool")) if type(x) is not bool else x),
+    "apitest.rt_char": Reference(rt_char),
+    "apitest.rt_string": Reference(lambda c, x: _str_param(x)),
+    "apitest.rt_str": Reference(lambda c, x: _str_param(x)),
+    "apitest.rt_bytes": Reference(rt_bytes),
+    "apitest.rt_vec_u8": Reference(rt_vec_u8),
+    "apitest.rt_option": Reference(lambda c, x: None if x is None else _int_param(x)),
+    "apitest.rt_option_string": Reference(lambda c, x: None if x is None else _str_param(x)),
+    "apitest.rt_vec_i64": Reference(lambda c, x: _vec(x, _int_param)),
+    "apitest.rt_vec_string": Reference(lambda c, x: _vec(x, _str_param)),
+    "apitest.rt_vec_vec": Reference(lambda c, x: _vec(x, lambda v: _vec(v, _int_param))),
+    "apitest.make_str": Reference(lambda c, s: _str_param(s)),
+    "apitest.unicode_to_str": Reference(lambda c, s: (_str_param(s), len(s.encode("utf-8")))),
+    "apitest.c_string_len": Reference(c_string_len),
+    "apitest.parse_int": Reference(parse_int),
+    "apitest.narrow": Reference(narrow),
+    "apitest.utf8": Reference(utf8),
+    "apitest.len": protocol(len),
+    "apitest.is_true": protocol(bool),
+    "apitest.is_callable": protocol(callable),
+    "apitest.is_none": protocol(lambda x: x is None),
+    "apitest.repr_string": protocol(repr),
+    "apitest.repr": protocol(repr),
+    "apitest.str_": protocol(str),
+    "apitest.ascii": protocol(ascii),
+    "apitest.hash": Reference(lambda c, x: hash(x) if type(x).__hash__ is not object.__hash__ else _raise(NoReference()),
+                              clean_only=False),  # an identity hash differs between two fresh copies
+    "apitest.get_type": protocol(type),
+    "apitest.eq": protocol(lambda a, b: bool(a == b), 2),
+    "apitest.lt": protocol(lambda a, b: bool(a < b), 2),
+    "apitest.contains": protocol(lambda obj, key: key in obj, 2),
+    "apitest.get_item": protocol(lambda obj, key: obj[key], 2),
+    "apitest.getattr": Reference(lambda c, obj, name: getattr(obj, _c_name(name)), clean_only=False),
+    "apitest.hasattr": Reference(lambda c, obj, name: hasattr(obj, _c_name(name)), clean_only=False),
+    "apitest.binop": Reference(api_binop, clean_only=False),
+    "apitest.binop_i64": Reference(api_binop_i64, clean_only=False),
+    "apitest.unop": Reference(api_unop, clean_only=False),
+    "apitest.rich_compare": Reference(api_compare(True), clean_only=False),
+    "apitest.compare": Reference(api_compare(False), clean_only=False),
+    "apitest.pow": Reference(api_pow, clean_only=False),
+}
+REFERENCES["quickstart.stats"].equal = lambda a, e: q_stats_equal(a, e)
+REFERENCES["quickstart.word_counts"].equal = q_word_counts_equal
+for _name in ("geometry.Vector.__add__", "geometry.Vector.__sub__", "geometry.Vector.__mul__",
+              "geometry.Vector.__truediv__", "geometry.Vector.__neg__"):
+    REFERENCES[_name].equal = vector_equal
+for _name in ("geometry.Vector.norm", "geometry.Vector.__abs__", "geometry.Polyline.length"):
+    REFERENCES[_name].equal = close
+REFERENCES["geometry.Meters.__init__"].equal = meters_equal
+REFERENCES["containers.IntList.__new__"].equal = lambda a, e: (
+    type(a).__name__ == "IntList" and a.to_list() == e[1]) if isinstance(e, tuple) and e[:1] == ("IntList",) else same(a, e)
+
+# the state a mutating reference's Expect is compared with, read through the class itself
+STATE_BASE = {
+    "IntList": lambda obj: type(obj).__mro__[[c.__name__ for c in type(obj).__mro__].index("IntList")].to_list(obj),
+}
+STATE = {
+    "IntList": lambda obj: STATE_BASE["IntList"](obj),
+    "StrMap": lambda obj: obj.items(),
+    "Counter": lambda obj: (obj.calls, obj.total),
+    "Point": lambda obj: (obj.x, obj.y),
+    "Polyline": lambda obj: memoryview(obj).tolist(),
+}
+
+
+def plant_selftest():
+    """For `run.py --selftest`: remove the allowances of rawadd.leak and quickstart.panics and
+    give rawadd.add a wrong reference, so that the attack must report a leak, a panic and a
+    wrong result (worker.py adds a crash: rawadd.ctx_name aborts the process)."""
+    del LEAKS["rawadd.leak"]
+    del PANICS["quickstart.panics"]
+    REFERENCES["rawadd.add"] = Reference(lambda c, a, b: q_add(c, a, b) + 1)
