@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # `make attack`: the attack suite of tests/attack at depth, on every CPython found, in universal,
 # debug and trace mode: HPYRS_ATTACK_EXAMPLES examples per target and run (default 200; `make
-# test` runs 15), HPYRS_ATTACK_SEED for other examples than last time (default 0). About 45
+# test` runs 30), HPYRS_ATTACK_SEED for other examples than last time (default 0). About 15
 # minutes on two cores at 200. Failures and crashes are printed with their reproducers; the
 # crashing calls are also written under build/attack/ for tests/attack/replay.py.
 set -uo pipefail

@@ -8,7 +8,7 @@ segfault, an abort) or hangs, the crash is recorded with the call that was being
 worker is started again after that target, so one crash hides nothing else. Prints the counts
 and every failure and crash with its reproducer; exits 1 if there was any.
 
-N (examples per target and run) defaults to HPYRS_ATTACK_EXAMPLES, else 15; the seed of each
+N (examples per target and run) defaults to HPYRS_ATTACK_EXAMPLES, else 30; the seed of each
 target differs per interpreter and mode (fixed, so a run is reproducible), so the runs of one
 `make test` try different examples rather than the same ones 18 times.
 """
@@ -170,7 +170,7 @@ def selftest(python, out):
 
 def main():
     parser = argparse.ArgumentParser()
-    parser.add_argument("--examples", type=int, default=int(os.environ.get("HPYRS_ATTACK_EXAMPLES", "15")))
+    parser.add_argument("--examples", type=int, default=int(os.environ.get("HPYRS_ATTACK_EXAMPLES", "30")))
     parser.add_argument("--seed", type=int, default=int(os.environ.get("HPYRS_ATTACK_SEED", "0")))
     parser.add_argument("--jobs", type=int, default=int(os.environ.get("HPYRS_ATTACK_JOBS", str(os.cpu_count() or 2))))
     parser.add_argument("--out", default=os.path.join(ROOT, "build", "attack"))

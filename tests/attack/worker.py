@@ -618,7 +618,7 @@ class Runner:
             return []
         context = T.Context(self.module, fresh.get("obj"), self.mode, plan.variant)
         try:
-            if plan.variant in ("call", "construct") and target.signature is not None:
+            if plan.variant in ("call", "construct") and target.signature is not None and reference.binds:
                 # the call shape first: wrong arguments are a TypeError whatever the reference is
                 target.signature.inspect().bind(*args, **kwargs)
             expected = Outcome(reference.function(context, *args, **kwargs))
