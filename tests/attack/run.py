@@ -251,7 +251,7 @@ def report(jobs, options, seconds):
     skip_reasons = {}
     for job in jobs:
         for target, reason in job.skipped.items():
-            skip_reasons.setdefault(reason, set()).add("%s (%s)" % (target, job.minor))
+            skip_reasons.setdefault(reason, set()).add((target, job.minor, job.mode))
     for reason, targets in sorted(skip_reasons.items()):
         print("skipped, %d target runs: %s" % (len(targets), reason))
     for note in sorted({n for j in jobs for n in j.notes}):

@@ -720,6 +720,26 @@ def rt_vec_u8(c, x):
     return bytes(_vec(x, lambda v: _int_param(v, (0, 255), "u8")))
 
 
+def rt_vec_read(item):
+    """Vec<T> from a list or a tuple, subclasses included, against what `list(x)` reads: an
+    exact list live by index (a conversion that shortens it ends the loop), a subclass through
+    iter() whatever its __len__ claims (which only gives a hint, whose errors other than
+    TypeError propagate, as list() does). Compared only when the items read are clean: their
+    own conversion is what the clean references check."""
+    def reference(c, x):
+        if not isinstance(x, (list, tuple)):
+            raise NoReference  # other sequences: which ones convert is hpy-rs's choice
+        if type(x) not in (list, tuple):
+            operator.length_hint(x)
+        items = []
+        for v in x:
+            if not clean(v):
+                raise NoReference
+            items.append(v)
+        return [item(v) for v in items]
+    return Reference(reference, clean_only=False)
+
+
 def c_string_len(c, s):
     data = _str_param(s).encode("utf-8")
     if b"\0" in data:
@@ -885,8 +905,9 @@ REFERENCES = {
     "apitest.rt_vec_u8": Reference(rt_vec_u8),
     "apitest.rt_option": Reference(lambda c, x: None if x is None else _int_param(x)),
     "apitest.rt_option_string": Reference(lambda c, x: None if x is None else _str_param(x)),
-    "apitest.rt_vec_i64": Reference(lambda c, x: _vec(x, _int_param)),
-    "apitest.rt_vec_string": Reference(lambda c, x: _vec(x, _str_param)),
+    "apitest.rt_vec_i64": rt_vec_read(_int_param),
+    "apitest.rt_vec_f64": rt_vec_read(_float_param),
+    "apitest.rt_vec_string": rt_vec_read(_str_param),
     "apitest.rt_vec_vec": Reference(lambda c, x: _vec(x, lambda v: _vec(v, _int_param))),
     "apitest.make_str": Reference(lambda c, s: _str_param(s)),
     "apitest.unicode_to_str": Reference(lambda c, s: (_str_param(s), len(s.encode("utf-8")))),
