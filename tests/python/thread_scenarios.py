@@ -135,19 +135,22 @@ def allow_threads(quickstart):
 
 def allow_threads_against_calls(quickstart):
     """The reproduction (a) of HPy 0.9's debug-mode "Wrong HPy Context!" abort: one thread loops
-    sum_of_squares(3_000_000) (GIL released) while another makes 200,000 calls of add."""
+    sum_of_squares (GIL released) while another makes 20,000 calls of add (the abort needed 16
+    during one release). Smaller than the attack's 3,000,000 and 200,000: in debug mode
+    allow_threads keeps the GIL, so the two threads take turns and the original sizes took
+    minutes on an unoptimised build."""
     done = threading.Event()
-    expected = sum(i * i for i in range(3_000_000))
+    expected = sum(i * i for i in range(300_000))
     releases = [0]
 
     def releasing(_):
         while not done.is_set():
-            assert quickstart.sum_of_squares(3_000_000) == expected
+            assert quickstart.sum_of_squares(300_000) == expected
             releases[0] += 1
 
     def calling(_):
         try:
-            for i in range(200_000):
+            for i in range(20_000):
                 assert quickstart.add(i, 1) == i + 1
         finally:
             done.set()
