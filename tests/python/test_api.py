@@ -29,7 +29,7 @@ import weakref
 
 import pytest
 
-from conftest import CONTEXT_NAMES, built_module, load, run_call_sites, skip_module_if_types_crash
+from conftest import CONTEXT_NAMES, ListClaiming, built_module, load, run_call_sites, skip_module_if_types_crash
 
 PY310 = sys.version_info >= (3, 10)
 INT_STR_LIMIT = hasattr(sys, "get_int_max_str_digits")
@@ -439,17 +439,6 @@ class LyingLength:
         if i < 3:
             return i
         raise IndexError(i)
-
-
-class ListClaiming(list):
-    """A list whose `__len__` says `claimed`, whatever it holds."""
-
-    def __init__(self, items, claimed):
-        super().__init__(items)
-        self.claimed = claimed
-
-    def __len__(self):
-        return self.claimed
 
 
 class TupleClaiming(tuple):

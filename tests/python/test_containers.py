@@ -13,7 +13,7 @@ import weakref
 
 import pytest
 
-from conftest import built_module, load, run_call_sites, skip_module_if_types_crash
+from conftest import ListClaiming, built_module, load, run_call_sites, skip_module_if_types_crash
 
 skip_module_if_types_crash()
 
@@ -87,18 +87,6 @@ def test_intlist_construction_bad_input(IntList):
         IntList(1, 2)
     with pytest.raises(TypeError, match=r"^IntList\(\) got an unexpected keyword argument 'vals'$"):
         IntList(vals=[1])
-
-
-
-class ListClaiming(list):
-    """A list whose `__len__` says `claimed`, whatever it holds."""
-
-    def __init__(self, items, claimed):
-        super().__init__(items)
-        self.claimed = claimed
-
-    def __len__(self):
-        return self.claimed
 
 
 @pytest.mark.parametrize("claimed", [0, 2, 4, 1000, sys.maxsize])
