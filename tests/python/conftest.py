@@ -62,6 +62,29 @@ def run_call_sites(source, **names):
     return namespace
 
 
+def call_unbound_without_receiver(obj, name):
+    """`type(obj).<name>()` at a call site first specialized for `obj.<name>()`, with `obj` left
+    in the stack slot where the receiver would be; returns the TypeError raised.
+
+    CPython's specializing interpreter (gh-131998: 3.11 to 3.13.2; 3.12 was never fixed) then
+    calls the METH_FASTCALL method with the stale `obj` as receiver and `nargs == -1`. The HPy
+    runtime converts that many arguments and crashes unless the trampoline refuses the count.
+    """
+    source = (
+        "def call(x, o):\n"
+        "    stale = (o, o, o, o, o, o)  # leaves `o` in the stack slots above the call\n"
+        "    try:\n"
+        "        return x.%s()\n"
+        "    except TypeError as e:\n"
+        "        return e\n" % name)
+    namespace = {}
+    exec(compile(source, "<unbound call site>", "exec"), namespace)
+    call = namespace["call"]
+    for _ in range(200):
+        call(obj, obj)  # the bound call, missing arguments: TypeError, but the site specializes
+    return call(type(obj), obj)
+
+
 def built_module(env_var):
     path = os.environ.get(env_var)
     if not path or not os.path.exists(path):

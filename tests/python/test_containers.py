@@ -13,7 +13,8 @@ import weakref
 
 import pytest
 
-from conftest import ListClaiming, built_module, load, run_call_sites, skip_module_if_types_crash
+from conftest import (ListClaiming, built_module, call_unbound_without_receiver, load, run_call_sites,
+                      skip_module_if_types_crash)
 
 skip_module_if_types_crash()
 
@@ -844,3 +845,9 @@ def test_counter_from_python_code(Counter):
     assert sorted([3, 1, 2], key=c) == [3, 1, 2]  # the keys grow with every call
     assert c.calls == 6
     assert [c() for _ in range(3)] == [13, 14, 15]
+
+
+def test_unbound_keywords_method_without_receiver(StrMap):
+    # CPython gh-131998 calls the method with a stale receiver and nargs == -1 (see conftest)
+    error = call_unbound_without_receiver(StrMap({"a": "b"}), "get")
+    assert isinstance(error, TypeError) and "needs an argument" in str(error), error

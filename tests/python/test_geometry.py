@@ -14,7 +14,7 @@ import weakref
 
 import pytest
 
-from conftest import built_module, load, skip_module_if_types_crash
+from conftest import built_module, call_unbound_without_receiver, load, skip_module_if_types_crash
 
 skip_module_if_types_crash()
 
@@ -917,3 +917,9 @@ def test_meters_bad_input(geo):
     m = M(1.0)
     with pytest.raises(RuntimeError, match="initialised twice"):
         m.__init__(2.0)
+
+
+def test_unbound_varargs_method_without_receiver(geo):
+    # CPython gh-131998 calls the method with a stale receiver and nargs == -1 (see conftest)
+    error = call_unbound_without_receiver(geo.Polyline(), "append")
+    assert isinstance(error, TypeError) and "needs an argument" in str(error), error

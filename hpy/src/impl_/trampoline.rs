@@ -265,6 +265,41 @@ pub unsafe fn cpy_o(slf: *mut ffi::cpy_PyObject, arg: *mut ffi::cpy_PyObject, im
     a.result
 }
 
+/// A positional-argument count no real call can have: more pointers than fit in memory.
+///
+/// CPython's specializing interpreter (gh-131998; 3.11 to 3.13.2, and 3.12 never got the fix)
+/// can call a METH_FASTCALL method with `nargs == -1`: a call site specialized for
+/// `obj.method()` that later runs `Type.method()` with no arguments reads a stale stack slot as
+/// the receiver. The HPy runtime would then convert "2^63 - 1" argument pointers and crash; C
+/// functions that check their count raise instead, and so do these trampolines.
+#[inline(always)]
+fn impossible_count(nargs: usize) -> bool {
+    nargs > isize::MAX as usize / core::mem::size_of::<*mut ffi::cpy_PyObject>()
+}
+
+/// CPython's flag in a vectorcall's `nargsf` (the callee may use `args[-1]`); not part of the count.
+const PY_VECTORCALL_ARGUMENTS_OFFSET: usize = 1 << (usize::BITS - 1);
+
+const NO_RECEIVER: &core::ffi::CStr = c"unbound method needs an argument (its receiver)";
+
+/// Raises the TypeError CPython itself raises for an unbound method called with no receiver.
+unsafe extern "C" fn raise_no_receiver_varargs(ctx: *mut ffi::HPyContext, _: ffi::HPy, _: *const ffi::HPy, _: usize) -> ffi::HPy {
+    // SAFETY: called by the runtime with the live context of this call.
+    unsafe { ffi::HPyErr_SetString(ctx, (*ctx).h_TypeError, NO_RECEIVER.as_ptr()) }
+}
+
+/// [`raise_no_receiver_varargs`] for the KEYWORDS signature.
+unsafe extern "C" fn raise_no_receiver_keywords(
+    ctx: *mut ffi::HPyContext,
+    _: ffi::HPy,
+    _: *const ffi::HPy,
+    _: usize,
+    _: ffi::HPy,
+) -> ffi::HPy {
+    // SAFETY: called by the runtime with the live context of this call.
+    unsafe { ffi::HPyErr_SetString(ctx, (*ctx).h_TypeError, NO_RECEIVER.as_ptr()) }
+}
+
 /// CPython trampoline of a VARARGS function (METH_FASTCALL).
 ///
 /// # Safety
@@ -276,6 +311,7 @@ pub unsafe fn cpy_varargs(
     nargs: ffi::HPy_ssize_t,
     impl_: ffi::HPyCFunction,
 ) -> *mut ffi::cpy_PyObject {
+    let (impl_, nargs) = if nargs < 0 { (crate::impl_::cast::varargs(raise_no_receiver_varargs), 0) } else { (impl_, nargs) };
     let mut a = ffi::_HPyFunc_args_VARARGS { self_: slf, args, nargs, result: core::ptr::null_mut() };
     // SAFETY: `a` matches HPyFunc_VARARGS.
     unsafe { call_real(ffi::HPyFunc_VARARGS, impl_, (&mut a as *mut ffi::_HPyFunc_args_VARARGS).cast()) };
@@ -294,6 +330,11 @@ pub unsafe fn cpy_keywords(
     kwnames: *mut ffi::cpy_PyObject,
     impl_: ffi::HPyCFunction,
 ) -> *mut ffi::cpy_PyObject {
+    let (impl_, nargsf, kwnames) = if impossible_count(nargsf & !PY_VECTORCALL_ARGUMENTS_OFFSET) {
+        (crate::impl_::cast::keywords(raise_no_receiver_keywords), 0, core::ptr::null_mut())
+    } else {
+        (impl_, nargsf, kwnames)
+    };
     let mut a = ffi::_HPyFunc_args_KEYWORDS { self_: slf, args, nargsf, kwnames, result: core::ptr::null_mut() };
     // SAFETY: `a` matches HPyFunc_KEYWORDS.
     unsafe { call_real(ffi::HPyFunc_KEYWORDS, impl_, (&mut a as *mut ffi::_HPyFunc_args_KEYWORDS).cast()) };
