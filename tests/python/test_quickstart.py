@@ -146,6 +146,15 @@ def test_count_args(qs):
     assert qs.count_args(*range(100), **{"k%d" % i: i for i in range(50)}) == (100, 50)
 
 
+def test_keyword_names_without_utf8(qs):
+    # A lone surrogate is a legal keyword name in Python but has no UTF-8 form.
+    assert qs.count_args(**{"\ud800": None}) == (0, 1)
+    assert qs.count_args(1, **{"\ud800": None, "x": 2}) == (1, 2)
+    with pytest.raises(TypeError, match=r"^greet\(\) got an unexpected keyword argument '\\ud800'$"):
+        qs.greet("a", **{"\ud800": 1})
+    assert qs.greet("a", **{"greeting": "Hi"}) == "Hi, a!"
+
+
 # ---- collections ----
 
 def test_stats(qs):

@@ -276,7 +276,19 @@ impl FunctionDescription {
         for (j, &value) in values.iter().enumerate() {
             // SAFETY: live context; item j of the kwnames tuple (a new handle, a str).
             let key = unsafe { Handle::<crate::kinds::Unicode>::from_new(ctx, ffi::HPy_GetItem_i(c, kwnames, j as isize))? };
-            let slot = if debug { self.keyword_slot_of(&key)? } else { self.keyword_slot(key.to_str()?) };
+            let slot = if debug {
+                self.keyword_slot_of(&key)?
+            } else {
+                match key.to_str() {
+                    Ok(name) => self.keyword_slot(name),
+                    // A name with a lone surrogate has no UTF-8 form, so it names no parameter
+                    // (Python allows such keys in `**kwargs`).
+                    Err(e) => {
+                        e.clear(ctx);
+                        None
+                    }
+                }
+            };
             // SAFETY: an argument handle, borrowed for the call.
             let value = unsafe { Borrowed::from_raw(ctx, value) };
             match slot {
@@ -293,7 +305,7 @@ impl FunctionDescription {
                     dict.set_item(&key, value)?;
                     map.push_extra();
                 }
-                None => return Err(self.unexpected_keyword(key.to_str()?)),
+                None => return Err(self.unexpected_keyword_of(ctx, &key)),
             }
         }
         Ok(map)
@@ -345,6 +357,26 @@ impl FunctionDescription {
     #[inline(never)]
     fn multiple_values(&self, name: &str) -> Error {
         TypeError::new_err(format!("{}() got multiple values for argument '{name}'", self.name))
+    }
+
+    /// [`unexpected_keyword`](Self::unexpected_keyword) for a keyword given as a Python string,
+    /// which may have no UTF-8 form (a lone surrogate): then its `repr` stands for it.
+    #[cold]
+    #[inline(never)]
+    fn unexpected_keyword_of(&self, ctx: Context<'_>, key: &Handle<'_, crate::kinds::Unicode>) -> Error {
+        match key.to_str() {
+            Ok(name) => self.unexpected_keyword(name),
+            Err(e) => {
+                e.clear(ctx);
+                match key.repr() {
+                    Ok(repr) => match repr.to_str() {
+                        Ok(repr) => TypeError::new_err(format!("{}() got an unexpected keyword argument {repr}", self.name)),
+                        Err(e) => e,
+                    },
+                    Err(e) => e,
+                }
+            }
+        }
     }
 
     #[cold]
