@@ -125,6 +125,14 @@ impl<'ctx> Context<'ctx> {
         base: Option<&Handle<'ctx, Type>>,
         doc: Option<&str>,
     ) -> Result<Handle<'ctx, Type>> {
+        // CPython's runtime raises SystemError for a name without a dot (the part before the last
+        // dot becomes `__module__`); other runtimes may not check at all. A ValueError here says the
+        // same thing on every interpreter.
+        if !name.contains('.') {
+            return Err(crate::exceptions::ValueError::new_err(format!(
+                "exception type name must be \"module.Name\", got {name:?}"
+            )));
+        }
         let name = crate::err::cstring(name)?;
         let base = base.map_or(ffi::HPy_NULL, |b| b.as_raw());
         let raw = match doc {

@@ -1596,8 +1596,9 @@ def test_new_exception_type(api):
     assert issubclass(V, ValueError) and V.__doc__ == "A value error."
     K = api.new_exception_type("a.b.K", base=KeyError)
     assert issubclass(K, KeyError) and K.__module__ == "a.b" and K.__name__ == "K"
-    with pytest.raises(SystemError, match="name must be module.class"):
-        api.new_exception_type("nodot")
+    for name in ("nodot", ""):
+        with pytest.raises(ValueError, match=r'^exception type name must be "module.Name", got "%s"$' % name):
+            api.new_exception_type(name)
     with pytest.raises(ValueError, match="^embedded null character$"):
         api.new_exception_type("a.b\0c")
     with pytest.raises(ValueError, match="^embedded null character$"):
