@@ -51,6 +51,9 @@ def test_add_rejects_non_integers(rawadd):
 def test_add_overflow(rawadd):
     with pytest.raises(OverflowError):
         rawadd.add(2**63, 0)
+    # the first argument's error is the one raised: the second is not converted after it
+    with pytest.raises(OverflowError):
+        rawadd.add(2**63, None)
     with pytest.raises(OverflowError, match="does not fit in a 64-bit integer"):
         rawadd.add(2**62, 2**62)
 
@@ -64,7 +67,7 @@ def test_add_wrong_argument_count(rawadd):
 
 def test_module_metadata(rawadd):
     assert rawadd.__doc__ == "A universal HPy module written on hpy-sys alone."
-    assert rawadd.add.__text_signature__ == "(a, b)"
+    assert rawadd.add.__text_signature__ == "(a, b, /)"  # HPyFunc_VARARGS takes no keywords
     assert rawadd.add.__doc__ == "Return a + b for two 64-bit integers."
 
 
