@@ -736,13 +736,13 @@ impl<'ctx, T: IntoHPy<'ctx>> IntoHPy<'ctx> for Vec<T> {
 
 /// Is `dict` exactly a `dict`, not a subclass? (HPy 0.9 has no `dict` type constant; the
 /// builtins namespace is a plain `dict`.)
-fn is_exact_dict(dict: &Handle<'_, Dict>) -> bool {
+pub(crate) fn is_exact_dict(dict: &Handle<'_, Dict>) -> bool {
     dict.get_type().is(&dict.ctx().builtins().get_type())
 }
 
 /// `dict(obj)` for a `dict` subclass: the keys and values `dict(obj)` reads, which are not
 /// always what the subclass's own `keys()` and `__getitem__` say.
-fn plain_dict<'ctx>(obj: &Handle<'ctx, Dict>) -> Result<Handle<'ctx, Dict>> {
+pub(crate) fn plain_dict<'ctx>(obj: &Handle<'ctx, Dict>) -> Result<Handle<'ctx, Dict>> {
     let dict_type = obj.ctx().builtins().get_type();
     dict_type.call1(obj)?.downcast_into()
 }

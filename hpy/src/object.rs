@@ -266,6 +266,17 @@ impl<'ctx, K> Handle<'ctx, K> {
         args: &Handle<'ctx, crate::kinds::Tuple>,
         kwargs: Option<&Handle<'ctx, crate::kinds::Dict>>,
     ) -> Result<Handle<'ctx>> {
+        // The runtime passes the dict on as the callee's `**kwargs`, which C callees may assume
+        // is exactly a `dict` (CPython 3.10's `_PyArg_NoKeywords` raises SystemError for a
+        // subclass). Python's own `f(**m)` copies `m` into a plain dict; so does this.
+        let copy;
+        let kwargs = match kwargs {
+            Some(k) if !crate::conversion::is_exact_dict(k) => {
+                copy = crate::conversion::plain_dict(k)?;
+                Some(&copy)
+            }
+            other => other,
+        };
         let kw = kwargs.map_or(ffi::HPy_NULL, |k| k.as_raw());
         // SAFETY: live context, open handles (or NULL for no keywords).
         self.new_result(unsafe { ffi::HPy_CallTupleDict(self.c(), self.as_raw(), args.as_raw(), kw) })

@@ -1097,6 +1097,22 @@ def test_calls(api):
     assert isinstance(api.call0(Foo), Foo)
 
 
+def test_calls_with_a_dict_subclass_as_kwargs(api):
+    # passed on as a plain dict, as `f(**m)` does: C callees may require an exact dict (CPython
+    # 3.10's BaseException.__init__ raised SystemError for a subclass)
+    class Lying(dict):
+        def __len__(self):
+            return 2
+
+    def f(*args, **kwargs):
+        return args, kwargs, type(kwargs)
+    assert api.call_with_kwargs(f, 1, Lying(k=2)) == ((1,), {"k": 2}, dict)
+    assert api.call_tuple_dict(f, (), Lying()) == ((), {}, dict)
+    assert isinstance(api.call_with_kwargs(api.ApiError, None, Lying()), api.ApiError)
+    with pytest.raises(TypeError, match="keyword argument"):
+        api.call_with_kwargs(api.ApiError, None, Lying(a=1))
+
+
 def test_del_runs_inside_a_rust_call(api):
     """The last reference is dropped in Rust: __del__ runs inside the call and calls back into the module."""
     log = []
