@@ -70,6 +70,19 @@ for minor in "${versions[@]}"; do
     fi
 done
 
+# Hostile calls to every public function, method, property and operator of the modules above
+# (tests/attack): every CPython of the loop, each module in each mode in a process of its own, so
+# a crash is reported with its call and the rest still runs. 30 examples per target and run (the
+# seeds differ per interpreter and mode): about 4 minutes on two cores for six CPythons. `make attack` goes deeper.
+step "attack: hostile calls to every public callable, universal, debug and trace mode (tests/attack)"
+attack_pythons=(); for minor in "${versions[@]}"; do attack_pythons+=("$minor=${venv_python[$minor]}"); done
+attack_start=$SECONDS
+if HPYRS_ATTACK_EXAMPLES="${HPYRS_ATTACK_EXAMPLES:-30}" "$header_python" tests/attack/run.py --selftest "${attack_pythons[@]}"; then
+    results+=("attack: no failure, no crash on ${versions[*]} ($((SECONDS - attack_start)) s)")
+else
+    fail "attack (tests/attack: a failure or a crash, reproducers above)"
+fi
+
 # Memory, not handles: the debug-mode leak detector cannot see a leaked Rust allocation. One
 # interpreter is enough (the leaks to catch are in the module, not in the interpreter).
 step "soak: RSS growth over 10^5 calls per workload, universal and debug mode (tools/soak.py)"
