@@ -70,6 +70,9 @@ def call_unbound_without_receiver(obj, name):
     calls the METH_FASTCALL method with the stale `obj` as receiver and `nargs == -1`. The HPy
     runtime converts that many arguments and crashes unless the trampoline refuses the count.
     """
+    if sys.version_info[:2] == (3, 11):
+        pytest.skip("CPython 3.11's specialized call then also decrefs the stale stack slot itself "
+                    "(gh-131998 as 3.11 has it), which corrupts the interpreter whatever the method does")
     source = (
         "def call(x, o):\n"
         "    stale = (o, o, o, o, o, o)  # leaves `o` in the stack slots above the call\n"
