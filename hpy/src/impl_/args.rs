@@ -365,17 +365,16 @@ impl FunctionDescription {
     #[inline(never)]
     fn unexpected_keyword_of(&self, ctx: Context<'_>, key: &Handle<'_, crate::kinds::Unicode>) -> Error {
         match key.to_str() {
-            Ok(name) => self.unexpected_keyword(name),
-            Err(e) => {
-                e.clear(ctx);
-                match key.repr() {
-                    Ok(repr) => match repr.to_str() {
-                        Ok(repr) => TypeError::new_err(format!("{}() got an unexpected keyword argument {repr}", self.name)),
-                        Err(e) => e,
-                    },
-                    Err(e) => e,
-                }
-            }
+            Ok(name) => return self.unexpected_keyword(name),
+            Err(e) => e.clear(ctx),
+        }
+        let repr = match key.repr() {
+            Ok(repr) => repr,
+            Err(e) => return e,
+        };
+        match repr.to_str() {
+            Ok(repr) => TypeError::new_err(format!("{}() got an unexpected keyword argument {repr}", self.name)),
+            Err(e) => e,
         }
     }
 

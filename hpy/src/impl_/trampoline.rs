@@ -291,13 +291,13 @@ unsafe extern "C" fn raise_no_receiver_varargs(ctx: *mut ffi::HPyContext, _: ffi
 /// [`raise_no_receiver_varargs`] for the KEYWORDS signature.
 unsafe extern "C" fn raise_no_receiver_keywords(
     ctx: *mut ffi::HPyContext,
-    _: ffi::HPy,
-    _: *const ffi::HPy,
-    _: usize,
+    slf: ffi::HPy,
+    args: *const ffi::HPy,
+    nargs: usize,
     _: ffi::HPy,
 ) -> ffi::HPy {
-    // SAFETY: called by the runtime with the live context of this call.
-    unsafe { ffi::HPyErr_SetString(ctx, (*ctx).h_TypeError, NO_RECEIVER.as_ptr()) }
+    // SAFETY: the same call, as VARARGS.
+    unsafe { raise_no_receiver_varargs(ctx, slf, args, nargs) }
 }
 
 /// CPython trampoline of a VARARGS function (METH_FASTCALL).
@@ -311,7 +311,8 @@ pub unsafe fn cpy_varargs(
     nargs: ffi::HPy_ssize_t,
     impl_: ffi::HPyCFunction,
 ) -> *mut ffi::cpy_PyObject {
-    let (impl_, nargs) = if nargs < 0 { (crate::impl_::cast::varargs(raise_no_receiver_varargs), 0) } else { (impl_, nargs) };
+    let (impl_, nargs) =
+        if impossible_count(nargs as usize) { (crate::impl_::cast::varargs(raise_no_receiver_varargs), 0) } else { (impl_, nargs) };
     let mut a = ffi::_HPyFunc_args_VARARGS { self_: slf, args, nargs, result: core::ptr::null_mut() };
     // SAFETY: `a` matches HPyFunc_VARARGS.
     unsafe { call_real(ffi::HPyFunc_VARARGS, impl_, (&mut a as *mut ffi::_HPyFunc_args_VARARGS).cast()) };
