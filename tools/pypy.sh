@@ -7,11 +7,12 @@
 # does not use it)
 #
 # What it builds (needs root: debootstrap, chroot and mount):
-#   build/pypy/root        Debian trixie, minbase + Debian's pypy3 (7.3.19, Python 3.11) and
-#                          binutils (the tests run `nm`), by debootstrap from the mirror this
-#                          machine's apt uses (HPYRS_DEBIAN_MIRROR overrides it).
-#                          HPYRS_PYPY_WITH_CC=1 adds gcc and libc6-dev (+200 MB), for the tests
-#                          that compile a C HPy module (test_debug_mode_threads.py).
+#   build/pypy/root        Debian trixie, minbase + Debian's pypy3 (7.3.19, Python 3.11) with
+#                          its headers (pypy3-dev), binutils (the tests run `nm`) and gcc +
+#                          libc6-dev (test_debug_mode_threads.py compiles a C HPy module; make
+#                          bench compiles the C API and PyO3 modules for PyPy's cpyext), by
+#                          debootstrap from the mirror this machine's apt uses
+#                          (HPYRS_DEBIAN_MIRROR overrides it).
 #   build/pypy/root/venv   a PyPy venv with tools/requirements-test.txt, less `hpy`: PyPy has
 #                          HPy built in (hpy.universal is a builtin module), the PyPI package is
 #                          for CPython
@@ -36,8 +37,7 @@ base="$here/build/pypy"
 root="$base/root"
 marker="$root/.hpyrs-complete"
 suite=trixie
-packages=pypy3,pypy3-venv,pypy3-dev,binutils
-if [ "${HPYRS_PYPY_WITH_CC:-0}" = 1 ]; then packages="$packages,gcc,libc6-dev"; fi
+packages=pypy3,pypy3-venv,pypy3-dev,binutils,gcc,libc6-dev
 reqs="$here/tools/requirements-test.txt"
 start=$SECONDS
 

@@ -554,6 +554,17 @@ class Model:
             else:
                 out.append("    pub %s: %s,\n" % (name, t.rust(ret)))
         out.append("}\n\n")
+        tail = self.context[self.tail_start():]
+        out.append("/// The members of [`HPyContext`] after `h_Builtins`, in the same order: the part of the\n"
+                   "/// context whose position depends on the runtime (see [`crate::layout`]). The wrappers of\n"
+                   "/// these functions find them through [`crate::layout::tail`].\n"
+                   "#[repr(C)]\npub struct HPyContextTail {\n")
+        for kind, name, ret, params, text in tail:
+            if kind != "fn":
+                raise GenError("the context tail holds a non-function member %s" % name)
+            out.append("    /// C: `%s`\n" % text)
+            out.append("    pub %s: %s,\n" % (name, t.fn_type(ret, t.params(params))))
+        out.append("}\n\n")
         out.append("/// Number of fields of [`HPyContext`] in HPy %s.\npub const HPY_CONTEXT_FIELD_COUNT:"
                    " usize = %d;\n\n" % (HPY_VERSION, len(self.context)))
         out.append("/// Every field of [`HPyContext`] in order: `(name, C declaration)`.\n"
@@ -563,6 +574,13 @@ class Model:
         out.append("];\n")
         return "".join(out)
 
+    def tail_start(self):
+        """Index of the first context member after `h_Builtins`: PyPy 3.11 inserts `h_DictType`
+        there (see hpy-sys/src/layout.rs), so the members from here on are reached through
+        `layout::tail`."""
+        names = [m[1] for m in self.context]
+        return names.index("h_Builtins") + 1
+
     # -- api.rs --------------------------------------------------------------------------------
     def api_rs(self):
         t = self.types
@@ -570,10 +588,12 @@ class Model:
         out.append("#![allow(clippy::missing_safety_doc, clippy::too_many_arguments)]\n")
         out.append("use core::ffi::{c_char, c_int, c_void};\n")
         out.append("use crate::types::*;\nuse crate::HPyContext;\n\n")
+        in_tail = set(m[1] for m in self.context[self.tail_start():])
         for kind, field, _, ctx_params, _ in self.context:
             if kind != "fn":
                 continue
             name, ret, params, noreturn = self.wrappers[field]
+            table = "(*crate::layout::tail(ctx))" if field in in_tail else "(*ctx)"
             ps = t.params(params)
             if [p[1] for p in ps] != [p[1] for p in t.params(ctx_params)]:
                 raise GenError("%s and %s disagree on parameter types" % (name, field))
@@ -582,21 +602,23 @@ class Model:
             rret = t.rust(ret)
             sig_ret = " -> !" if noreturn is True else ("" if rret == "()" else " -> " + rret)
             out.append("/// C `%s %s(%s)`: calls `ctx->%s`.\n" % (ret, name, params, field))
+            if field in in_tail:
+                out.append("///\n/// The member is found through [`crate::layout::tail`]: its position depends on the runtime.\n")
             out.append("///\n/// # Safety\n/// `ctx` must be the context passed to the current call;"
                        " every handle and pointer must be valid for it.\n")
             out.append("#[inline]\npub unsafe fn %s(%s)%s {\n" % (name, args, sig_ret))
             out.append("    // SAFETY: the caller guarantees `ctx` is the live context of this call,"
                        " so its function table is valid.\n")
             if noreturn == "null":
-                out.append("    unsafe { ((*ctx).%s)(%s) };\n" % (field, call_args))
+                out.append("    unsafe { (%s.%s)(%s) };\n" % (table, field, call_args))
                 out.append("    // C returns HPy_NULL so that `return HPyErr_SetString(...);` reads well.\n")
                 out.append("    crate::HPy_NULL\n}\n\n")
             elif noreturn:
-                out.append("    unsafe { ((*ctx).%s)(%s) };\n" % (field, call_args))
+                out.append("    unsafe { (%s.%s)(%s) };\n" % (table, field, call_args))
                 out.append("    // C marks this function noreturn; abort if an implementation returns.\n")
                 out.append("    std::process::abort()\n}\n\n")
             else:
-                out.append("    unsafe { ((*ctx).%s)(%s) }\n}\n\n" % (field, call_args))
+                out.append("    unsafe { (%s.%s)(%s) }\n}\n\n" % (table, field, call_args))
         return "".join(out)
 
     # -- layout probe ----------------------------------------------------------------------------

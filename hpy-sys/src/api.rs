@@ -1628,191 +1628,229 @@ pub unsafe fn HPy_DelItem_s(ctx: *mut HPyContext, obj: HPy, utf8_key: *const c_c
 
 /// C `HPy HPyCapsule_New(HPyContext *ctx, void *pointer, const char *utf8_name, HPyCapsule_Destructor *destructor)`: calls `ctx->ctx_Capsule_New`.
 ///
+/// The member is found through [`crate::layout::tail`]: its position depends on the runtime.
+///
 /// # Safety
 /// `ctx` must be the context passed to the current call; every handle and pointer must be valid for it.
 #[inline]
 pub unsafe fn HPyCapsule_New(ctx: *mut HPyContext, pointer: *mut c_void, utf8_name: *const c_char, destructor: *mut HPyCapsule_Destructor) -> HPy {
     // SAFETY: the caller guarantees `ctx` is the live context of this call, so its function table is valid.
-    unsafe { ((*ctx).ctx_Capsule_New)(ctx, pointer, utf8_name, destructor) }
+    unsafe { ((*crate::layout::tail(ctx)).ctx_Capsule_New)(ctx, pointer, utf8_name, destructor) }
 }
 
 /// C `void * HPyCapsule_Get(HPyContext *ctx, HPy capsule, _HPyCapsule_key key, const char *utf8_name)`: calls `ctx->ctx_Capsule_Get`.
+///
+/// The member is found through [`crate::layout::tail`]: its position depends on the runtime.
 ///
 /// # Safety
 /// `ctx` must be the context passed to the current call; every handle and pointer must be valid for it.
 #[inline]
 pub unsafe fn HPyCapsule_Get(ctx: *mut HPyContext, capsule: HPy, key: _HPyCapsule_key, utf8_name: *const c_char) -> *mut c_void {
     // SAFETY: the caller guarantees `ctx` is the live context of this call, so its function table is valid.
-    unsafe { ((*ctx).ctx_Capsule_Get)(ctx, capsule, key, utf8_name) }
+    unsafe { ((*crate::layout::tail(ctx)).ctx_Capsule_Get)(ctx, capsule, key, utf8_name) }
 }
 
 /// C `int HPyCapsule_IsValid(HPyContext *ctx, HPy capsule, const char *utf8_name)`: calls `ctx->ctx_Capsule_IsValid`.
+///
+/// The member is found through [`crate::layout::tail`]: its position depends on the runtime.
 ///
 /// # Safety
 /// `ctx` must be the context passed to the current call; every handle and pointer must be valid for it.
 #[inline]
 pub unsafe fn HPyCapsule_IsValid(ctx: *mut HPyContext, capsule: HPy, utf8_name: *const c_char) -> c_int {
     // SAFETY: the caller guarantees `ctx` is the live context of this call, so its function table is valid.
-    unsafe { ((*ctx).ctx_Capsule_IsValid)(ctx, capsule, utf8_name) }
+    unsafe { ((*crate::layout::tail(ctx)).ctx_Capsule_IsValid)(ctx, capsule, utf8_name) }
 }
 
 /// C `int HPyCapsule_Set(HPyContext *ctx, HPy capsule, _HPyCapsule_key key, void *value)`: calls `ctx->ctx_Capsule_Set`.
+///
+/// The member is found through [`crate::layout::tail`]: its position depends on the runtime.
 ///
 /// # Safety
 /// `ctx` must be the context passed to the current call; every handle and pointer must be valid for it.
 #[inline]
 pub unsafe fn HPyCapsule_Set(ctx: *mut HPyContext, capsule: HPy, key: _HPyCapsule_key, value: *mut c_void) -> c_int {
     // SAFETY: the caller guarantees `ctx` is the live context of this call, so its function table is valid.
-    unsafe { ((*ctx).ctx_Capsule_Set)(ctx, capsule, key, value) }
+    unsafe { ((*crate::layout::tail(ctx)).ctx_Capsule_Set)(ctx, capsule, key, value) }
 }
 
 /// C `HPy HPy_Compile_s(HPyContext *ctx, const char *utf8_source, const char *utf8_filename, HPy_SourceKind kind)`: calls `ctx->ctx_Compile_s`.
+///
+/// The member is found through [`crate::layout::tail`]: its position depends on the runtime.
 ///
 /// # Safety
 /// `ctx` must be the context passed to the current call; every handle and pointer must be valid for it.
 #[inline]
 pub unsafe fn HPy_Compile_s(ctx: *mut HPyContext, utf8_source: *const c_char, utf8_filename: *const c_char, kind: HPy_SourceKind) -> HPy {
     // SAFETY: the caller guarantees `ctx` is the live context of this call, so its function table is valid.
-    unsafe { ((*ctx).ctx_Compile_s)(ctx, utf8_source, utf8_filename, kind) }
+    unsafe { ((*crate::layout::tail(ctx)).ctx_Compile_s)(ctx, utf8_source, utf8_filename, kind) }
 }
 
 /// C `HPy HPy_EvalCode(HPyContext *ctx, HPy code, HPy globals, HPy locals)`: calls `ctx->ctx_EvalCode`.
+///
+/// The member is found through [`crate::layout::tail`]: its position depends on the runtime.
 ///
 /// # Safety
 /// `ctx` must be the context passed to the current call; every handle and pointer must be valid for it.
 #[inline]
 pub unsafe fn HPy_EvalCode(ctx: *mut HPyContext, code: HPy, globals: HPy, locals: HPy) -> HPy {
     // SAFETY: the caller guarantees `ctx` is the live context of this call, so its function table is valid.
-    unsafe { ((*ctx).ctx_EvalCode)(ctx, code, globals, locals) }
+    unsafe { ((*crate::layout::tail(ctx)).ctx_EvalCode)(ctx, code, globals, locals) }
 }
 
 /// C `HPy HPyContextVar_New(HPyContext *ctx, const char *name, HPy default_value)`: calls `ctx->ctx_ContextVar_New`.
+///
+/// The member is found through [`crate::layout::tail`]: its position depends on the runtime.
 ///
 /// # Safety
 /// `ctx` must be the context passed to the current call; every handle and pointer must be valid for it.
 #[inline]
 pub unsafe fn HPyContextVar_New(ctx: *mut HPyContext, name: *const c_char, default_value: HPy) -> HPy {
     // SAFETY: the caller guarantees `ctx` is the live context of this call, so its function table is valid.
-    unsafe { ((*ctx).ctx_ContextVar_New)(ctx, name, default_value) }
+    unsafe { ((*crate::layout::tail(ctx)).ctx_ContextVar_New)(ctx, name, default_value) }
 }
 
 /// C `int32_t HPyContextVar_Get(HPyContext *ctx, HPy context_var, HPy default_value, HPy *result)`: calls `ctx->ctx_ContextVar_Get`.
+///
+/// The member is found through [`crate::layout::tail`]: its position depends on the runtime.
 ///
 /// # Safety
 /// `ctx` must be the context passed to the current call; every handle and pointer must be valid for it.
 #[inline]
 pub unsafe fn HPyContextVar_Get(ctx: *mut HPyContext, context_var: HPy, default_value: HPy, result: *mut HPy) -> i32 {
     // SAFETY: the caller guarantees `ctx` is the live context of this call, so its function table is valid.
-    unsafe { ((*ctx).ctx_ContextVar_Get)(ctx, context_var, default_value, result) }
+    unsafe { ((*crate::layout::tail(ctx)).ctx_ContextVar_Get)(ctx, context_var, default_value, result) }
 }
 
 /// C `HPy HPyContextVar_Set(HPyContext *ctx, HPy context_var, HPy value)`: calls `ctx->ctx_ContextVar_Set`.
+///
+/// The member is found through [`crate::layout::tail`]: its position depends on the runtime.
 ///
 /// # Safety
 /// `ctx` must be the context passed to the current call; every handle and pointer must be valid for it.
 #[inline]
 pub unsafe fn HPyContextVar_Set(ctx: *mut HPyContext, context_var: HPy, value: HPy) -> HPy {
     // SAFETY: the caller guarantees `ctx` is the live context of this call, so its function table is valid.
-    unsafe { ((*ctx).ctx_ContextVar_Set)(ctx, context_var, value) }
+    unsafe { ((*crate::layout::tail(ctx)).ctx_ContextVar_Set)(ctx, context_var, value) }
 }
 
 /// C `const char * HPyType_GetName(HPyContext *ctx, HPy type)`: calls `ctx->ctx_Type_GetName`.
+///
+/// The member is found through [`crate::layout::tail`]: its position depends on the runtime.
 ///
 /// # Safety
 /// `ctx` must be the context passed to the current call; every handle and pointer must be valid for it.
 #[inline]
 pub unsafe fn HPyType_GetName(ctx: *mut HPyContext, r#type: HPy) -> *const c_char {
     // SAFETY: the caller guarantees `ctx` is the live context of this call, so its function table is valid.
-    unsafe { ((*ctx).ctx_Type_GetName)(ctx, r#type) }
+    unsafe { ((*crate::layout::tail(ctx)).ctx_Type_GetName)(ctx, r#type) }
 }
 
 /// C `int HPyType_IsSubtype(HPyContext *ctx, HPy sub, HPy type)`: calls `ctx->ctx_Type_IsSubtype`.
+///
+/// The member is found through [`crate::layout::tail`]: its position depends on the runtime.
 ///
 /// # Safety
 /// `ctx` must be the context passed to the current call; every handle and pointer must be valid for it.
 #[inline]
 pub unsafe fn HPyType_IsSubtype(ctx: *mut HPyContext, sub: HPy, r#type: HPy) -> c_int {
     // SAFETY: the caller guarantees `ctx` is the live context of this call, so its function table is valid.
-    unsafe { ((*ctx).ctx_Type_IsSubtype)(ctx, sub, r#type) }
+    unsafe { ((*crate::layout::tail(ctx)).ctx_Type_IsSubtype)(ctx, sub, r#type) }
 }
 
 /// C `HPy HPyUnicode_FromEncodedObject(HPyContext *ctx, HPy obj, const char *encoding, const char *errors)`: calls `ctx->ctx_Unicode_FromEncodedObject`.
+///
+/// The member is found through [`crate::layout::tail`]: its position depends on the runtime.
 ///
 /// # Safety
 /// `ctx` must be the context passed to the current call; every handle and pointer must be valid for it.
 #[inline]
 pub unsafe fn HPyUnicode_FromEncodedObject(ctx: *mut HPyContext, obj: HPy, encoding: *const c_char, errors: *const c_char) -> HPy {
     // SAFETY: the caller guarantees `ctx` is the live context of this call, so its function table is valid.
-    unsafe { ((*ctx).ctx_Unicode_FromEncodedObject)(ctx, obj, encoding, errors) }
+    unsafe { ((*crate::layout::tail(ctx)).ctx_Unicode_FromEncodedObject)(ctx, obj, encoding, errors) }
 }
 
 /// C `HPy HPyUnicode_Substring(HPyContext *ctx, HPy str, HPy_ssize_t start, HPy_ssize_t end)`: calls `ctx->ctx_Unicode_Substring`.
+///
+/// The member is found through [`crate::layout::tail`]: its position depends on the runtime.
 ///
 /// # Safety
 /// `ctx` must be the context passed to the current call; every handle and pointer must be valid for it.
 #[inline]
 pub unsafe fn HPyUnicode_Substring(ctx: *mut HPyContext, str: HPy, start: HPy_ssize_t, end: HPy_ssize_t) -> HPy {
     // SAFETY: the caller guarantees `ctx` is the live context of this call, so its function table is valid.
-    unsafe { ((*ctx).ctx_Unicode_Substring)(ctx, str, start, end) }
+    unsafe { ((*crate::layout::tail(ctx)).ctx_Unicode_Substring)(ctx, str, start, end) }
 }
 
 /// C `HPy HPyDict_Keys(HPyContext *ctx, HPy h)`: calls `ctx->ctx_Dict_Keys`.
+///
+/// The member is found through [`crate::layout::tail`]: its position depends on the runtime.
 ///
 /// # Safety
 /// `ctx` must be the context passed to the current call; every handle and pointer must be valid for it.
 #[inline]
 pub unsafe fn HPyDict_Keys(ctx: *mut HPyContext, h: HPy) -> HPy {
     // SAFETY: the caller guarantees `ctx` is the live context of this call, so its function table is valid.
-    unsafe { ((*ctx).ctx_Dict_Keys)(ctx, h) }
+    unsafe { ((*crate::layout::tail(ctx)).ctx_Dict_Keys)(ctx, h) }
 }
 
 /// C `HPy HPyDict_Copy(HPyContext *ctx, HPy h)`: calls `ctx->ctx_Dict_Copy`.
+///
+/// The member is found through [`crate::layout::tail`]: its position depends on the runtime.
 ///
 /// # Safety
 /// `ctx` must be the context passed to the current call; every handle and pointer must be valid for it.
 #[inline]
 pub unsafe fn HPyDict_Copy(ctx: *mut HPyContext, h: HPy) -> HPy {
     // SAFETY: the caller guarantees `ctx` is the live context of this call, so its function table is valid.
-    unsafe { ((*ctx).ctx_Dict_Copy)(ctx, h) }
+    unsafe { ((*crate::layout::tail(ctx)).ctx_Dict_Copy)(ctx, h) }
 }
 
 /// C `int HPySlice_Unpack(HPyContext *ctx, HPy slice, HPy_ssize_t *start, HPy_ssize_t *stop, HPy_ssize_t *step)`: calls `ctx->ctx_Slice_Unpack`.
+///
+/// The member is found through [`crate::layout::tail`]: its position depends on the runtime.
 ///
 /// # Safety
 /// `ctx` must be the context passed to the current call; every handle and pointer must be valid for it.
 #[inline]
 pub unsafe fn HPySlice_Unpack(ctx: *mut HPyContext, slice: HPy, start: *mut HPy_ssize_t, stop: *mut HPy_ssize_t, step: *mut HPy_ssize_t) -> c_int {
     // SAFETY: the caller guarantees `ctx` is the live context of this call, so its function table is valid.
-    unsafe { ((*ctx).ctx_Slice_Unpack)(ctx, slice, start, stop, step) }
+    unsafe { ((*crate::layout::tail(ctx)).ctx_Slice_Unpack)(ctx, slice, start, stop, step) }
 }
 
 /// C `int HPy_SetCallFunction(HPyContext *ctx, HPy h, HPyCallFunction *func)`: calls `ctx->ctx_SetCallFunction`.
+///
+/// The member is found through [`crate::layout::tail`]: its position depends on the runtime.
 ///
 /// # Safety
 /// `ctx` must be the context passed to the current call; every handle and pointer must be valid for it.
 #[inline]
 pub unsafe fn HPy_SetCallFunction(ctx: *mut HPyContext, h: HPy, func: *mut HPyCallFunction) -> c_int {
     // SAFETY: the caller guarantees `ctx` is the live context of this call, so its function table is valid.
-    unsafe { ((*ctx).ctx_SetCallFunction)(ctx, h, func) }
+    unsafe { ((*crate::layout::tail(ctx)).ctx_SetCallFunction)(ctx, h, func) }
 }
 
 /// C `HPy HPy_Call(HPyContext *ctx, HPy callable, const HPy *args, size_t nargs, HPy kwnames)`: calls `ctx->ctx_Call`.
+///
+/// The member is found through [`crate::layout::tail`]: its position depends on the runtime.
 ///
 /// # Safety
 /// `ctx` must be the context passed to the current call; every handle and pointer must be valid for it.
 #[inline]
 pub unsafe fn HPy_Call(ctx: *mut HPyContext, callable: HPy, args: *const HPy, nargs: usize, kwnames: HPy) -> HPy {
     // SAFETY: the caller guarantees `ctx` is the live context of this call, so its function table is valid.
-    unsafe { ((*ctx).ctx_Call)(ctx, callable, args, nargs, kwnames) }
+    unsafe { ((*crate::layout::tail(ctx)).ctx_Call)(ctx, callable, args, nargs, kwnames) }
 }
 
 /// C `HPy HPy_CallMethod(HPyContext *ctx, HPy name, const HPy *args, size_t nargs, HPy kwnames)`: calls `ctx->ctx_CallMethod`.
+///
+/// The member is found through [`crate::layout::tail`]: its position depends on the runtime.
 ///
 /// # Safety
 /// `ctx` must be the context passed to the current call; every handle and pointer must be valid for it.
 #[inline]
 pub unsafe fn HPy_CallMethod(ctx: *mut HPyContext, name: HPy, args: *const HPy, nargs: usize, kwnames: HPy) -> HPy {
     // SAFETY: the caller guarantees `ctx` is the live context of this call, so its function table is valid.
-    unsafe { ((*ctx).ctx_CallMethod)(ctx, name, args, nargs, kwnames) }
+    unsafe { ((*crate::layout::tail(ctx)).ctx_CallMethod)(ctx, name, args, nargs, kwnames) }
 }
 

@@ -546,6 +546,51 @@ pub struct HPyContext {
     pub ctx_CallMethod: unsafe extern "C" fn(ctx: *mut HPyContext, name: HPy, args: *const HPy, nargs: usize, kwnames: HPy) -> HPy,
 }
 
+/// The members of [`HPyContext`] after `h_Builtins`, in the same order: the part of the
+/// context whose position depends on the runtime (see [`crate::layout`]). The wrappers of
+/// these functions find them through [`crate::layout::tail`].
+#[repr(C)]
+pub struct HPyContextTail {
+    /// C: `HPy (*ctx_Capsule_New)(HPyContext *ctx, void *pointer, const char *utf8_name, HPyCapsule_Destructor *destructor);`
+    pub ctx_Capsule_New: unsafe extern "C" fn(ctx: *mut HPyContext, pointer: *mut c_void, utf8_name: *const c_char, destructor: *mut HPyCapsule_Destructor) -> HPy,
+    /// C: `void *(*ctx_Capsule_Get)(HPyContext *ctx, HPy capsule, _HPyCapsule_key key, const char *utf8_name);`
+    pub ctx_Capsule_Get: unsafe extern "C" fn(ctx: *mut HPyContext, capsule: HPy, key: _HPyCapsule_key, utf8_name: *const c_char) -> *mut c_void,
+    /// C: `int (*ctx_Capsule_IsValid)(HPyContext *ctx, HPy capsule, const char *utf8_name);`
+    pub ctx_Capsule_IsValid: unsafe extern "C" fn(ctx: *mut HPyContext, capsule: HPy, utf8_name: *const c_char) -> c_int,
+    /// C: `int (*ctx_Capsule_Set)(HPyContext *ctx, HPy capsule, _HPyCapsule_key key, void *value);`
+    pub ctx_Capsule_Set: unsafe extern "C" fn(ctx: *mut HPyContext, capsule: HPy, key: _HPyCapsule_key, value: *mut c_void) -> c_int,
+    /// C: `HPy (*ctx_Compile_s)(HPyContext *ctx, const char *utf8_source, const char *utf8_filename, HPy_SourceKind kind);`
+    pub ctx_Compile_s: unsafe extern "C" fn(ctx: *mut HPyContext, utf8_source: *const c_char, utf8_filename: *const c_char, kind: HPy_SourceKind) -> HPy,
+    /// C: `HPy (*ctx_EvalCode)(HPyContext *ctx, HPy code, HPy globals, HPy locals);`
+    pub ctx_EvalCode: unsafe extern "C" fn(ctx: *mut HPyContext, code: HPy, globals: HPy, locals: HPy) -> HPy,
+    /// C: `HPy (*ctx_ContextVar_New)(HPyContext *ctx, const char *name, HPy default_value);`
+    pub ctx_ContextVar_New: unsafe extern "C" fn(ctx: *mut HPyContext, name: *const c_char, default_value: HPy) -> HPy,
+    /// C: `int32_t (*ctx_ContextVar_Get)(HPyContext *ctx, HPy context_var, HPy default_value, HPy *result);`
+    pub ctx_ContextVar_Get: unsafe extern "C" fn(ctx: *mut HPyContext, context_var: HPy, default_value: HPy, result: *mut HPy) -> i32,
+    /// C: `HPy (*ctx_ContextVar_Set)(HPyContext *ctx, HPy context_var, HPy value);`
+    pub ctx_ContextVar_Set: unsafe extern "C" fn(ctx: *mut HPyContext, context_var: HPy, value: HPy) -> HPy,
+    /// C: `const char *(*ctx_Type_GetName)(HPyContext *ctx, HPy type);`
+    pub ctx_Type_GetName: unsafe extern "C" fn(ctx: *mut HPyContext, r#type: HPy) -> *const c_char,
+    /// C: `int (*ctx_Type_IsSubtype)(HPyContext *ctx, HPy sub, HPy type);`
+    pub ctx_Type_IsSubtype: unsafe extern "C" fn(ctx: *mut HPyContext, sub: HPy, r#type: HPy) -> c_int,
+    /// C: `HPy (*ctx_Unicode_FromEncodedObject)(HPyContext *ctx, HPy obj, const char *encoding, const char *errors);`
+    pub ctx_Unicode_FromEncodedObject: unsafe extern "C" fn(ctx: *mut HPyContext, obj: HPy, encoding: *const c_char, errors: *const c_char) -> HPy,
+    /// C: `HPy (*ctx_Unicode_Substring)(HPyContext *ctx, HPy str, HPy_ssize_t start, HPy_ssize_t end);`
+    pub ctx_Unicode_Substring: unsafe extern "C" fn(ctx: *mut HPyContext, str: HPy, start: HPy_ssize_t, end: HPy_ssize_t) -> HPy,
+    /// C: `HPy (*ctx_Dict_Keys)(HPyContext *ctx, HPy h);`
+    pub ctx_Dict_Keys: unsafe extern "C" fn(ctx: *mut HPyContext, h: HPy) -> HPy,
+    /// C: `HPy (*ctx_Dict_Copy)(HPyContext *ctx, HPy h);`
+    pub ctx_Dict_Copy: unsafe extern "C" fn(ctx: *mut HPyContext, h: HPy) -> HPy,
+    /// C: `int (*ctx_Slice_Unpack)(HPyContext *ctx, HPy slice, HPy_ssize_t *start, HPy_ssize_t *stop, HPy_ssize_t *step);`
+    pub ctx_Slice_Unpack: unsafe extern "C" fn(ctx: *mut HPyContext, slice: HPy, start: *mut HPy_ssize_t, stop: *mut HPy_ssize_t, step: *mut HPy_ssize_t) -> c_int,
+    /// C: `int (*ctx_SetCallFunction)(HPyContext *ctx, HPy h, HPyCallFunction *func);`
+    pub ctx_SetCallFunction: unsafe extern "C" fn(ctx: *mut HPyContext, h: HPy, func: *mut HPyCallFunction) -> c_int,
+    /// C: `HPy (*ctx_Call)(HPyContext *ctx, HPy callable, const HPy *args, size_t nargs, HPy kwnames);`
+    pub ctx_Call: unsafe extern "C" fn(ctx: *mut HPyContext, callable: HPy, args: *const HPy, nargs: usize, kwnames: HPy) -> HPy,
+    /// C: `HPy (*ctx_CallMethod)(HPyContext *ctx, HPy name, const HPy *args, size_t nargs, HPy kwnames);`
+    pub ctx_CallMethod: unsafe extern "C" fn(ctx: *mut HPyContext, name: HPy, args: *const HPy, nargs: usize, kwnames: HPy) -> HPy,
+}
+
 /// Number of fields of [`HPyContext`] in HPy 0.9.0.
 pub const HPY_CONTEXT_FIELD_COUNT: usize = 266;
 

@@ -32,7 +32,8 @@
 //!
 //! HPy *master* appends context members after 0.9.0 without changing the ABI version; this crate
 //! deliberately has exactly the 0.9.0 members, so a module built on it never reads past the
-//! context of a 0.9.0 runtime.
+//! context of a 0.9.0 runtime. PyPy 3.11 inserts one of master's members in the middle, still as
+//! ABI 0.0: the wrappers of the functions behind it find them through [`layout::tail`].
 //!
 //! # Rules that the types cannot express
 //!
@@ -52,6 +53,8 @@ pub mod api;
 pub mod ctx;
 /// Integer typedefs, enum and `#define` constants, function-pointer typedefs and structs (generated).
 pub mod types;
+/// Where the runtime keeps the end of the context (PyPy 3.11 moved it).
+pub mod layout;
 
 pub use api::*;
 pub use ctx::*;

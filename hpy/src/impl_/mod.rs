@@ -59,6 +59,9 @@ pub static MODULE_TYPE: crate::Global = crate::Global::new();
 
 /// Run at every module exec, before the user's init.
 pub fn detect_interpreter(ctx: crate::Context<'_>) -> crate::Result<()> {
+    // First, before anything calls a context function behind `h_Builtins` (PyPy 3.11 moved them).
+    // SAFETY: `ctx` is the context of the current call (module exec), with no exception set.
+    unsafe { ffi::layout::detect(ctx.as_ptr()) };
     let sys = ctx.import("sys")?;
     let implementation: String = sys.getattr("implementation")?.getattr("name")?.extract()?;
     let (major, minor): (i64, i64) = {
