@@ -112,6 +112,14 @@ impl<T: Class> ClassCell<T> {
                 return unsafe { &*(data as *const ClassCell<T>) };
             }
         }
+        if !matches!(T::SHAPE, ffi::HPyType_BuiltinShape_Object | ffi::HPyType_BuiltinShape_Type)
+            && !crate::impl_::runtime_has_builtin_shapes()
+        {
+            // Only reachable with an instance not made by the class's constructor (which
+            // refuses, see `shape_supported`), e.g. `float.__new__(Meters)`: a panic is a
+            // RuntimeError at the boundary, where the runtime's stub would return garbage.
+            shape_unsupported::<T>();
+        }
         let data = unsafe {
             match T::SHAPE {
                 ffi::HPyType_BuiltinShape_Long => ffi::_HPy_AsStruct_Long(c, raw),
@@ -379,6 +387,40 @@ pub(crate) const fn data_offset<T: Class>(field_offset: usize) -> usize {
     ClassCell::<T>::VALUE_OFFSET + field_offset
 }
 
+/// Can this runtime find `T`'s struct in its instances? (No for a class that extends a
+/// built-in type other than `object` on PyPy: see `impl_::runtime_has_builtin_shapes`.)
+fn shape_supported<T: Class>() -> Result<()> {
+    if matches!(T::SHAPE, ffi::HPyType_BuiltinShape_Object | ffi::HPyType_BuiltinShape_Type)
+        || crate::impl_::runtime_has_builtin_shapes()
+    {
+        return Ok(());
+    }
+    Err(crate::exceptions::TypeError::new_err(shape_unsupported_message::<T>()))
+}
+
+#[cold]
+fn shape_unsupported_message<T: Class>() -> String {
+    let base = match T::SHAPE {
+        ffi::HPyType_BuiltinShape_Long => "int",
+        ffi::HPyType_BuiltinShape_Float => "float",
+        ffi::HPyType_BuiltinShape_Unicode => "str",
+        ffi::HPyType_BuiltinShape_Tuple => "tuple",
+        ffi::HPyType_BuiltinShape_List => "list",
+        _ => "a built-in type",
+    };
+    format!(
+        "cannot create {} instances on this Python: the class extends {base}, and this HPy runtime \
+         cannot find a Rust value inside a {base} object (PyPy does not implement HPy's {base} shape)",
+        T::NAME
+    )
+}
+
+#[cold]
+#[inline(never)]
+fn shape_unsupported<T: Class>() -> ! {
+    panic!("{}", shape_unsupported_message::<T>())
+}
+
 /// The type object of `T`, once the module has created it.
 pub(crate) fn type_of<'ctx, T: Class>(ctx: Context<'ctx>) -> Result<Handle<'ctx>> {
     T::type_global()
@@ -388,6 +430,7 @@ pub(crate) fn type_of<'ctx, T: Class>(ctx: Context<'ctx>) -> Result<Handle<'ctx>
 
 /// A new instance of `ty` (`T`'s type or a subclass of it) holding `value`.
 pub fn new_instance<'ctx, T: Class>(ctx: Context<'ctx>, ty: &Handle<'ctx>, value: T) -> Result<Handle<'ctx, T>> {
+    shape_supported::<T>()?;
     let mut data: *mut core::ffi::c_void = core::ptr::null_mut();
     // SAFETY: live context, a type handle; HPy_New returns a zeroed struct of `basicsize`.
     let raw = unsafe { ffi::_HPy_New(ctx.as_ptr(), ty.as_raw(), &mut data) };
@@ -411,6 +454,7 @@ pub fn new_instance<'ctx, T: Class>(ctx: Context<'ctx>, ty: &Handle<'ctx>, value
 /// Put `value` into `obj`, a fresh instance of `T`'s type (or a subclass) made by a built-in
 /// base type's `__new__`, whose zeroed memory holds the cell.
 pub(crate) fn init_instance<'ctx, T: Class>(obj: Handle<'ctx>, value: T) -> Result<Handle<'ctx, T>> {
+    shape_supported::<T>()?;
     let obj = obj.downcast_into::<T>()?;
     let cell = obj.cell();
     if cell.flag.get() != UNINITIALISED {
@@ -541,7 +585,21 @@ pub fn not_an_instance<T: Class>(obj: &Handle<'_>) -> Error {
 }
 
 
+/// The address of `obj`'s cell: an identity of the instance while it lives.
+///
+/// # Safety
+/// `obj` is an instance of `T`'s type (or a subclass).
+pub(crate) unsafe fn cell_address<T: Class>(obj: &Handle<'_, Any>) -> usize {
+    // SAFETY: per the contract; only the address is kept.
+    unsafe { ClassCell::<T>::of(obj) as *const ClassCell<T> as usize }
+}
+
 impl<T: Class> ClassRef<'_, T> {
+    /// The address of the borrowed instance's cell (see [`cell_address`]).
+    pub(crate) fn cell_address(&self) -> usize {
+        self.cell as *const ClassCell<T> as usize
+    }
+
     /// The same borrow, no longer tied to a handle's lifetime: for a buffer export, whose
     /// borrow ends when the consumer releases the buffer, not when the call returns.
     ///

@@ -202,11 +202,10 @@ impl<'ctx> Context<'ctx> {
         }
     }
 
-    /// Is this HPy's debug mode? (Its context is named `"HPy Debug Mode ABI"` on every runtime:
-    /// CPython's `hpy` package and PyPy compile the same debug-mode sources.)
+    /// Is this HPy's debug mode? (Its context is named `"HPy Debug Mode ABI"` by CPython's `hpy`
+    /// package and `"HPy Debug Mode ABI (PyPy backend)"` by PyPy.)
     pub fn is_debug_mode(self) -> bool {
-        // SAFETY: `name` is a static NUL-terminated string owned by the runtime.
-        unsafe { CStr::from_ptr(self.raw_ref().name) }.to_bytes() == b"HPy Debug Mode ABI"
+        self.is_debug()
     }
 
     /// Run `f` with the interpreter released (the GIL on CPython), so other Python threads run

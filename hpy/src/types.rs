@@ -22,9 +22,26 @@ impl<'ctx> Handle<'ctx, Unicode> {
         if p.is_null() {
             return Err(Error::pending());
         }
-        // SAFETY: HPy guarantees `size` bytes of valid UTF-8 at `p`, owned by the object, which
-        // this handle keeps alive for the lifetime of the returned borrow.
-        Ok(unsafe { core::str::from_utf8_unchecked(core::slice::from_raw_parts(p.cast(), size as usize)) })
+        // SAFETY: the runtime returns `size` bytes at `p`, owned by the object, which this handle
+        // keeps alive for the lifetime of the returned borrow.
+        let bytes = unsafe { core::slice::from_raw_parts(p.cast::<u8>(), size as usize) };
+        if crate::impl_::runtime_validates_utf8() {
+            // SAFETY: CPython's PyUnicode_AsUTF8AndSize (under every HPy mode) raises for lone
+            // surrogates instead of returning them, so what it returns is UTF-8.
+            return Ok(unsafe { core::str::from_utf8_unchecked(bytes) });
+        }
+        // PyPy returns its internal encoding, which keeps lone surrogates (WTF-8), instead of
+        // raising: check, and raise what `str.encode()` raises for such a string.
+        core::str::from_utf8(bytes).map_err(|_| self.encode_error())
+    }
+
+    /// The UnicodeEncodeError of `self.encode()` (a string that is not valid UTF-8).
+    #[cold]
+    fn encode_error(&self) -> Error {
+        match self.call_method("encode", ()) {
+            Err(e) => e,
+            Ok(_) => crate::exceptions::ValueError::new_err("string is not valid UTF-8"),
+        }
     }
 }
 

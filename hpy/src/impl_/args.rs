@@ -423,8 +423,14 @@ impl FunctionDescription {
 impl FunctionDescription {
     /// Like [`parse`](Self::parse), with the keywords in a dict (or NULL), as `__new__` gets them.
     ///
+    /// PyPy 7.3.19 calls `HPy_tp_new` the `HPyFunc_KEYWORDS` way instead: the keyword values
+    /// after the `nargs` positional ones and `kw` a tuple of their names (its `W_tp_new_wrapper`
+    /// uses its keywords calling helper; its own `tp_init` wrapper passes a dict, as HPy 0.9
+    /// specifies). A tuple is therefore read as names.
+    ///
     /// # Safety
-    /// `args` holds `nargs` borrowed handles valid for `'a`; `kw` is a dict or NULL.
+    /// `args` holds `nargs` borrowed handles valid for `'a`; `kw` is NULL, a dict, or a tuple of
+    /// names whose values follow the `nargs` handles in `args`.
     #[inline]
     pub unsafe fn parse_with_dict<'a, 'ctx, const N: usize>(
         &'static self,
@@ -437,6 +443,12 @@ impl FunctionDescription {
         if kw._i == 0 {
             // SAFETY: per the contract.
             unsafe { self.parse::<N>(out, ctx, args, nargs, ffi::HPy_NULL) }
+        } else if !crate::impl_::runtime_passes_new_keywords_as_dict()
+            // SAFETY: live context, borrowed handle.
+            && unsafe { ffi::HPyTuple_Check(ctx.as_ptr(), kw) } != 0
+        {
+            // SAFETY: per the contract, a names tuple with its values after the positional ones.
+            unsafe { self.parse::<N>(out, ctx, args, nargs, kw) }
         } else {
             // SAFETY: per the contract.
             unsafe { self.parse_dict::<N>(out, ctx, args, nargs, kw) }

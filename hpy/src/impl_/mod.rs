@@ -54,6 +54,41 @@ pub(crate) fn int_conversion_uses_int() -> bool {
     INT_CONVERSION_USES_INT.load(Ordering::Relaxed)
 }
 
+/// Is the runtime CPython's `hpy` package? It gives guarantees that PyPy's HPy does not; each
+/// is read through a function named after it, below. False until detected, so an unknown
+/// runtime gets the careful path.
+static CPYTHON_RUNTIME: AtomicBool = AtomicBool::new(false);
+
+/// CPython's `HPyUnicode_AsUTF8AndSize` returns only valid UTF-8 (it raises for lone
+/// surrogates); PyPy's returns lone surrogates encoded (see `Handle<Unicode>::to_str`).
+#[inline]
+pub(crate) fn runtime_validates_utf8() -> bool {
+    CPYTHON_RUNTIME.load(Ordering::Relaxed)
+}
+
+/// CPython's runtime implements `_HPy_AsStruct_<Shape>` for every built-in shape; PyPy 7.3.19
+/// only for `Object`, `Type` and `Legacy`: the others are stubs that set NotImplementedError and
+/// return garbage (so C on HPy with `.builtin_shape = HPyType_BuiltinShape_Float` fails there
+/// too). Classes that extend `float`, `int`, `str`, `tuple` or `list` need them.
+#[inline]
+pub(crate) fn runtime_has_builtin_shapes() -> bool {
+    CPYTHON_RUNTIME.load(Ordering::Relaxed)
+}
+
+/// CPython's runtime calls `HPy_tp_new` with keywords in a dict, as HPy 0.9 specifies; PyPy
+/// 7.3.19 with a names tuple (see `FunctionDescription::parse_with_dict`).
+#[inline]
+pub(crate) fn runtime_passes_new_keywords_as_dict() -> bool {
+    CPYTHON_RUNTIME.load(Ordering::Relaxed)
+}
+
+/// CPython hands `bf_releasebuffer` the view that `bf_getbuffer` filled; PyPy a new one in which
+/// only `buf`, `len` and `ndim` are set (see `slots::releasebuffer`).
+#[inline]
+pub(crate) fn runtime_returns_buffer_views() -> bool {
+    CPYTHON_RUNTIME.load(Ordering::Relaxed)
+}
+
 /// The type of module objects (HPy 0.9 has no constant for it), stored at module exec.
 pub static MODULE_TYPE: crate::Global = crate::Global::new();
 
@@ -69,6 +104,7 @@ pub fn detect_interpreter(ctx: crate::Context<'_>) -> crate::Result<()> {
         (v.get_index(0)?.extract()?, v.get_index(1)?.extract()?)
     };
     INT_CONVERSION_USES_INT.store(implementation == "cpython" && (major, minor) < (3, 10), Ordering::Relaxed);
+    CPYTHON_RUNTIME.store(implementation == "cpython", Ordering::Relaxed);
     MODULE_TYPE.store(ctx, &sys.get_type());
     Ok(())
 }

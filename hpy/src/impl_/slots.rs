@@ -969,6 +969,15 @@ struct Export<T: Class> {
     _borrow: crate::class::ClassRef<'static, T>,
 }
 
+/// The exports of runtimes that do not hand the view back to `bf_releasebuffer` (PyPy, whose
+/// `HPyBuffer.releasebuffer` passes a new `HPy_buffer` with `internal` uninitialised; C code that
+/// keeps state in `internal`, as CPython allows, fails there in the same way): `(cell address of
+/// the instance, Box<Export<T>> pointer)`. The view keeps its instance alive until it is
+/// released, so a cell address identifies one live instance. Any export of an instance stands
+/// for any other: each holds one shared borrow of the same value, and PyPy copies a view's
+/// shape and strides as soon as `bf_getbuffer` returns.
+static UNRETURNED_EXPORTS: std::sync::Mutex<Vec<(usize, usize)>> = std::sync::Mutex::new(Vec::new());
+
 /// End the export whose `internal` pointer is `internal`.
 ///
 /// # Safety
@@ -1000,11 +1009,15 @@ unsafe extern "C" fn getbuffer<T: ClassBuffer>(
         let borrow = unsafe { cls.borrow()?.detach() };
         let data = borrow.buffer();
         let (buf, len) = (data.as_ptr() as *mut c_void, core::mem::size_of_val(data));
+        let cell = borrow.cell_address();
         let export = Box::into_raw(Box::new(Export {
             shape: [data.len() as ffi::HPy_ssize_t],
             strides: [core::mem::size_of::<T::Element>() as ffi::HPy_ssize_t],
             _borrow: borrow,
         }));
+        if !super::runtime_returns_buffer_views() {
+            UNRETURNED_EXPORTS.lock().unwrap_or_else(|e| e.into_inner()).push((cell, export as usize));
+        }
         // SAFETY: HPy passes a view for us to fill; the data (borrowed), shape and strides stay
         // valid until the export is released.
         unsafe {
@@ -1027,9 +1040,23 @@ unsafe extern "C" fn getbuffer<T: ClassBuffer>(
 }
 
 /// `bf_releasebuffer` as HPy calls it (PyPy; any runtime that calls HPy slots directly).
-unsafe extern "C" fn releasebuffer<T: ClassBuffer>(_ctx: *mut ffi::HPyContext, _slf: ffi::HPy, view: *mut ffi::HPy_buffer) {
-    // SAFETY: HPy passes the view `getbuffer` filled, released once.
-    unsafe { release_export::<T>((*view).internal) }
+unsafe extern "C" fn releasebuffer<T: ClassBuffer>(ctx: *mut ffi::HPyContext, slf: ffi::HPy, view: *mut ffi::HPy_buffer) {
+    if super::runtime_returns_buffer_views() {
+        // SAFETY: this runtime passes the view `getbuffer` filled, released once.
+        return unsafe { release_export::<T>((*view).internal) };
+    }
+    // SAFETY: called by HPy with the live context and the exporting instance (borrowed).
+    let cell = unsafe { crate::class::cell_address::<T>(&b(Context::from_raw(ctx), slf)) };
+    let export = {
+        let mut exports = UNRETURNED_EXPORTS.lock().unwrap_or_else(|e| e.into_inner());
+        exports.iter().position(|&(c, _)| c == cell).map(|i| exports.swap_remove(i).1)
+    };
+    // (None: a release without an export; the runtime's mistake, nothing of ours to end.)
+    if let Some(export) = export {
+        // SAFETY: a `Box<Export<T>>` of this instance registered by `getbuffer`, removed from the
+        // table above, so released once.
+        unsafe { release_export::<T>(export as *mut c_void) }
+    }
 }
 
 unsafe extern "C" fn cpy_getbuffer<T: ClassBuffer>(slf: *mut ffi::cpy_PyObject, view: *mut ffi::cpy_Py_buffer, flags: c_int) -> c_int {
