@@ -82,6 +82,14 @@ pub(crate) fn runtime_passes_new_keywords_as_dict() -> bool {
     CPYTHON_RUNTIME.load(Ordering::Relaxed)
 }
 
+/// CPython's runtime makes getset descriptors that raise a setter's error, refuse assignment
+/// to a get-only property and call getters with a valid context in debug mode; PyPy 7.3.19's
+/// do none of these (see `slots::PropertyMethods`).
+#[inline]
+pub(crate) fn runtime_calls_getsets_soundly() -> bool {
+    CPYTHON_RUNTIME.load(Ordering::Relaxed)
+}
+
 /// CPython hands `bf_releasebuffer` the view that `bf_getbuffer` filled; PyPy a new one in which
 /// only `buf`, `len` and `ndim` are set (see `slots::releasebuffer`).
 #[inline]

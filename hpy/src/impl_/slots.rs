@@ -492,6 +492,34 @@ pub const fn traverse_def<T: Class>() -> ffi::HPyDef {
     super::slot_def(ffi::HPy_tp_traverse, super::cast::traverseproc(traverse::<T>), super::cast::cpy_traverseproc(cpy_traverse::<T>))
 }
 
+/// The getter and setter of a property again, as methods (`get(self)`, `set(self, value)`),
+/// for runtimes whose getset descriptors cannot be used: PyPy 7.3.19 ignores a setter's error
+/// result (`_getset_set` in its `interp_descr.py`: the exception stays pending and surfaces in
+/// some later call), aborts the process ("Fatal RPython error: NotImplementedError") when a
+/// get-only property is assigned (`readonly_attribute`), and in debug mode calls getters with
+/// its global debug context, which aborts ("Wrong HPy Context") while any HPy call is running.
+/// The same C on HPy meets each of these. There, `add_class` makes each property a Python
+/// `property` over these methods, which PyPy calls as it calls any method. Kept in the getset
+/// def's `closure`, which HPy hands to the getter and setter only (they ignore it).
+pub struct PropertyMethods {
+    /// `HPyFunc_NOARGS` def of the getter (no name yet).
+    pub get: ffi::HPyDef,
+    /// `HPyFunc_O` def of the setter (no name yet).
+    pub set: Option<ffi::HPyDef>,
+}
+
+/// Run setter `f` as the method `set(self, value)` (see [`PropertyMethods`]): `None` on success.
+#[inline]
+pub fn setter_as_method<'a, 'ctx>(
+    ctx: Context<'ctx>,
+    slf: Borrowed<'a, 'ctx>,
+    value: Borrowed<'a, 'ctx>,
+    f: impl FnOnce(Context<'ctx>, Borrowed<'a, 'ctx>, Option<Borrowed<'a, 'ctx>>) -> Result<c_int>,
+) -> Result<ffi::HPy> {
+    f(ctx, slf, Some(value))?;
+    super::IntoReturn::into_return((), ctx)
+}
+
 /// An `HPyDef` of kind `GetSet`.
 pub const fn getset_def(
     name: &'static core::ffi::CStr,
@@ -500,6 +528,7 @@ pub const fn getset_def(
     setter_impl: ffi::HPyCFunction,
     getter_cpy: ffi::cpy_getter,
     setter_cpy: ffi::cpy_setter,
+    methods: &'static PropertyMethods,
 ) -> ffi::HPyDef {
     ffi::HPyDef {
         kind: ffi::HPyDef_Kind_GetSet,
@@ -511,7 +540,7 @@ pub const fn getset_def(
                 getter_cpy_trampoline: getter_cpy,
                 setter_cpy_trampoline: setter_cpy,
                 doc: doc.as_ptr(),
-                closure: core::ptr::null_mut(),
+                closure: methods as *const PropertyMethods as *mut c_void,
             },
         },
     }
@@ -538,6 +567,7 @@ pub fn add_class<'ctx, T: Class>(
         // cell would only reset its flag on memory about to be freed.
         all.push(ffi::HPyDefPtr(&const { destroy_def::<T>() }));
     }
+    let properties = if crate::impl_::runtime_calls_getsets_soundly() { Vec::new() } else { property_methods(&mut all) };
     all.push(ffi::HPyDefPtr::NULL);
     let all: &'static [ffi::HPyDefPtr] = Box::leak(all.into_boxed_slice());
     let spec: &'static mut ffi::HPyType_Spec = Box::leak(Box::new(ffi::HPyType_Spec {
@@ -560,9 +590,74 @@ pub fn add_class<'ctx, T: Class>(
     let raw = unsafe { ffi::HPyType_FromSpec(ctx.as_ptr(), spec, params_ptr) };
     // SAFETY: a new type handle or NULL.
     let ty: Handle<'ctx> = unsafe { Handle::from_new(ctx, raw)? };
+    for p in &properties {
+        p.install(&ty)?;
+    }
     T::type_global().store(ctx, &ty);
     module.setattr(T::NAME, &ty)?;
     Ok(ty)
+}
+
+/// A property that `add_class` turns into a Python `property` over hidden methods (see
+/// [`PropertyMethods`]).
+struct PropertyOverMethods {
+    name: String,
+    doc: String,
+    get: String,
+    set: Option<String>,
+}
+
+/// For each getset def in `defs`, append its methods under hidden names (leaked, like the rest
+/// of the spec) and return what to install once the type exists.
+fn property_methods(defs: &mut Vec<ffi::HPyDefPtr>) -> Vec<PropertyOverMethods> {
+    let mut properties = Vec::new();
+    for i in 0..defs.len() {
+        // SAFETY: the defines of a class are static HPyDefs; a getset def's closure is the
+        // `PropertyMethods` that `getset_def` put there (hpy-rs makes every getset def).
+        let (name, doc, methods) = unsafe {
+            let def = &*defs[i].0;
+            if def.kind != ffi::HPyDef_Kind_GetSet {
+                continue;
+            }
+            let getset = &def.u.getset;
+            let methods = &*(getset.closure as *const PropertyMethods);
+            let text = |p: *const core::ffi::c_char| core::ffi::CStr::from_ptr(p).to_string_lossy().into_owned();
+            (text(getset.name), if getset.doc.is_null() { String::new() } else { text(getset.doc) }, methods)
+        };
+        let mut hidden = |def: &ffi::HPyDef, role: &str| {
+            let hidden = format!("__hpy_{role}_{name}");
+            let mut def = *def;
+            let c_name = std::ffi::CString::new(hidden.clone()).expect("property names have no NUL");
+            // (writing a union field: `def` is a method def, made by `__hpy_function_def!`)
+            def.u.meth.name = Box::leak(c_name.into_boxed_c_str()).as_ptr();
+            defs.push(ffi::HPyDefPtr(Box::leak(Box::new(def))));
+            hidden
+        };
+        let get = hidden(&methods.get, "get");
+        let set = methods.set.as_ref().map(|d| hidden(d, "set"));
+        properties.push(PropertyOverMethods { name, doc, get, set });
+    }
+    properties
+}
+
+impl PropertyOverMethods {
+    /// `ty.<name> = property(ty.<get>, ty.<set>, None, doc)`, and the hidden methods removed.
+    fn install(&self, ty: &Handle<'_>) -> Result<()> {
+        let ctx = ty.ctx();
+        let get = ty.getattr(self.get.as_str())?;
+        let set = match &self.set {
+            Some(s) => Some(ty.getattr(s.as_str())?),
+            None => None,
+        };
+        let doc = if self.doc.is_empty() { None } else { Some(self.doc.as_str()) };
+        let property = ctx.builtins().get_item("property")?;
+        ty.setattr(self.name.as_str(), property.call((&get, set.as_ref(), None::<&str>, doc))?)?;
+        ty.delattr(self.get.as_str())?;
+        if let Some(s) = &self.set {
+            ty.delattr(s.as_str())?;
+        }
+        Ok(())
+    }
 }
 
 /// An `HPyDef` for a type slot. `$kind` names the HPy signature; the body is a closure taking
@@ -863,14 +958,31 @@ macro_rules! __hpy_getset_def {
         }
         ($crate::impl_::cast::setter(__impl), ::core::option::Option::Some(__cpy as unsafe extern "C" fn(_, _, _) -> _))
     }};
+    // The property's functions again as methods (see `PropertyMethods`).
+    (@get_method $get:expr) => {
+        $crate::__hpy_function_def!(noargs, c"", c"", $get)
+    };
+    (@set_method $set:expr) => {
+        $crate::__hpy_function_def!(o, c"", c"", |__hpy_ctx, __hpy_slf, __hpy_value| {
+            $crate::impl_::slots::setter_as_method(__hpy_ctx, __hpy_slf, __hpy_value, $set)
+        })
+    };
     ($name:expr, $doc:expr, get = $get:expr) => {{
         const GET: ($crate::ffi::HPyCFunction, $crate::ffi::cpy_getter) = $crate::__hpy_getset_def!(@getter $get);
-        $crate::impl_::slots::getset_def($name, $doc, GET.0, ::core::option::Option::None, GET.1, ::core::option::Option::None)
+        static METHODS: $crate::impl_::slots::PropertyMethods = $crate::impl_::slots::PropertyMethods {
+            get: $crate::__hpy_getset_def!(@get_method $get),
+            set: ::core::option::Option::None,
+        };
+        $crate::impl_::slots::getset_def($name, $doc, GET.0, ::core::option::Option::None, GET.1, ::core::option::Option::None, &METHODS)
     }};
     ($name:expr, $doc:expr, get = $get:expr, set = $set:expr) => {{
         const GET: ($crate::ffi::HPyCFunction, $crate::ffi::cpy_getter) = $crate::__hpy_getset_def!(@getter $get);
         const SET: ($crate::ffi::HPyCFunction, $crate::ffi::cpy_setter) = $crate::__hpy_getset_def!(@setter $set);
-        $crate::impl_::slots::getset_def($name, $doc, GET.0, SET.0, GET.1, SET.1)
+        static METHODS: $crate::impl_::slots::PropertyMethods = $crate::impl_::slots::PropertyMethods {
+            get: $crate::__hpy_getset_def!(@get_method $get),
+            set: ::core::option::Option::Some($crate::__hpy_getset_def!(@set_method $set)),
+        };
+        $crate::impl_::slots::getset_def($name, $doc, GET.0, SET.0, GET.1, SET.1, &METHODS)
     }};
 }
 
