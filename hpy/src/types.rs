@@ -395,7 +395,17 @@ pub struct Tracker<'ctx> {
 impl<'ctx> Tracker<'ctx> {
     /// A tracker with room for `capacity` handles (it grows as needed).
     pub fn new(ctx: Context<'ctx>, capacity: usize) -> Result<Self> {
-        let capacity = isize::try_from(capacity).map_err(|_| crate::exceptions::MemoryError::new_err("tracker too large"))?;
+        // Room for more handles than memory has bytes is refused here on every runtime: PyPy
+        // 7.3.19 accepts any capacity (a list size hint) and then aborts on the first add.
+        if capacity.checked_mul(core::mem::size_of::<ffi::HPy>()).is_none_or(|bytes| bytes > isize::MAX as usize) {
+            return Err(crate::exceptions::MemoryError::new_err("tracker too large"));
+        }
+        let mut capacity = capacity as isize;
+        if !crate::impl_::runtime_allocates_tracker_capacity() {
+            // The capacity is only a hint (the tracker grows), and a large one is where PyPy
+            // aborts instead of raising MemoryError.
+            capacity = capacity.min(1 << 12);
+        }
         // SAFETY: live context.
         let raw = unsafe { ffi::HPyTracker_New(ctx.as_ptr(), capacity) };
         if raw._i == 0 {

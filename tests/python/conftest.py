@@ -136,3 +136,15 @@ class ListClaiming(list):
 
     def __len__(self):
         return self.claimed
+
+
+def refuses_python_subclass(cls):
+    """True (after checking it) where `cls` cannot be subclassed in Python: on PyPy 7.3.19 for a
+    class whose Rust value needs dropping. PyPy aborts the process when it collects an instance
+    of a Python subclass of an HPy type with `tp_destroy` (its `W_HPyObject._finalize_` asserts
+    that the instance's type is an HPy type), so hpy-rs refuses such subclasses there."""
+    if sys.implementation.name != "pypy":
+        return False
+    with pytest.raises(TypeError, match="cannot be subclassed in Python on PyPy: PyPy 7.3.19 aborts"):
+        type("Sub", (cls,), {})
+    return True

@@ -90,6 +90,28 @@ pub(crate) fn runtime_calls_getsets_soundly() -> bool {
     CPYTHON_RUNTIME.load(Ordering::Relaxed)
 }
 
+/// CPython refuses to subclass a type without `HPy_TPFLAGS_BASETYPE`; PyPy 7.3.19 ignores the
+/// flag (see `slots::refuse_python_subclasses`).
+#[inline]
+pub(crate) fn runtime_honours_basetype() -> bool {
+    CPYTHON_RUNTIME.load(Ordering::Relaxed)
+}
+
+/// CPython's runtime runs `tp_destroy` for instances of Python subclasses; PyPy 7.3.19 aborts
+/// (see `slots::refuse_python_subclasses`).
+#[inline]
+pub(crate) fn runtime_finalizes_python_subclasses() -> bool {
+    CPYTHON_RUNTIME.load(Ordering::Relaxed)
+}
+
+/// CPython's `HPyTracker_New(n)` allocates room for `n` handles or raises MemoryError; PyPy
+/// 7.3.19's accepts any `n` (a list size hint) and aborts in the next `HPyTracker_Add` when
+/// the hint cannot be allocated (see `Tracker::new`).
+#[inline]
+pub(crate) fn runtime_allocates_tracker_capacity() -> bool {
+    CPYTHON_RUNTIME.load(Ordering::Relaxed)
+}
+
 /// CPython hands `bf_releasebuffer` the view that `bf_getbuffer` filled; PyPy a new one in which
 /// only `buf`, `len` and `ndim` are set (see `slots::releasebuffer`).
 #[inline]

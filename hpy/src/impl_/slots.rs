@@ -567,6 +567,7 @@ pub fn add_class<'ctx, T: Class>(
         // cell would only reset its flag on memory about to be freed.
         all.push(ffi::HPyDefPtr(&const { destroy_def::<T>() }));
     }
+
     let properties = if crate::impl_::runtime_calls_getsets_soundly() { Vec::new() } else { property_methods(&mut all) };
     all.push(ffi::HPyDefPtr::NULL);
     let all: &'static [ffi::HPyDefPtr] = Box::leak(all.into_boxed_slice());
@@ -593,9 +594,44 @@ pub fn add_class<'ctx, T: Class>(
     for p in &properties {
         p.install(&ty)?;
     }
+    if !crate::impl_::runtime_honours_basetype() && !T::SUBCLASSABLE {
+        let name = qualified_name.to_string_lossy();
+        refuse_python_subclasses(&ty, &format!("type '{name}' is not an acceptable base type"))?;
+    } else if core::mem::needs_drop::<T>() && !crate::impl_::runtime_finalizes_python_subclasses() {
+        refuse_python_subclasses(
+            &ty,
+            &format!(
+                "{} cannot be subclassed in Python on PyPy: PyPy 7.3.19 aborts when it frees an instance \
+                 of a Python subclass of an HPy type that has a destructor",
+                T::NAME
+            ),
+        )?;
+    }
     T::type_global().store(ctx, &ty);
     module.setattr(T::NAME, &ty)?;
     Ok(ty)
+}
+
+/// Make `class Sub(T)` in Python raise TypeError(`message`), through an `__init_subclass__` on
+/// `ty`, where the runtime does not refuse it itself. PyPy 7.3.19 ignores `HPy_TPFLAGS_BASETYPE`
+/// (any HPy type can be subclassed), and aborts the process ("Fatal RPython error:
+/// AssertionError": its `W_HPyObject._finalize_` asserts that the instance's type is an HPy type)
+/// when it collects an instance of a Python subclass of an HPy type with `tp_destroy`, which
+/// every class whose value needs dropping has; C on HPy meets both.
+fn refuse_python_subclasses(ty: &Handle<'_>, message: &str) -> Result<()> {
+    let ctx = ty.ctx();
+    let source = format!("def __init_subclass__(cls, **kwargs):\n    raise TypeError({message:?})\n");
+    let source = crate::err::cstring(&source)?;
+    let c = ctx.as_ptr();
+    // SAFETY: live context, NUL-terminated source and file name; every result is checked and
+    // owned by a Handle.
+    let code: Handle<'_> = unsafe { Handle::from_new(ctx, ffi::HPy_Compile_s(c, source.as_ptr(), c"<hpy-rs>".as_ptr(), ffi::HPy_SourceKind_File))? };
+    let namespace = ctx.dict()?;
+    // SAFETY: as above; the code object and the dict are open handles.
+    let _: Handle<'_> = unsafe { Handle::from_new(ctx, ffi::HPy_EvalCode(c, code.as_raw(), namespace.as_raw(), namespace.as_raw()))? };
+    let hook = namespace.get_item("__init_subclass__")?;
+    let classmethod = ctx.builtins().get_item("classmethod")?;
+    ty.setattr("__init_subclass__", classmethod.call1(&hook)?)
 }
 
 /// A property that `add_class` turns into a Python `property` over hidden methods (see
