@@ -30,9 +30,19 @@ CONTEXT_NAMES = {
 }
 
 
+# Why tests marked `reenters` cannot run in PyPy's debug mode (test_debug_mode_threads.py shows
+# the same with a C module, so that it notices when PyPy fixes it).
+PYPY_DEBUG_REENTRY = (
+    "PyPy 7.3.19's HPy debug mode aborts the process ('Error: Wrong HPy Context!') when Python "
+    "code called by an HPy function calls an HPy function again; C on HPy aborts the same")
+
+
 def pytest_configure(config):
     config.addinivalue_line(
         "markers", "leaks_on_purpose: the test leaks a handle deliberately; no automatic leak check")
+    config.addinivalue_line(
+        "markers", "reenters: Python code called by the module calls the module again (not run in "
+                   "PyPy's debug mode: " + PYPY_DEBUG_REENTRY + ")")
     impl = sys.implementation
     print("hpy-rs tests on %s %s, hpy %s" % (
         impl.name, ".".join(map(str, sys.version_info[:3])), hpy.universal.get_version()[0]))
@@ -112,6 +122,14 @@ def load(name, so_path, mode, tmp_path_factory):
 @pytest.fixture(scope="session", params=list(MODES))
 def hpy_mode(request):
     return request.param
+
+
+@pytest.fixture(autouse=True)
+def reentry_on_pypy_debug(request):
+    """Skip a `reenters` test in PyPy's debug mode, naming why."""
+    if request.node.get_closest_marker("reenters") and sys.implementation.name == "pypy" \
+            and "hpy_mode" in request.fixturenames and request.getfixturevalue("hpy_mode") == "debug":
+        pytest.skip(PYPY_DEBUG_REENTRY)
 
 
 @pytest.fixture(autouse=True)

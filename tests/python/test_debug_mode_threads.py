@@ -135,10 +135,11 @@ def assert_aborts_with_wrong_context(proc):
 
 
 def check_c_aborts_where_hpyrs_survives(c_body, c_so, hpyrs_body, mode, hpyrs_module):
-    """In debug mode the C scenario aborts (HPy's own limit) and the hpy-rs one survives; in
-    universal mode both survive."""
+    """In CPython's debug mode the C scenario aborts (HPy's own limit) and the hpy-rs one
+    survives; in universal mode both survive. PyPy's debug mode (its own implementation of HPy's
+    debug context handling) takes both C scenarios."""
     c = run_child(c_body, mode, C_SO=c_so)
-    if mode == "debug":
+    if mode == "debug" and sys.implementation.name != "pypy":
         assert_aborts_with_wrong_context(c)
     else:
         assert_survives(c)
@@ -156,3 +157,23 @@ def test_buffer_released_inside_a_callback(c_module, mode):
     # both the C type and geometry's classes hit hpy 0.9.0's type bug on CPython 3.13
     skip_module_if_types_crash()
     check_c_aborts_where_hpyrs_survives(RELEASE_C, c_module, RELEASE_HPYRS, mode, "geometry")
+
+
+# Scenario 3: an HPy function called again from Python code it calls; single-threaded.
+REENTER_C = """
+m = load("debug_threads", os.environ["C_SO"], sys.argv[1])
+assert m.call(lambda: m.call(lambda: 42)) == 42
+print("survived")
+"""
+
+
+@pytest.mark.parametrize("mode", ["universal", "debug"])
+def test_reentry_from_a_callback(c_module, mode):
+    """CPython's debug mode gives the inner call a context of its own; PyPy 7.3.19's debug mode
+    aborts when the outer call goes on. This is why tests marked `reenters` are skipped in PyPy's
+    debug mode (conftest.PYPY_DEBUG_REENTRY); once PyPy fixes it, this fails, and the skip goes."""
+    proc = run_child(REENTER_C, mode, C_SO=c_module)
+    if mode == "debug" and sys.implementation.name == "pypy":
+        assert_aborts_with_wrong_context(proc)
+    else:
+        assert_survives(proc)

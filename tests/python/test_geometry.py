@@ -591,11 +591,16 @@ def test_update_x(P):
     p = P(1, 2)
     assert p.update_x(lambda x: x * 10) is None
     assert same(p, 10.0, 2.0)
-    q = P(5, 5)
+
+
+@pytest.mark.reenters
+def test_update_x_reading_another_point(P):
+    p, q = P(10, 2), P(5, 5)
     p.update_x(lambda x: q.x + x)  # another point may be used freely
     assert same(p, 15.0, 2.0)
 
 
+@pytest.mark.reenters
 @pytest.mark.parametrize("touch, message", [
     (lambda p, V: p.x, "Point object is already mutably borrowed"),
     (lambda p, V: p.position, "Point object is already mutably borrowed"),

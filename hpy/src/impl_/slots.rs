@@ -1118,13 +1118,44 @@ struct Export<T: Class> {
 }
 
 /// The exports of runtimes that do not hand the view back to `bf_releasebuffer` (PyPy, whose
-/// `HPyBuffer.releasebuffer` passes a new `HPy_buffer` with `internal` uninitialised; C code that
-/// keeps state in `internal`, as CPython allows, fails there in the same way): `(cell address of
-/// the instance, Box<Export<T>> pointer)`. The view keeps its instance alive until it is
-/// released, so a cell address identifies one live instance. Any export of an instance stands
-/// for any other: each holds one shared borrow of the same value, and PyPy copies a view's
-/// shape and strides as soon as `bf_getbuffer` returns.
-static UNRETURNED_EXPORTS: std::sync::Mutex<Vec<(usize, usize)>> = std::sync::Mutex::new(Vec::new());
+/// `HPyBuffer.releasebuffer` passes a new `HPy_buffer` with only `buf`, `len` and `ndim` set and
+/// `internal` uninitialised; C code that keeps state in `internal`, as CPython allows, fails
+/// there in the same way). The view keeps its instance alive until it is released, so a cell
+/// address identifies one live instance. Any export of an instance stands for any other: each
+/// holds one shared borrow of the same value, and PyPy copies a view's shape and strides as soon
+/// as `bf_getbuffer` returns.
+static UNRETURNED_EXPORTS: std::sync::Mutex<Vec<UnreturnedExport>> = std::sync::Mutex::new(Vec::new());
+
+struct UnreturnedExport {
+    /// The instance's cell address.
+    cell: usize,
+    /// The view's `buf`.
+    buf: usize,
+    /// The `Box<Export<T>>`.
+    export: usize,
+}
+
+/// Remove and return an export of the instance whose view with `buf` is released. When every
+/// export with that `buf` is of one instance, that is the one (a view is released only while its
+/// export exists), found without entering HPy: PyPy's debug mode aborts on a context call from
+/// `bf_releasebuffer` run inside another HPy call. Otherwise (several instances export the same
+/// memory, e.g. empty or static data) `cell_of` says which instance it is.
+fn take_unreturned_export(buf: usize, cell_of: impl FnOnce() -> usize) -> Option<usize> {
+    let lock = || UNRETURNED_EXPORTS.lock().unwrap_or_else(|e| e.into_inner());
+    let cell = {
+        let exports = lock();
+        let mut cells = exports.iter().filter(|e| e.buf == buf).map(|e| e.cell);
+        match cells.next() {
+            None => return None,
+            Some(first) if cells.all(|c| c == first) => Some(first),
+            Some(_) => None,
+        }
+    };
+    let cell = cell.unwrap_or_else(cell_of);
+    let mut exports = lock();
+    let i = exports.iter().position(|e| e.cell == cell && e.buf == buf)?;
+    Some(exports.swap_remove(i).export)
+}
 
 /// End the export whose `internal` pointer is `internal`.
 ///
@@ -1164,7 +1195,11 @@ unsafe extern "C" fn getbuffer<T: ClassBuffer>(
             _borrow: borrow,
         }));
         if !super::runtime_returns_buffer_views() {
-            UNRETURNED_EXPORTS.lock().unwrap_or_else(|e| e.into_inner()).push((cell, export as usize));
+            UNRETURNED_EXPORTS.lock().unwrap_or_else(|e| e.into_inner()).push(UnreturnedExport {
+                cell,
+                buf: buf as usize,
+                export: export as usize,
+            });
         }
         // SAFETY: HPy passes a view for us to fill; the data (borrowed), shape and strides stay
         // valid until the export is released.
@@ -1193,12 +1228,12 @@ unsafe extern "C" fn releasebuffer<T: ClassBuffer>(ctx: *mut ffi::HPyContext, sl
         // SAFETY: this runtime passes the view `getbuffer` filled, released once.
         return unsafe { release_export::<T>((*view).internal) };
     }
-    // SAFETY: called by HPy with the live context and the exporting instance (borrowed).
-    let cell = unsafe { crate::class::cell_address::<T>(&b(Context::from_raw(ctx), slf)) };
-    let export = {
-        let mut exports = UNRETURNED_EXPORTS.lock().unwrap_or_else(|e| e.into_inner());
-        exports.iter().position(|&(c, _)| c == cell).map(|i| exports.swap_remove(i).1)
-    };
+    // SAFETY: the view PyPy passes has `buf` set.
+    let buf = unsafe { (*view).buf } as usize;
+    let export = take_unreturned_export(buf, || {
+        // SAFETY: called by HPy with the live context and the exporting instance (borrowed).
+        unsafe { crate::class::cell_address::<T>(&b(Context::from_raw(ctx), slf)) }
+    });
     // (None: a release without an export; the runtime's mistake, nothing of ours to end.)
     if let Some(export) = export {
         // SAFETY: a `Box<Export<T>>` of this instance registered by `getbuffer`, removed from the
