@@ -849,6 +849,17 @@ fn dunder_defs(
                 } else {
                     reflected_of(name).and_then(get).map(|(_, rf, rr, rp, _)| (rf, rr.expect("checked"), rp))
                 };
+                // The reflected form as a method as well, for runtimes that do not reflect a
+                // binary slot (`hpy::impl_::slots::reflected_operator`); `add_class` drops it
+                // elsewhere.
+                if let Some(r) = refl {
+                    let r_name = if reflected { name } else { reflected_of(name).expect("a binary dunder has a reflected form") };
+                    let body = binary_body(class, class_py_name, None, Some(r));
+                    let r_name_c = c_str(r_name);
+                    defs.push(quote_spanned!(*span=> ::hpy::__hpy_function_def!(o, #r_name_c, c"", |__hpy_ctx, __hpy_slf, __hpy_other| {
+                        ::hpy::impl_::slots::reflected_operator(__hpy_ctx, __hpy_slf, __hpy_other, |__hpy_ctx, __hpy_a, __hpy_b| #body)
+                    })));
+                }
                 defs.push(binary_def(class, class_py_name, slot, fwd, refl, *span));
             }
             Binary(..) => {}

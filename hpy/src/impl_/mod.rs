@@ -112,6 +112,13 @@ pub(crate) fn runtime_allocates_tracker_capacity() -> bool {
     CPYTHON_RUNTIME.load(Ordering::Relaxed)
 }
 
+/// CPython calls a binary slot with the instance on either side (`3 * v`); PyPy 7.3.19 only with
+/// the instance on the left (see `slots::REFLECTED_OPERATORS`).
+#[inline]
+pub(crate) fn runtime_reflects_binary_slots() -> bool {
+    CPYTHON_RUNTIME.load(Ordering::Relaxed)
+}
+
 /// CPython hands `bf_releasebuffer` the view that `bf_getbuffer` filled; PyPy a new one in which
 /// only `buf`, `len` and `ndim` are set (see `slots::releasebuffer`).
 #[inline]

@@ -508,6 +508,31 @@ pub struct PropertyMethods {
     pub set: Option<ffi::HPyDef>,
 }
 
+/// The reflected binary operators (`__radd__` ...). `#[hpy::methods]` emits each that a class
+/// supports as a method too, next to the binary slot: PyPy 7.3.19 maps a binary slot to the
+/// forward method only (`3 * v` is a TypeError there, and C on HPy meets the same), so on PyPy
+/// the method makes `3 * v` work; where the runtime reflects the slot itself, `add_class` leaves
+/// the methods out.
+pub const REFLECTED_OPERATORS: [&str; 13] = [
+    "__radd__", "__rsub__", "__rmul__", "__rmatmul__", "__rtruediv__", "__rfloordiv__", "__rmod__",
+    "__rdivmod__", "__rlshift__", "__rrshift__", "__rand__", "__ror__", "__rxor__",
+];
+
+fn is_reflected_operator(name: &str) -> bool {
+    REFLECTED_OPERATORS.contains(&name)
+}
+
+/// Run the binary-slot body `f` as the method `__rOP__(self, other)`: `other OP self`.
+#[inline]
+pub fn reflected_operator<'a, 'ctx>(
+    ctx: Context<'ctx>,
+    slf: Borrowed<'a, 'ctx>,
+    other: Borrowed<'a, 'ctx>,
+    f: impl FnOnce(Context<'ctx>, Borrowed<'a, 'ctx>, Borrowed<'a, 'ctx>) -> Result<ffi::HPy>,
+) -> Result<ffi::HPy> {
+    f(ctx, other, slf)
+}
+
 /// Run setter `f` as the method `set(self, value)` (see [`PropertyMethods`]): `None` on success.
 #[inline]
 pub fn setter_as_method<'a, 'ctx>(
@@ -568,6 +593,14 @@ pub fn add_class<'ctx, T: Class>(
         all.push(ffi::HPyDefPtr(&const { destroy_def::<T>() }));
     }
 
+    if crate::impl_::runtime_reflects_binary_slots() {
+        all.retain(|d| {
+            // SAFETY: the defines of a class are static HPyDefs; `meth` is read only for methods.
+            let def = unsafe { &*d.0 };
+            !(def.kind == ffi::HPyDef_Kind_Meth
+                && is_reflected_operator(&unsafe { core::ffi::CStr::from_ptr(def.u.meth.name) }.to_string_lossy()))
+        });
+    }
     let properties = if crate::impl_::runtime_calls_getsets_soundly() { Vec::new() } else { property_methods(&mut all) };
     all.push(ffi::HPyDefPtr::NULL);
     let all: &'static [ffi::HPyDefPtr] = Box::leak(all.into_boxed_slice());
