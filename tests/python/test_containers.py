@@ -67,8 +67,12 @@ def test_intlist_construction(IntList):
     assert IntList(range(3)).to_list() == [0, 1, 2]
     assert IntList(values=[5]).to_list() == [5]
     assert IntList([True, I64_MAX, I64_MIN]).to_list() == [1, I64_MAX, I64_MIN]
-    assert IntList(IntList([7, 8])).to_list() == [7, 8]  # an IntList is a sequence
     assert IntList.__new__(IntList, [1]).to_list() == [1]
+
+
+@pytest.mark.reenters
+def test_intlist_from_an_intlist(IntList):
+    assert IntList(IntList([7, 8])).to_list() == [7, 8]  # an IntList is a sequence
 
 
 def test_intlist_construction_bad_input(IntList):
@@ -282,11 +286,17 @@ def test_intlist_iadd(IntList):
     same = lst
     lst += [2, 3]
     lst += (4,)
-    lst += IntList([5])
-    lst += range(6, 8)
+    lst += range(5, 8)
     lst += []
     assert lst is same
     assert lst.to_list() == [1, 2, 3, 4, 5, 6, 7]
+
+
+@pytest.mark.reenters
+def test_intlist_iadd_intlists(IntList):
+    lst = IntList([1])
+    lst += IntList([5])
+    assert lst.to_list() == [1, 5]
     # the operand is converted before the list is borrowed: extending by itself works
     lst = IntList([1, 2])
     lst += lst
@@ -349,11 +359,17 @@ def test_intlist_map_in_place(IntList):
     lst = IntList([1, 2, 3])
     assert lst.map_in_place(lambda x: x * 10) is None
     assert lst.to_list() == [10, 20, 30]
+
+
+@pytest.mark.reenters
+def test_intlist_map_in_place_reading_another_intlist(IntList):
+    lst = IntList([10, 20, 30])
     other = IntList([5])
     lst.map_in_place(lambda x: x + other[0])  # another IntList may be used freely
     assert lst.to_list() == [15, 25, 35]
 
 
+@pytest.mark.reenters
 @pytest.mark.parametrize("touch, message", [
     (lambda lst: len(lst), "IntList object is already mutably borrowed"),
     (lambda lst: lst[0], "IntList object is already mutably borrowed"),
