@@ -33,8 +33,9 @@ CONTEXT_NAMES = {
 # Why tests marked `reenters` cannot run in PyPy's debug mode (test_debug_mode_threads.py shows
 # the same with a C module, so that it notices when PyPy fixes it).
 PYPY_DEBUG_REENTRY = (
-    "PyPy 7.3.19's HPy debug mode aborts the process ('Error: Wrong HPy Context!') when Python "
-    "code called by an HPy function calls an HPy function again; C on HPy aborts the same")
+    "PyPy 7.3.19's HPy debug mode aborts the process ('Error: Wrong HPy Context!') when an HPy "
+    "function is called while another HPy call runs Python code (a callback calling the module "
+    "again, or another thread meanwhile); C on HPy aborts the same")
 
 
 def pytest_configure(config):

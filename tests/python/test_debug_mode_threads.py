@@ -177,3 +177,34 @@ def test_reentry_from_a_callback(c_module, mode):
         assert_aborts_with_wrong_context(proc)
     else:
         assert_survives(proc)
+
+
+# Scenario 4: one thread calls the module while another thread's call runs a Python callback.
+CALL_DURING_CALLBACK_C = """
+import time
+m = load("debug_threads", os.environ["C_SO"], sys.argv[1])
+
+def spin():
+    start = time.time()
+    while time.time() - start < 0.3:  # Python code: the interpreter switches threads meanwhile
+        pass
+    return 1
+
+t = threading.Thread(target=lambda: m.call(spin))
+t.start()
+while t.is_alive():
+    m.noop()
+t.join()
+print("survived")
+"""
+
+
+@pytest.mark.parametrize("mode", ["universal", "debug"])
+def test_call_while_another_thread_runs_a_callback(c_module, mode):
+    """The threaded form of test_reentry_from_a_callback: why test_threads skips its scenarios
+    with callbacks in PyPy's debug mode."""
+    proc = run_child(CALL_DURING_CALLBACK_C, mode, C_SO=c_module)
+    if mode == "debug" and sys.implementation.name == "pypy":
+        assert_aborts_with_wrong_context(proc)
+    else:
+        assert_survives(proc)
