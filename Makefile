@@ -8,11 +8,12 @@ SHELL := /bin/bash
 # first CPython found (tools/pythons.sh lists them).
 DEMO_PY = $(shell tools/pythons.sh | awk '$$1 == "3.11" {print; exit}' | grep . || tools/pythons.sh | head -n 1)
 
-.PHONY: help demo test attack soak wheels bench generate clean
+.PHONY: help demo test test-pypy attack soak wheels bench generate clean
 
 help:
 	@echo "make demo      build examples/quickstart and run it on CPython in universal and debug mode"
-	@echo "make test      everything: unit tests, layout proof, Python tests on every CPython found"
+	@echo "make test      everything: unit tests, layout proof, Python tests on every CPython found and on PyPy"
+	@echo "make test-pypy only the PyPy part of make test (Python tests in the three modes, the wheel)"
 	@echo "make attack    hostile calls to every public callable at depth (HPYRS_ATTACK_EXAMPLES=200 per target)"
 	@echo "make soak      memory growth over 10^6 calls per workload, universal and debug mode (release build)"
 	@echo "make wheels    one universal py3-none wheel per example, in build/wheels/"
@@ -30,6 +31,11 @@ demo:
 
 test:
 	@tools/test.sh
+
+# The PyPy part of `make test` alone: tools/pypy.sh makes PyPy 7.3.19 under build/pypy (once; as
+# root), then tests/python runs there in universal, debug and trace mode, and the wheel installs.
+test-pypy:
+	@tools/test.sh --pypy-only
 
 # `make attack`: tests/attack with more examples than `make test` runs (HPYRS_ATTACK_EXAMPLES,
 # default 200; HPYRS_ATTACK_SEED picks other examples), on every CPython found.

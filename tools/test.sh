@@ -1,18 +1,52 @@
 #!/usr/bin/env bash
-# `make test`: everything, on every CPython found. Prints a summary and exits non-zero if any
-# step failed.
+# `make test`: everything, on every CPython found and on PyPy. Prints a summary and exits
+# non-zero if any step failed.
 #
 #  1. a venv per interpreter (tools/venv.sh): hpy 0.9.0 + pytest
 #  2. cargo test (unit tests, the hpy-sys layout proof against the C headers), clippy, rustdoc
 #  3. freshness: regenerating hpy-sys changes nothing
-#  4. the raw fixture module, built once, tested on every interpreter in universal, debug
-#     (leak detector around every test) and trace mode
+#  4. the modules under test, built once, tested (tests/python) on every CPython and on PyPy
+#     7.3.19 (tools/pypy.sh: a Debian root under build/pypy, made once; needs root) in
+#     universal, debug (leak detector around every test) and trace mode
+#  5. attack and soak (CPython only), the universal wheel on every CPython and on PyPy
+#
+# `tools/test.sh --pypy-only` (`make test-pypy`): only the PyPy part of 4 and 5 (the modules are
+# still built, and the wheel with the tools venv of a CPython).
 set -uo pipefail
 cd "$(dirname "$0")/.."
 root="$PWD"
+pypy_only=0
+case "${1:-}" in
+    "") ;;
+    --pypy-only) pypy_only=1 ;;
+    *) echo "usage: tools/test.sh [--pypy-only]" >&2; exit 2 ;;
+esac
 failures=()
 step() { printf '\n\033[1m== %s\033[0m\n' "$*"; }
 fail() { failures+=("$1"); printf '\033[31mFAILED: %s\033[0m\n' "$1"; }
+mkdir -p build/test-results
+
+# python_tests <label> <python> [pytest options]: tests/python on one interpreter, all three
+# modes; the summary gets its counts and every skip reason (tools/pytest_counts.py)
+python_tests() {
+    local label="$1" python="$2" report counts status=0
+    shift 2
+    report="$root/build/test-results/${label// /-}.xml"
+    rm -f "$report"
+    # RUST_BACKTRACE=0: the panic test prints the panic message, not a backtrace
+    (cd tests/python && RUST_BACKTRACE=0 "$python" -m pytest -v -p no:cacheprovider -rs \
+        --junitxml="$report" "$@") || status=$?
+    counts="$("$tools_python" tools/pytest_counts.py "$report")"
+    if [ $status -eq 0 ]; then
+        results+=("$label: $counts (universal, debug, trace)")
+    else
+        results+=("$label: FAILED (pytest status $status): $counts")
+        fail "python tests on $label"
+    fi
+}
+
+# tools/pytest_counts.py needs only the standard library
+tools_python="$(command -v python3)"
 
 step "CPython interpreters"
 mapfile -t found < <(tools/pythons.sh)
@@ -35,6 +69,7 @@ done
 # Any venv has the hpy headers; they are the same files on every interpreter.
 header_python="${venv_python[${versions[0]}]}"
 
+if [ $pypy_only = 0 ]; then
 step "cargo test (unit tests and the hpy-sys layout proof)"
 HPY_PYTHON="$header_python" cargo test --workspace --quiet -- --nocapture || fail "cargo test"
 
@@ -47,6 +82,7 @@ RUSTDOCFLAGS="-D warnings" cargo doc --workspace --no-deps --quiet || fail "carg
 
 step "hpy-sys freshness (regenerating from the hpy 0.9.0 headers changes nothing)"
 "$header_python" hpy-sys/codegen/generate.py --check || fail "hpy-sys freshness"
+fi
 
 step "build the modules under test (build/modules/<name>.hpy0.so + loader stub)"
 # package:module pairs; each becomes HPYRS_<MODULE>_SO for the Python tests
@@ -60,15 +96,28 @@ for pair in rawadd:rawadd quickstart:quickstart geometry:geometry tree:tree apit
     fi
 done
 
-for minor in "${versions[@]}"; do
-    step "CPython $minor: Python tests in universal, debug (leak-checked) and trace mode"
-    # RUST_BACKTRACE=0: the panic test prints the panic message, not a backtrace
-    if (cd tests/python && RUST_BACKTRACE=0 "${venv_python[$minor]}" -m pytest -v -p no:cacheprovider -rs); then
-        results+=("CPython $minor: passed (universal, debug, trace)")
-    else
-        results+=("CPython $minor: FAILED"); fail "python tests on CPython $minor"
-    fi
-done
+if [ $pypy_only = 0 ]; then
+    for minor in "${versions[@]}"; do
+        step "CPython $minor: Python tests in universal, debug (leak-checked) and trace mode"
+        python_tests "CPython $minor" "${venv_python[$minor]}"
+    done
+fi
+
+# The same .hpy0.so files, unchanged, on PyPy (its HPy is built in: no hpy package there).
+# -p no:hypothesispytest: hypothesis's plugin costs 5 s per PyPy start and tests/python does not
+# use it.
+step "PyPy: Python tests in universal, debug (leak-checked) and trace mode"
+pypy=""
+if pypy="$(tools/pypy.sh)"; then
+    pypy_version="$("$pypy" -c 'import sys; print("%d.%d.%d" % sys.pypy_version_info[:3], "(Python %d.%d)" % sys.version_info[:2])')"
+    echo "PyPy $pypy_version  $pypy"
+    python_tests "PyPy ${pypy_version%% *}" "$pypy" -p no:hypothesispytest
+else
+    pypy=""
+    fail "PyPy environment (tools/pypy.sh)"
+fi
+
+if [ $pypy_only = 0 ]; then
 
 # Hostile calls to every public function, method, property and operator of the modules above
 # (tests/attack): every CPython of the loop, each module in each mode in a process of its own, so
@@ -78,7 +127,7 @@ step "attack: hostile calls to every public callable, universal, debug and trace
 attack_pythons=(); for minor in "${versions[@]}"; do attack_pythons+=("$minor=${venv_python[$minor]}"); done
 attack_start=$SECONDS
 if HPYRS_ATTACK_EXAMPLES="${HPYRS_ATTACK_EXAMPLES:-30}" "$header_python" tests/attack/run.py --selftest "${attack_pythons[@]}"; then
-    results+=("attack: no failure, no crash on ${versions[*]} ($((SECONDS - attack_start)) s)")
+    results+=("attack: no failure, no crash on CPython ${versions[*]} ($((SECONDS - attack_start)) s; CPython only)")
 else
     fail "attack (tests/attack: a failure or a crash, reproducers above)"
 fi
@@ -89,12 +138,13 @@ step "soak: RSS growth over 10^5 calls per workload, universal and debug mode (t
 soak_minor=3.11; [ -n "${venv_python[3.11]:-}" ] || soak_minor="${versions[0]}"
 soak_start=$SECONDS
 if "${venv_python[$soak_minor]}" tools/soak.py --calls 100000 --compact; then
-    results+=("soak: no memory growth on CPython $soak_minor, universal and debug ($((SECONDS - soak_start)) s)")
+    results+=("soak: no memory growth on CPython $soak_minor, universal and debug ($((SECONDS - soak_start)) s; CPython only)")
 else
     fail "soak on CPython $soak_minor (tools/soak.py: memory growth, or a workload failed)"
 fi
+fi  # pypy_only
 
-step "universal wheel: quickstart built once (pip wheel + hpy_build), installed into a fresh venv of every CPython"
+step "universal wheel: quickstart built once (pip wheel + hpy_build), installed into a fresh venv of every CPython and of PyPy"
 tools_python="$(tools/pythons.sh | awk '$1 == "3.11" {print $2; exit}')"
 [ -n "$tools_python" ] || tools_python="${found[0]#* }"
 if tools_py="$(tools/venv.sh tools "$tools_python" "$root/tools/requirements-tools.txt")"; then
@@ -103,9 +153,20 @@ if tools_py="$(tools/venv.sh tools "$tools_python" "$root/tools/requirements-too
             --disable-pip-version-check -q -w build/wheel-test examples/quickstart; then
         wheel="$(ls "$root"/build/wheel-test/*.whl)"
         echo "$wheel"
-        pythons="$(for line in "${found[@]}"; do printf '%s=%s ' "${line%% *}" "${line#* }"; done)"
-        if HPYRS_WHEEL="$wheel" HPYRS_PYTHONS="$pythons" "$tools_py" -m pytest tests/wheels -v -p no:cacheprovider; then
-            results+=("universal wheel: one py3-none wheel installed and run on ${versions[*]}")
+        pythons=""; installed=()
+        if [ $pypy_only = 0 ]; then
+            pythons="$(for line in "${found[@]}"; do printf '%s=%s ' "${line%% *}" "${line#* }"; done)"
+            installed=("${versions[@]}")
+        fi
+        if [ -n "$pypy" ]; then
+            pythons+="pypy3.11=$pypy"; installed+=("PyPy")
+        fi
+        wheel_args=()
+        # --pypy-only: the wheel's own checks and PyPy's install, not the CPython sdist build
+        [ $pypy_only = 1 ] && wheel_args=(-k "not sdist")
+        if HPYRS_WHEEL="$wheel" HPYRS_PYTHONS="$pythons" HPYRS_PYPY_IN_ROOT="$root/build/pypy/bin/in-root" \
+                "$tools_py" -m pytest tests/wheels -v -p no:cacheprovider ${wheel_args[@]+"${wheel_args[@]}"}; then
+            results+=("universal wheel: one py3-none wheel installed and run on ${installed[*]}")
         else
             fail "wheel tests"
         fi

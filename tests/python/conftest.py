@@ -6,6 +6,7 @@ is wrapped in HPy's LeakDetector, so a handle leaked by the Rust side fails the 
 The built modules come from the test driver (tools/test.sh) through environment variables:
 `HPYRS_RAWADD_SO` is the path of `rawadd.hpy0.so`.
 """
+import gc
 import importlib.util
 import os
 import shutil
@@ -22,12 +23,54 @@ MODES = {
     "trace": hpy.universal.MODE_TRACE,
 }
 
-# What `ctx->name` says in each mode (hpy 0.9.0, CPython backend).
-CONTEXT_NAMES = {
-    "universal": "HPy Universal ABI (CPython backend)",
-    "debug": "HPy Debug Mode ABI",
-    "trace": "HPy Trace Mode ABI",
-}
+# The suite runs on CPython (with the hpy 0.9.0 package) and on PyPy (whose HPy is built in, as
+# `hpy.universal`). Where the two interpreters legitimately differ, a test expects each one's own
+# behaviour through the helpers below; what PyPy does differently is named where it is used.
+PYPY = sys.implementation.name == "pypy"
+
+# What `ctx->name` says in each mode: hpy 0.9.0's CPython backend names itself only in universal
+# mode; PyPy's names its backend in every mode.
+if PYPY:
+    CONTEXT_NAMES = {
+        "universal": "HPy Universal ABI (PyPy backend)",
+        "debug": "HPy Debug Mode ABI (PyPy backend)",
+        "trace": "HPy Trace Mode ABI (PyPy backend)",
+    }
+else:
+    CONTEXT_NAMES = {
+        "universal": "HPy Universal ABI (CPython backend)",
+        "debug": "HPy Debug Mode ABI",
+        "trace": "HPy Trace Mode ABI",
+    }
+
+
+def expect(cpython, pypy):
+    """What a test expects where the interpreters legitimately differ (each use says how)."""
+    return pypy if PYPY else cpython
+
+
+def type_name(dotted):
+    """How the interpreter's own messages ("unsupported operand type(s)", "object is not
+    iterable", ...) name an HPy type whose spec name is `dotted` ("geometry.Vector"): CPython
+    prints the type's tp_name, which is the spec name; PyPy prints the type's __name__
+    ("Vector"), for a type written in C on HPy as well. Messages written by hpy-rs itself name the
+    type as hpy-rs decides, the same on both."""
+    return dotted.rpartition(".")[2] if PYPY else dotted
+
+
+def method_doc(signature, doc):
+    """`__doc__` of a method of an HPy type documented `doc`, with the text signature `signature`
+    ("norm($self)"). CPython's method descriptors split hpy's "signature\\n--\\n\\n" header off
+    into `__text_signature__`; PyPy's keep it in `__doc__` and have no `__text_signature__`, for
+    a type written in C on HPy as well (module functions are split on both)."""
+    return "%s\n--\n\n%s" % (signature, doc) if PYPY else doc
+
+
+def collect():
+    """Free what is unreachable now. CPython frees an object when its last reference goes and
+    the collector only finds cycles; PyPy has no reference counts: everything waits for a
+    collection. One `gc.collect()` does both."""
+    gc.collect()
 
 
 # Why tests marked `reenters` cannot run in PyPy's debug mode (test_debug_mode_threads.py shows
@@ -80,8 +123,9 @@ def call_unbound_without_receiver(obj, name):
     CPython's specializing interpreter (gh-131998: 3.11 to 3.13.2; 3.12 was never fixed) then
     calls the METH_FASTCALL method with the stale `obj` as receiver and `nargs == -1`. The HPy
     runtime converts that many arguments and crashes unless the trampoline refuses the count.
+    PyPy has no such specialization: there it is a plain unbound call without a receiver.
     """
-    if sys.version_info[:2] == (3, 11):
+    if sys.version_info[:2] == (3, 11) and not PYPY:
         pytest.skip("CPython 3.11's specialized call then also decrefs the stale stack slot itself "
                     "(gh-131998 as 3.11 has it), which corrupts the interpreter whatever the method does")
     source = (

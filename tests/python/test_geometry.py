@@ -14,7 +14,8 @@ import weakref
 
 import pytest
 
-from conftest import built_module, call_unbound_without_receiver, load, skip_module_if_types_crash
+from conftest import (PYPY, built_module, collect, expect, call_unbound_without_receiver, load, method_doc,
+                      skip_module_if_types_crash, type_name)
 
 skip_module_if_types_crash()
 
@@ -39,6 +40,12 @@ def P(geo):
     return geo.Point
 
 
+def N(pattern):
+    """`pattern`, a message of the interpreter itself, with the names it gives geometry's types
+    (conftest.type_name: "geometry.Vector" on CPython, "Vector" on PyPy)."""
+    return pattern.replace("geometry.", "geometry." if not PYPY else "")
+
+
 def same(v, x, y):
     """`v` is a Vector (or Point) with exactly these coordinates (and their signs)."""
     return (v.x, v.y) == (x, y) and math.copysign(1, v.x) == math.copysign(1, x) \
@@ -53,7 +60,7 @@ def test_classes_and_docs(geo, V, P):
     assert (P.__name__, P.__qualname__, P.__module__) == ("Point", "Point", "geometry")
     assert V.__doc__ == "An immutable 2D vector."
     assert P.__doc__ == "A mutable point; Python code may subclass it."
-    assert V.norm.__doc__ == "The Euclidean length."
+    assert V.norm.__doc__ == method_doc("norm($self)", "The Euclidean length.")
     assert V.zero.__doc__ == "The zero vector."
     assert V.from_tuple.__doc__ == "A vector from an `(x, y)` tuple."
     assert V.x.__doc__ == "The x component."
@@ -65,15 +72,29 @@ def test_classes_and_docs(geo, V, P):
 def test_hidden_helpers_are_not_left_in_the_module(geo):
     # static and class methods travel through hidden module functions at import
     names = [n for n in dir(geo) if not n.startswith("__")]
+    if PYPY:
+        # PyPy's hpy.universal.load sets the `spec` it is given as a plain attribute of the
+        # module (interp_hpy.descr_load), for a module in C on HPy as well
+        names.remove("spec")
     assert {"Point", "Vector"} <= set(names)
     assert all(isinstance(getattr(geo, n), type) for n in names)
     assert not [n for n in dir(geo) if n.startswith("__hpy")]
 
 
 def test_instances_have_no_dict(V, P):
-    with pytest.raises(AttributeError, match=r"^'geometry.Vector' object has no attribute 'z'$"):
+    if PYPY:
+        # PyPy gives every instance of an HPy type a __dict__ (of a type in C on HPy as well):
+        # new attributes are allowed there, the class's own stay as they are
+        v = V(1, 2)
+        v.z = 3
+        assert v.__dict__ == {"z": 3} and same(v, 1.0, 2.0)
+        p = P(1, 2)
+        p.z = 3
+        assert p.z == 3 and same(p, 1.0, 2.0)
+        return
+    with pytest.raises(AttributeError, match=N(r"^'geometry.Vector' object has no attribute 'z'$")):
         V(1, 2).z = 3
-    with pytest.raises(AttributeError, match=r"^'geometry.Point' object has no attribute 'z'$"):
+    with pytest.raises(AttributeError, match=N(r"^'geometry.Point' object has no attribute 'z'$")):
         P(1, 2).z = 3
     with pytest.raises(AttributeError):
         V(1, 2).__dict__
@@ -110,7 +131,9 @@ def test_vector_construction_bad_input(V):
         V(1j)
     with pytest.raises(OverflowError, match="too large to convert to float"):
         V(2**1024)
-    with pytest.raises(TypeError, match=r"is not a subtype of geometry.Vector"):
+    # PyPy's own tp_new wrapper refuses the foreign type first, with its own message
+    with pytest.raises(TypeError, match=r"is not a subtype of geometry.Vector" if not PYPY
+                       else r"^object.__new__\(int\) is not safe, use int.__new__\(\)$"):
         V.__new__(int)
     with pytest.raises(TypeError, match=r"^object.__new__\(geometry.Vector\) is not safe"):
         object.__new__(V)
@@ -165,9 +188,15 @@ def test_add_sub(V):
 
 def test_mul_and_rmul(V):
     assert V(1, 2) * 3 == V(3, 6)
-    assert 3 * V(1, 2) == V(3, 6)
     assert V(1, 2) * 0.5 == V(0.5, 1)
-    assert 0.5 * V(1, 2) == V(0.5, 1)
+    if PYPY:
+        # PyPy calls a binary number slot of an HPy type only with the type's instance on the
+        # left (no __rmul__; a type in C on HPy gets the same): int * Vector has no method
+        with pytest.raises(TypeError, match=r"^unsupported operand type\(s\) for \*: 'int' and 'Vector'$"):
+            3 * V(1, 2)
+    else:
+        assert 3 * V(1, 2) == V(3, 6)
+        assert 0.5 * V(1, 2) == V(0.5, 1)
     assert V(1, 2) * True == V(1, 2)
     assert V(1, 2) * -1 == -V(1, 2)
 
@@ -179,54 +208,61 @@ def test_truediv(V):
         V(1, 2) / 0
     with pytest.raises(ZeroDivisionError, match="^cannot divide a Vector by zero$"):
         V(1, 2) / -0.0
-    with pytest.raises(TypeError, match=r"^unsupported operand type\(s\) for /: 'int' and 'geometry.Vector'$"):
+    with pytest.raises(TypeError, match=N(r"^unsupported operand type\(s\) for /: 'int' and 'geometry.Vector'$")):
         2 / V(1, 2)
-    with pytest.raises(TypeError, match=r"^unsupported operand type\(s\) for /: 'geometry.Vector' and 'str'$"):
+    with pytest.raises(TypeError, match=N(r"^unsupported operand type\(s\) for /: 'geometry.Vector' and 'str'$")):
         V(1, 2) / "a"
 
 
 def test_matmul_is_dot_product(V):
     assert V(1, 2) @ V(3, 4) == 11.0
     assert type(V(1, 2) @ V(3, 4)) is float
-    with pytest.raises(TypeError, match=r"^unsupported operand type\(s\) for @: 'geometry.Vector' and 'int'$"):
+    with pytest.raises(TypeError, match=N(r"^unsupported operand type\(s\) for @: 'geometry.Vector' and 'int'$")):
         V(1, 2) @ 1
-    with pytest.raises(TypeError, match=r"^unsupported operand type\(s\) for @: 'int' and 'geometry.Vector'$"):
+    with pytest.raises(TypeError, match=N(r"^unsupported operand type\(s\) for @: 'int' and 'geometry.Vector'$")):
         1 @ V(1, 2)
-    with pytest.raises(TypeError, match=r"^unsupported operand type\(s\) for @: 'float' and 'geometry.Vector'$"):
+    with pytest.raises(TypeError, match=N(r"^unsupported operand type\(s\) for @: 'float' and 'geometry.Vector'$")):
         V(1, 2) @ V(1, 2) @ V(1, 2)
 
 
 def test_foreign_operands_give_not_implemented(V, P):
     v = V(1, 2)
     for op, sym in [(lambda a, b: a + b, "+"), (lambda a, b: a - b, "-")]:
-        with pytest.raises(TypeError, match=r"^unsupported operand type\(s\) for %s: 'geometry.Vector' and 'int'$"
+        with pytest.raises(TypeError, match=N(r"^unsupported operand type\(s\) for %s: 'geometry.Vector' and 'int'$")
                            % re.escape(sym)):
             op(v, 1)
-        with pytest.raises(TypeError, match=r"^unsupported operand type\(s\) for %s: 'int' and 'geometry.Vector'$"
+        with pytest.raises(TypeError, match=N(r"^unsupported operand type\(s\) for %s: 'int' and 'geometry.Vector'$")
                            % re.escape(sym)):
             op(1, v)
-    with pytest.raises(TypeError, match=r"^unsupported operand type\(s\) for \*: 'geometry.Vector' and "
-                                        r"'geometry.Vector'$"):
+    with pytest.raises(TypeError, match=N(r"^unsupported operand type\(s\) for \*: 'geometry.Vector' and "
+                                        r"'geometry.Vector'$")):
         v * v
     # Vector.__mul__ and __rmul__ return NotImplemented, so str's repeat gets its chance
-    with pytest.raises(TypeError, match=r"^can't multiply sequence by non-int of type 'geometry.Vector'$"):
+    # (PyPy's str repeat asks for __index__ instead, with its own message)
+    repeat = expect(r"^can't multiply sequence by non-int of type 'geometry.Vector'$",
+                    r"^'Vector' object cannot be interpreted as an integer$")
+    with pytest.raises(TypeError, match=repeat):
         v * "a"
-    with pytest.raises(TypeError, match=r"^can't multiply sequence by non-int of type 'geometry.Vector'$"):
+    with pytest.raises(TypeError, match=repeat):
         "a" * v
-    with pytest.raises(TypeError, match=r"^unsupported operand type\(s\) for \+: 'geometry.Vector' and "
-                                        r"'geometry.Point'$"):
+    with pytest.raises(TypeError, match=N(r"^unsupported operand type\(s\) for \+: 'geometry.Vector' and "
+                                        r"'geometry.Point'$")):
         v + P(1, 2)
     # an int too large for a float is not a factor: NotImplemented, not OverflowError
-    with pytest.raises(TypeError, match=r"^unsupported operand type\(s\) for \*: 'geometry.Vector' and 'int'$"):
+    with pytest.raises(TypeError, match=N(r"^unsupported operand type\(s\) for \*: 'geometry.Vector' and 'int'$")):
         v * 2**1024
     # the slot methods themselves
     assert v.__add__(1) is NotImplemented
     assert v.__mul__("a") is NotImplemented
     assert v.__eq__(1) is NotImplemented
     assert v.__add__(V(1, 1)) == V(2, 3)
-    assert v.__rmul__(2) == V(2, 4)
-    # CPython's slot wrappers: v.__rsub__(w) is w - v
-    assert v.__rsub__(V(1, 1)) == V(0, -1)
+    if PYPY:
+        # no reflected slot methods on PyPy (see test_mul_and_rmul)
+        assert not hasattr(v, "__rmul__") and not hasattr(v, "__rsub__")
+    else:
+        assert v.__rmul__(2) == V(2, 4)
+        # CPython's slot wrappers: v.__rsub__(w) is w - v
+        assert v.__rsub__(V(1, 1)) == V(0, -1)
 
 
 def test_a_python_class_can_take_over_via_reflected_operators(V):
@@ -248,25 +284,30 @@ def test_a_python_class_can_take_over_via_reflected_operators(V):
 
 def test_operators_not_defined(V):
     v = V(1, 2)
-    with pytest.raises(TypeError, match=r"^bad operand type for unary \+: 'geometry.Vector'$"):
+    # PyPy's wording for the unary operators, len() and subscripts differs
+    with pytest.raises(TypeError, match=expect(r"^bad operand type for unary \+: 'geometry.Vector'$",
+                                               r"^unsupported operand type for unary pos: 'Vector'$")):
         +v
-    with pytest.raises(TypeError, match=r"^bad operand type for unary ~: 'geometry.Vector'$"):
+    with pytest.raises(TypeError, match=expect(r"^bad operand type for unary ~: 'geometry.Vector'$",
+                                               r"^unsupported operand type for unary ~: 'Vector'$")):
         ~v
-    with pytest.raises(TypeError, match=r"^unsupported operand type\(s\) for \*\* or pow\(\): 'geometry.Vector' and 'int'$"):
+    with pytest.raises(TypeError, match=N(r"^unsupported operand type\(s\) for \*\* or pow\(\): 'geometry.Vector' and 'int'$")):
         v ** 2
-    with pytest.raises(TypeError, match=r"^unsupported operand type\(s\) for //: 'geometry.Vector' and 'int'$"):
+    with pytest.raises(TypeError, match=N(r"^unsupported operand type\(s\) for //: 'geometry.Vector' and 'int'$")):
         v // 2
-    with pytest.raises(TypeError, match=r"^unsupported operand type\(s\) for %: 'geometry.Vector' and 'int'$"):
+    with pytest.raises(TypeError, match=N(r"^unsupported operand type\(s\) for %: 'geometry.Vector' and 'int'$")):
         v % 2
-    with pytest.raises(TypeError, match=r"^object of type 'geometry.Vector' has no len\(\)$"):
+    with pytest.raises(TypeError, match=expect(r"^object of type 'geometry.Vector' has no len\(\)$",
+                                               r"^'Vector' has no length$")):
         len(v)
-    with pytest.raises(TypeError, match=r"^'geometry.Vector' object is not subscriptable$"):
+    with pytest.raises(TypeError, match=expect(r"^'geometry.Vector' object is not subscriptable$",
+                                               r"^'Vector' object is not subscriptable \(key 0\)$")):
         v[0]
-    with pytest.raises(TypeError, match=r"^'geometry.Vector' object is not iterable$"):
+    with pytest.raises(TypeError, match=N(r"^'geometry.Vector' object is not iterable$")):
         iter(v)
-    with pytest.raises(TypeError, match=r"^'geometry.Vector' object is not callable$"):
+    with pytest.raises(TypeError, match=N(r"^'geometry.Vector' object is not callable$")):
         v()
-    with pytest.raises(TypeError, match=r"float\(\) argument must be a string or a (real )?number, not 'geometry.Vector'"):
+    with pytest.raises(TypeError, match=N(r"float\(\) argument must be a string or a (real )?number, not 'geometry.Vector'")):
         float(v)
 
 
@@ -311,8 +352,8 @@ def test_ne_negates_eq(V, P):
 
 
 def test_ordering_is_not_supported(V):
-    with pytest.raises(TypeError, match=r"^'<' not supported between instances of 'geometry.Vector' and "
-                                        r"'geometry.Vector'$"):
+    with pytest.raises(TypeError, match=N(r"^'<' not supported between instances of 'geometry.Vector' and "
+                                        r"'geometry.Vector'$")):
         V(1, 2) < V(1, 3)
     with pytest.raises(TypeError, match=r"^'>=' not supported"):
         V(1, 2) >= V(1, 3)
@@ -325,9 +366,9 @@ def test_ordering_is_not_supported(V):
 def test_point_sub_eq_unhashable(V, P):
     assert P(3, 5) - P(1, 1) == V(2, 4)
     assert isinstance(P(3, 5) - P(1, 1), V)
-    with pytest.raises(TypeError, match=r"^unsupported operand type\(s\) for -: 'geometry.Point' and 'geometry.Vector'$"):
+    with pytest.raises(TypeError, match=N(r"^unsupported operand type\(s\) for -: 'geometry.Point' and 'geometry.Vector'$")):
         P(1, 2) - V(0, 0)
-    with pytest.raises(TypeError, match=r"^unsupported operand type\(s\) for \+: 'geometry.Point' and 'geometry.Vector'$"):
+    with pytest.raises(TypeError, match=N(r"^unsupported operand type\(s\) for \+: 'geometry.Point' and 'geometry.Vector'$")):
         P(1, 2) + V(0, 0)
     assert P(1, 2) == P(1, 2)
     assert not P(1, 2) == P(1, 3)
@@ -335,9 +376,9 @@ def test_point_sub_eq_unhashable(V, P):
     assert not V(1, 2) == P(1, 2)
     assert P(1, 2) != 1
     # __eq__ without __hash__: unhashable, as for a Python class
-    with pytest.raises(TypeError, match=r"^unhashable type: 'geometry.Point'$"):
+    with pytest.raises(TypeError, match=N(r"^unhashable type: 'geometry.Point'$")):
         hash(P(1, 2))
-    with pytest.raises(TypeError, match=r"^unhashable type: 'geometry.Point'$"):
+    with pytest.raises(TypeError, match=N(r"^unhashable type: 'geometry.Point'$")):
         {P(1, 2)}
 
 
@@ -362,7 +403,7 @@ def test_inplace_add_bad_input(V, P):
     p = P(1, 2)
     with pytest.raises(TypeError):
         p += 1
-    with pytest.raises(TypeError, match=r"^unsupported operand type\(s\) for -=: 'geometry.Point' and 'geometry.Vector'$"):
+    with pytest.raises(TypeError, match=N(r"^unsupported operand type\(s\) for -=: 'geometry.Point' and 'geometry.Vector'$")):
         p -= V(1, 1)
     assert same(p, 1.0, 2.0)
 
@@ -377,21 +418,25 @@ def test_inplace_add_with_foreign_operand_returns_not_implemented(V, P):
     p += Other()
     assert p == "radd"
     q = P(1, 2)
-    with pytest.raises(TypeError, match=r"^unsupported operand type\(s\) for \+=: 'geometry.Point' and 'int'$"):
+    with pytest.raises(TypeError, match=N(r"^unsupported operand type\(s\) for \+=: 'geometry.Point' and 'int'$")):
         q += 1
 
 
 # ---- properties ----
 
 def test_vector_properties_are_read_only(V):
-    # Read-only numbers of a frozen class are members: CPython's own message for them.
+    # Read-only numbers of a frozen class are members: the interpreter's own message for them
+    # (PyPy's names the type by its __name__ when setting and not at all when deleting).
     v = V(1, 2)
     assert (v.x, v.y) == (1.0, 2.0)
-    with pytest.raises(AttributeError, match=r"^readonly attribute$"):
+    with pytest.raises(AttributeError, match=expect(r"^readonly attribute$",
+                                                    r"^attribute 'x' of 'Vector' objects is not writable$")):
         v.x = 3
-    with pytest.raises(AttributeError, match=r"^readonly attribute$"):
+    with pytest.raises(AttributeError, match=expect(r"^readonly attribute$",
+                                                    r"^cannot delete 'y' attribute of immutable type '\?'$")):
         del v.y
-    with pytest.raises(AttributeError, match=r"^readonly attribute$"):
+    with pytest.raises(AttributeError, match=expect(r"^readonly attribute$",
+                                                    r"^attribute 'x' of 'Vector' objects is not writable$")):
         setattr(v, "x", "not even a float")
     assert same(v, 1.0, 2.0)
 
@@ -426,22 +471,27 @@ def test_point_property_bad_input(V, P):
         p.position = (5, 6)
     with pytest.raises(TypeError, match=r"^position\(\) argument 'v' must be Vector, not Point$"):
         p.position = P(5, 6)
-    # deletion is refused (as CPython's own getset descriptors do it: TypeError)
-    with pytest.raises(AttributeError, match=r"^cannot delete attribute 'x'$"):
+    # deletion is refused: on CPython by hpy-rs's setter, called without a value; PyPy's
+    # descriptor refuses it itself, without calling the setter
+    with pytest.raises(AttributeError, match=expect(r"^cannot delete attribute 'x'$",
+                                                    r"^cannot delete 'x' attribute of immutable type '\?'$")):
         del p.x
-    with pytest.raises(AttributeError, match=r"^cannot delete attribute 'position'$"):
+    with pytest.raises(AttributeError, match=expect(r"^cannot delete attribute 'position'$",
+                                                    r"^cannot delete 'position' attribute of immutable type '\?'$")):
         del p.position
     assert same(p, 1.0, 2.0)
 
 
 def test_descriptors_check_their_receiver(V, P):
-    with pytest.raises(TypeError, match=r"^descriptor 'x' for 'geometry.Vector' objects doesn't apply to a "
-                                        r"'geometry.Point' object$"):
+    # Vector.x is a member: PyPy's member descriptor words its check in its own way
+    with pytest.raises(TypeError, match=expect(r"^descriptor 'x' for 'geometry.Vector' objects doesn't apply to a "
+                                               r"'geometry.Point' object$",
+                                               r"^'\?' object expected, got 'Point' instead$")):
         V.x.__get__(P(1, 2))
-    with pytest.raises(TypeError, match=r"^descriptor 'x' for 'geometry.Point' objects doesn't apply to a "
-                                        r"'geometry.Vector' object$"):
+    with pytest.raises(TypeError, match=N(r"^descriptor 'x' for 'geometry.Point' objects doesn't apply to a "
+                                        r"'geometry.Vector' object$")):
         P.x.__set__(V(1, 2), 3.0)
-    with pytest.raises(TypeError, match=r"^descriptor 'position' for 'geometry.Point' objects doesn't apply"):
+    with pytest.raises(TypeError, match=N(r"^descriptor 'position' for 'geometry.Point' objects doesn't apply")):
         P.position.__get__(V(1, 2))
 
 
@@ -465,7 +515,8 @@ def test_methods(V, P):
 
 def test_method_bad_input(V, P):
     p = P(1, 2)
-    with pytest.raises(TypeError, match=r"^(Vector\.)?norm\(\) takes no arguments \(1 given\)$"):
+    # (PyPy does not count the arguments in this message)
+    with pytest.raises(TypeError, match=r"^(Vector\.)?norm\(\) takes no arguments%s$" % expect(r" \(1 given\)", "")):
         V(3, 4).norm(1)
     with pytest.raises(TypeError, match=r"^(Point\.)?move_by\(\) takes exactly one argument \(0 given\)$"):
         p.move_by()
@@ -482,32 +533,37 @@ def test_method_bad_input(V, P):
     assert same(p, 1.0, 2.0)
 
 
+def wrong_receiver(method, owner, received):
+    """The message of a method descriptor called on a foreign receiver: the interpreter's own,
+    which PyPy words as its slot wrappers' (see below)."""
+    return expect(r"^descriptor '%s' for '%s' objects doesn't apply to a '%s' object$" % (method, owner, received),
+                  r"^descriptor '%s' requires a '%s' object but received a '%s'$"
+                  % (method, type_name(owner), type_name(received)))
+
+
 def test_methods_on_the_wrong_receiver(V, P):
-    with pytest.raises(TypeError, match=r"^descriptor 'norm' for 'geometry.Vector' objects doesn't apply to a "
-                                        r"'geometry.Point' object$"):
+    with pytest.raises(TypeError, match=wrong_receiver("norm", "geometry.Vector", "geometry.Point")):
         V.norm(P(1, 2))
-    with pytest.raises(TypeError, match=r"^descriptor 'norm' for 'geometry.Vector' objects doesn't apply to a "
-                                        r"'int' object$"):
+    with pytest.raises(TypeError, match=wrong_receiver("norm", "geometry.Vector", "int")):
         V.norm(1)
     with pytest.raises(TypeError, match=r"needs an argument$"):
         V.norm()
-    with pytest.raises(TypeError, match=r"^descriptor 'move_by' for 'geometry.Point' objects doesn't apply to a "
-                                        r"'geometry.Vector' object$"):
+    with pytest.raises(TypeError, match=wrong_receiver("move_by", "geometry.Point", "geometry.Vector")):
         P.move_by(V(1, 2), V(1, 2))
     # slot wrappers check the receiver too
-    with pytest.raises(TypeError, match=r"^descriptor '__add__' requires a 'geometry.Vector' object but received "
-                                        r"a 'geometry.Point'$"):
+    with pytest.raises(TypeError, match=N(r"^descriptor '__add__' requires a 'geometry.Vector' object but received "
+                                        r"a 'geometry.Point'$")):
         V.__add__(P(1, 2), V(1, 1))
-    with pytest.raises(TypeError, match=r"^descriptor '__eq__' requires a 'geometry.Vector' object but received "
-                                        r"a 'int'$"):
+    with pytest.raises(TypeError, match=N(r"^descriptor '__eq__' requires a 'geometry.Vector' object but received "
+                                        r"a 'int'$")):
         V.__eq__(1, V(1, 1))
-    with pytest.raises(TypeError, match=r"^descriptor '__hash__' requires a 'geometry.Vector' object"):
+    with pytest.raises(TypeError, match=N(r"^descriptor '__hash__' requires a 'geometry.Vector' object")):
         V.__hash__(P(1, 2))
-    with pytest.raises(TypeError, match=r"^descriptor '__repr__' requires a 'geometry.Vector' object"):
+    with pytest.raises(TypeError, match=N(r"^descriptor '__repr__' requires a 'geometry.Vector' object")):
         V.__repr__(P(1, 2))
-    with pytest.raises(TypeError, match=r"^descriptor '__iadd__' requires a 'geometry.Point' object"):
+    with pytest.raises(TypeError, match=N(r"^descriptor '__iadd__' requires a 'geometry.Point' object")):
         P.__iadd__(V(1, 1), V(1, 1))
-    with pytest.raises(TypeError, match=r"^descriptor '__sub__' requires a 'geometry.Point' object"):
+    with pytest.raises(TypeError, match=N(r"^descriptor '__sub__' requires a 'geometry.Point' object")):
         P.__sub__(V(1, 2), P(1, 1))
 
 
@@ -516,7 +572,7 @@ def test_staticmethod(V):
     assert V.zero() == V(0, 0)
     assert isinstance(V.zero(), V)
     assert V(1, 2).zero() == V(0, 0)  # through an instance too
-    with pytest.raises(TypeError, match=r"takes no arguments \(1 given\)$"):
+    with pytest.raises(TypeError, match=r"takes no arguments%s$" % expect(r" \(1 given\)", "")):
         V.zero(1)
 
 
@@ -549,12 +605,23 @@ def test_static_and_class_method_names(V):
 
 
 def test_text_signatures(V, P):
+    if PYPY:
+        # PyPy's inspect.signature() does not read __text_signature__ (every builtin function is
+        # "(*args, **keywords)" there); the functions carry it all the same. Methods have none
+        # (conftest.method_doc): their signature stays in the doc.
+        assert (V.from_tuple.__text_signature__, V.zero.__text_signature__) == ("(cls, xy, /)", "()")
+        assert P(1, 2).move_by.__doc__ == method_doc("move_by($self, v, /)", "Move the point by `v`.")
+        return
     assert str(inspect.signature(V.from_tuple)) == "(xy, /)"
     assert str(inspect.signature(V.zero)) == "()"
     assert str(inspect.signature(P(1, 2).move_by)) == "(v, /)"
 
 
 def test_unbound_method_signature_includes_self(P):
+    if PYPY:
+        # no __text_signature__ on PyPy's method descriptors (conftest.method_doc)
+        assert P.move_by.__doc__.startswith("move_by($self, v, /)\n--\n\n")
+        return
     assert P.move_by.__text_signature__ == "($self, v, /)"
     assert str(inspect.signature(P.move_by)) == "(self, v, /)"
 
@@ -579,9 +646,9 @@ def test_repr(V, P):
 
 
 def test_not_picklable(V, P):
-    with pytest.raises(TypeError, match=r"^cannot pickle 'geometry.Vector' object$"):
+    with pytest.raises(TypeError, match=N(r"^cannot pickle 'geometry.Vector' object$")):
         pickle.dumps(V(1, 2))
-    with pytest.raises(TypeError, match=r"^cannot pickle 'geometry.Point' object$"):
+    with pytest.raises(TypeError, match=N(r"^cannot pickle 'geometry.Point' object$")):
         pickle.dumps(P(1, 2))
 
 
@@ -648,7 +715,13 @@ def test_update_x_bad_callbacks(P):
 # ---- Python subclasses ----
 
 def test_subclassing_vector_is_refused(V):
-    with pytest.raises(TypeError, match=r"^type 'geometry.Vector' is not an acceptable base type$"):
+    if PYPY:
+        # PyPy does not look at HPy_TPFLAGS_BASETYPE (a type in C on HPy without it can be
+        # subclassed there too): the subclass is made
+        W = type("W", (V,), {})
+        assert issubclass(W, V) and W.__mro__[1] is V
+        return
+    with pytest.raises(TypeError, match=N(r"^type 'geometry.Vector' is not an acceptable base type$")):
         type("W", (V,), {})
 
 
@@ -704,8 +777,14 @@ def test_python_subclass_with_new_and_slots(V, P):
     assert same(o, 0.0, 0.0) and isinstance(o, P)
     o.move_by(V(1, 2))
     assert same(o, 1.0, 2.0)
-    with pytest.raises(AttributeError):
+    if PYPY:
+        # the base's instances have a __dict__ on PyPy (test_instances_have_no_dict), so the
+        # empty __slots__ does not take it away
         o.name = "x"
+        assert o.__dict__ == {"name": "x"}
+    else:
+        with pytest.raises(AttributeError):
+            o.name = "x"
 
 
 def test_python_subclass_bad_construction(P):
@@ -759,14 +838,28 @@ def test_python_subclass_churn(V, P):
 # ---- lifetime ----
 
 def test_no_weak_references(V, P):
+    if PYPY:
+        # PyPy makes every object weakly referenceable, an HPy type's instances too (in C as well)
+        p, v = P(1, 2), V(1, 2)
+        assert weakref.ref(p)() is p and weakref.ref(v)() is v
+        return
     # hpy 0.9 types have no weak-reference slot
-    with pytest.raises(TypeError, match=r"^cannot create weak reference to 'geometry.Point' object$"):
+    with pytest.raises(TypeError, match=N(r"^cannot create weak reference to 'geometry.Point' object$")):
         weakref.ref(P(1, 2))
-    with pytest.raises(TypeError, match=r"^cannot create weak reference to 'geometry.Vector' object$"):
+    with pytest.raises(TypeError, match=N(r"^cannot create weak reference to 'geometry.Vector' object$")):
         weakref.ref(V(1, 2))
 
 
 def test_instances_are_freed(V, P):
+    if PYPY:
+        # no reference counts on PyPy (no sys.getrefcount); its instances take weak references
+        # (test_no_weak_references): all of them are gone after a collection
+        for make in [lambda i: P(i, i), lambda i: V(i, i), lambda i: V(i, 0) + V(0, i),
+                     lambda i: P(i, i).position]:
+            refs = [weakref.ref(make(i)) for i in range(100)]
+            collect()
+            assert [r for r in refs if r() is not None] == []
+        return
     # every instance holds a reference to its (heap) type: the type's reference count tells
     # how many are alive
     for cls, make in [(P, lambda i: P(i, i)), (V, lambda i: V(i, i)),
@@ -780,10 +873,13 @@ def test_instances_are_freed(V, P):
 
 
 def test_calls_do_not_leak_references(V, P):
+    # PyPy has no reference counts (no sys.getrefcount): there the calls run (in debug mode
+    # under the handle leak detector) and only their results are checked
+    refcount = (lambda obj: None) if PYPY else sys.getrefcount
     p, q, v = P(1, 2), P(3, 4), V(1, 1)
-    counts = [sys.getrefcount(o) for o in (p, q, v)]
+    counts = [refcount(o) for o in (p, q, v)]
     unit = V.UNIT_X
-    unit_count = sys.getrefcount(unit)
+    unit_count = refcount(unit)
     for _ in range(100):
         p.move_by(v)
         p.distance(q)
@@ -792,7 +888,8 @@ def test_calls_do_not_leak_references(V, P):
         p += v
         v + v
         v * 2
-        2 * v
+        if not PYPY:  # no reflected operators on PyPy (test_mul_and_rmul)
+            2 * v
         v @ v
         v == v
         hash(v)
@@ -809,6 +906,9 @@ def test_calls_do_not_leak_references(V, P):
             p.move_by(q)
         except TypeError:
             pass
+    assert same(p, 1.0, 1.0) and v == V(1, 1) and V.UNIT_X is unit  # p.position = v came last
+    if PYPY:
+        return
     assert [sys.getrefcount(o) for o in (p, q, v)] == counts
     assert sys.getrefcount(unit) == unit_count
     # a new result is referenced only by its variable (and getrefcount's argument)

@@ -1,9 +1,12 @@
 """The universal wheel of examples/quickstart: one py3-none wheel, installed with pip into a fresh
-venv of every CPython found, imported and called there in universal and debug mode.
+venv of every CPython found and of PyPy, imported and called there in universal and debug mode.
 
 Run by `make test` with the build tools venv; the driver passes
 * HPYRS_WHEEL: the wheel built once by `pip wheel examples/quickstart` (hpy_build backend);
-* HPYRS_PYTHONS: `minor=path` pairs, one per interpreter.
+* HPYRS_PYTHONS: `name=path` pairs, one per interpreter: `3.11=/usr/bin/python3.11` for a CPython,
+  `pypy3.11=build/pypy/bin/pypy3` for the PyPy of tools/pypy.sh;
+* HPYRS_PYPY_IN_ROOT: build/pypy/bin/in-root, which runs a command inside PyPy's Debian root (a
+  PyPy venv's interpreter exists only there; /tmp and the repo are the same inside).
 """
 import ast
 import base64
@@ -20,6 +23,26 @@ import pytest
 WHEEL = os.environ.get("HPYRS_WHEEL", "")
 PYTHONS = dict(p.split("=", 1) for p in os.environ.get("HPYRS_PYTHONS", "").split() if "=" in p)
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+IN_ROOT = os.environ.get("HPYRS_PYPY_IN_ROOT", "")
+
+# What `quickstart.context_name()` says (tests/python/conftest.py has the same)
+CONTEXT_NAMES = {
+    "cpython": {"universal": "HPy Universal ABI (CPython backend)", "debug": "HPy Debug Mode ABI"},
+    "pypy": {"universal": "HPy Universal ABI (PyPy backend)", "debug": "HPy Debug Mode ABI (PyPy backend)"},
+}
+
+
+def implementation(name):
+    return "pypy" if name.startswith("pypy") else "cpython"
+
+
+def command(name, argv):
+    """`argv` as run for interpreter `name`: a PyPy venv's programs run inside PyPy's root."""
+    return [IN_ROOT] + argv if implementation(name) == "pypy" else argv
+
+
+def version_key(name):
+    return (implementation(name) == "pypy",) + tuple(int(p) for p in (name[4:] if name.startswith("pypy") else name).split("."))
 
 # What the installed module is asked, in a fresh interpreter: the import is timed in-process.
 PROBE = r"""
@@ -32,6 +55,7 @@ print(json.dumps({
     "add": quickstart.add(40, 2),
     "greet": quickstart.greet("wheel", punctuation="?"),
     "file": quickstart.__file__,
+    "origin": quickstart.__spec__.origin,
     "pkg_resources": "pkg_resources" in sys.modules,
     "import_ms": import_ms,
 }))
@@ -110,37 +134,52 @@ def test_type_stubs_come_from_the_macros(wheel):
 
 
 def fresh_venv(minor, python, tmp_path_factory):
+    # (under pytest's temporary directory in /tmp, which PyPy's root shares)
     venv = tmp_path_factory.mktemp("venv-" + minor)
-    subprocess.run([python, "-m", "venv", str(venv)], check=True)
+    subprocess.run([python, "-m", "venv", str(venv)], check=True, cwd=str(venv))
     return os.path.join(str(venv), "bin", "python")
 
 
-@pytest.mark.parametrize("minor", sorted(PYTHONS, key=lambda v: tuple(map(int, v.split(".")))))
+@pytest.mark.parametrize("minor", sorted(PYTHONS, key=version_key))
 def test_installs_and_runs_everywhere(wheel, minor, tmp_path_factory, capsys):
     py = fresh_venv(minor, PYTHONS[minor], tmp_path_factory)
-    subprocess.run([py, "-m", "pip", "install", "-q", "--disable-pip-version-check", wheel], check=True)
+    pip = [py, "-m", "pip", "install", "-q", "--disable-pip-version-check", wheel]
+    if implementation(minor) == "pypy":
+        # without an index: the wheel's `hpy` requirement is for CPython only (PyPy's HPy is built
+        # in), so nothing else may be needed
+        pip.append("--no-index")
+    subprocess.run(command(minor, pip), check=True)
+    # the probe runs outside the repo, so that it imports the installed module (in the venv's
+    # directory: the root has only /tmp and the repo of this machine)
+    cwd = os.path.dirname(os.path.dirname(py))
     results = {}
     for mode in ("universal", "debug"):
         env = dict(os.environ, HPY=mode)
         env.pop("PYTHONPATH", None)
-        out = subprocess.run([py, "-c", PROBE], env=env, capture_output=True, text=True, cwd="/")
+        out = subprocess.run(command(minor, [py, "-c", PROBE]), env=env, capture_output=True, text=True, cwd=cwd)
         assert out.returncode == 0, out.stderr
         results[mode] = json.loads(out.stdout)
     u, d = results["universal"], results["debug"]
-    assert u["context"] == "HPy Universal ABI (CPython backend)"
-    assert d["context"] == "HPy Debug Mode ABI"
+    assert u["context"] == CONTEXT_NAMES[implementation(minor)]["universal"]
+    assert d["context"] == CONTEXT_NAMES[implementation(minor)]["debug"]
+    installed = os.path.join("site-packages", "quickstart", "quickstart.hpy0.so")
     for r in (u, d):
         assert r["add"] == 42 and r["greet"] == "Hello, wheel?"
-        assert r["file"].endswith(os.path.join("site-packages", "quickstart", "quickstart.hpy0.so"))
+        assert r["origin"].endswith(installed)
+        # PyPy's _load_bootstrap (interp_hpy.descr__load_bootstrap) sets __file__ to its ext_name
+        # argument (the stub's __name__), not to the path; the spec's origin is the path on both
+        assert r["file"] == "quickstart" if implementation(minor) == "pypy" else r["file"].endswith(installed)
         assert r["pkg_resources"] is False
     with capsys.disabled():
-        print("\n    CPython %s: installed %s; import quickstart took %.2f ms (universal), %.2f ms (debug)"
-              % (minor, os.path.basename(wheel), u["import_ms"], d["import_ms"]))
+        print("\n    %s %s: installed %s; import quickstart took %.2f ms (universal), %.2f ms (debug)"
+              % ("PyPy" if implementation(minor) == "pypy" else "CPython", minor[4:] if minor.startswith("pypy") else minor,
+                 os.path.basename(wheel), u["import_ms"], d["import_ms"]))
 
 
 def test_sdist_builds_and_installs(tmp_path_factory):
     """`pip install <sdist>`: the sdist carries the crate, its path dependencies and hpy_build."""
-    minor = "3.11" if "3.11" in PYTHONS else sorted(PYTHONS)[-1]
+    cpythons = sorted((n for n in PYTHONS if implementation(n) == "cpython"), key=version_key)
+    minor = "3.11" if "3.11" in PYTHONS else cpythons[-1]
     out_dir = str(tmp_path_factory.mktemp("sdist"))
     subprocess.run([sys.executable, "-m", "build", "--sdist", "--no-isolation", "--outdir", out_dir,
                     os.path.join(ROOT, "examples", "quickstart")], check=True, capture_output=True)

@@ -1,0 +1,41 @@
+#!/usr/bin/env python3
+"""Usage: tools/pytest_counts.py <junit.xml>
+
+One line for the summary of `make test` from a pytest JUnit report: how many tests passed,
+failed, errored and were skipped, then one indented line per skip reason with its count (a skip
+must say why; the summary shows every reason). Exits 1 if the report is missing or unreadable
+(pytest died before writing it: a crash).
+"""
+import collections
+import sys
+import xml.etree.ElementTree as ET
+
+
+def main(path):
+    try:
+        root = ET.parse(path).getroot()
+    except (OSError, ET.ParseError) as e:
+        print("no test report (%s): the interpreter died?" % e)
+        return 1
+    counts = collections.Counter()
+    reasons = collections.Counter()
+    for case in root.iter("testcase"):
+        outcome = "passed"
+        for child in case:
+            if child.tag in ("failure", "error", "skipped"):
+                outcome = {"failure": "failed", "error": "errors", "skipped": "skipped"}[child.tag]
+                if child.tag == "skipped":
+                    reason = child.get("message") or (child.text or "").strip() or "no reason given"
+                    reasons[reason.replace("\n", " ")] += 1
+                break
+        counts[outcome] += 1
+    parts = ["%d passed" % counts["passed"]]
+    parts += ["%d %s" % (counts[k], k) for k in ("failed", "errors", "skipped") if counts[k]]
+    print(", ".join(parts))
+    for reason, n in sorted(reasons.items(), key=lambda item: -item[1]):
+        print("    %d skipped: %s" % (n, reason))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1]))
