@@ -79,13 +79,47 @@ impl ExceptionType {
         match self.0 {
             ExcRepr::Builtin { .. } => f(self.raw(ctx)),
             ExcRepr::Global(g) => match g.load(ctx) {
-                Some(h) if h.is_kind::<crate::kinds::Type>() => f(h.as_raw()),
-                // Not initialised, or not holding a type (a module bug): SystemError.
+                Some(h) if is_exception_type(&h) => f(h.as_raw()),
+                // Not initialised, or not holding an exception type (a module bug): SystemError,
+                // the same on every runtime (CPython's HPyErr_SetString would raise SystemError
+                // for a type that is not an exception type, PyPy's TypeError).
                 _ => f(ctx.raw_ref().h_SystemError),
             },
         }
     }
+
+    /// For a global that holds something other than an exception type: what, for the
+    /// SystemError's message.
+    fn misused_global(self, ctx: Context<'_>) -> Option<String> {
+        let ExcRepr::Global(g) = self.0 else { return None };
+        match g.load(ctx) {
+            Some(h) if is_exception_type(&h) => None,
+            Some(h) => Some(format!("a global holding {}, which is not a BaseException subclass", type_name_of_value(&h))),
+            // (documented: SystemError with the message as it is)
+            None => None,
+        }
+    }
 }
+
+/// Is `h` a subclass of BaseException?
+fn is_exception_type(h: &Handle<'_>) -> bool {
+    let ctx = h.ctx();
+    // SAFETY: live context, open handles; HPyType_IsSubtype takes two types (checked first).
+    h.is_kind::<crate::kinds::Type>()
+        && unsafe { ffi::HPyType_IsSubtype(ctx.as_ptr(), h.as_raw(), ctx.raw_ref().h_BaseException) } != 0
+}
+
+/// `repr`-like description of a value for an error message: the type's name for types.
+fn type_name_of_value(h: &Handle<'_>) -> String {
+    match h.downcast::<crate::kinds::Type>() {
+        Ok(t) => format!("the type {}", t.name()),
+        Err(e) => {
+            e.clear(h.ctx());
+            format!("a {} object", type_name(h))
+        }
+    }
+}
+
 
 impl fmt::Debug for ExceptionType {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -138,7 +172,10 @@ impl Error {
             }
             Some(lazy) => {
                 let (ty, msg) = lazy.into_message();
-                let msg = message_cstring(&msg);
+                let msg = match ty.misused_global(ctx) {
+                    Some(what) => message_cstring(&format!("{msg} (raised as {what})")),
+                    None => message_cstring(&msg),
+                };
                 ty.with_raw(ctx, |raw_ty| {
                     // SAFETY: live context, valid type handle, NUL-terminated message.
                     unsafe { ffi::HPyErr_SetString(c, raw_ty, msg.as_ptr()) };

@@ -45,8 +45,8 @@ pub fn trampoline_context() -> *mut ffi::HPyContext {
 
 // ---- interpreter quirks, detected once at module exec ----
 
-/// CPython < 3.10 converts any object with `__int__` (floats, Decimals: truncating) where 3.10+
-/// only accepts `__index__`; hpy-rs applies 3.10's rule everywhere.
+/// CPython < 3.10 and PyPy convert any object with `__int__` (floats, Decimals: truncating) where
+/// CPython 3.10+ only accepts `__index__`; hpy-rs applies 3.10's rule everywhere.
 static INT_CONVERSION_USES_INT: AtomicBool = AtomicBool::new(false);
 
 #[inline]
@@ -140,7 +140,8 @@ pub fn detect_interpreter(ctx: crate::Context<'_>) -> crate::Result<()> {
         let v = sys.getattr("version_info")?;
         (v.get_index(0)?.extract()?, v.get_index(1)?.extract()?)
     };
-    INT_CONVERSION_USES_INT.store(implementation == "cpython" && (major, minor) < (3, 10), Ordering::Relaxed);
+    // PyPy's HPyLong_As* take `__int__` as well (its `int_w`), at every Python version.
+    INT_CONVERSION_USES_INT.store(implementation != "cpython" || (major, minor) < (3, 10), Ordering::Relaxed);
     CPYTHON_RUNTIME.store(implementation == "cpython", Ordering::Relaxed);
     MODULE_TYPE.store(ctx, &sys.get_type());
     Ok(())
