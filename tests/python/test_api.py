@@ -2042,6 +2042,7 @@ def test_custom_error_type(api):
         api.custom_error(True)
 
 
+@pytest.mark.reenters
 def test_errors_through_nested_calls(api):
     with pytest.raises(ValueError, match="invalid digit"):
         api.call1(api.parse_int, "zz")
