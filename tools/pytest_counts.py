@@ -2,7 +2,7 @@
 """Usage: tools/pytest_counts.py <junit.xml>
 
 One line for the summary of `make test` from a pytest JUnit report: how many tests passed,
-failed, errored and were skipped, then one indented line per skip reason with its count (a skip
+failed, errored, were skipped and failed as expected (xfail), then one indented line per skip reason with its count (a skip
 must say why; the summary shows every reason). Exits 1 if the report is missing or unreadable
 (pytest died before writing it: a crash).
 """
@@ -22,6 +22,9 @@ def main(path):
     for case in root.iter("testcase"):
         outcome = "passed"
         for child in case:
+            if child.tag == "skipped" and child.get("type") == "pytest.xfail":
+                outcome = "xfailed"  # an expected failure, reported as a <skipped> by JUnit XML
+                break
             if child.tag in ("failure", "error", "skipped"):
                 outcome = {"failure": "failed", "error": "errors", "skipped": "skipped"}[child.tag]
                 if child.tag == "skipped":
@@ -30,7 +33,7 @@ def main(path):
                 break
         counts[outcome] += 1
     parts = ["%d passed" % counts["passed"]]
-    parts += ["%d %s" % (counts[k], k) for k in ("failed", "errors", "skipped") if counts[k]]
+    parts += ["%d %s" % (counts[k], k) for k in ("failed", "errors", "skipped", "xfailed") if counts[k]]
     print(", ".join(parts))
     for reason, n in sorted(reasons.items(), key=lambda item: -item[1]):
         print("    %d skipped: %s" % (n, reason))
