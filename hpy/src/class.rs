@@ -131,6 +131,11 @@ impl<T: Class> ClassCell<T> {
                 _ => ffi::_HPy_AsStruct_Object(c, raw),
             }
         };
+        if data.is_null() {
+            // PyPy 7.3.19 lets `object.__new__(T)` make an instance without the struct (CPython
+            // refuses: "object.__new__(T) is not safe"); C on HPy dereferences NULL there.
+            no_struct::<T>();
+        }
         // SAFETY: HPy returns the start of the `basicsize` bytes reserved for the cell.
         unsafe { &*(data as *const ClassCell<T>) }
     }
@@ -411,6 +416,17 @@ fn shape_unsupported_message<T: Class>() -> String {
     format!(
         "cannot create {} instances on this Python: the class extends {base}, and this HPy runtime \
          cannot find a Rust value inside a {base} object (PyPy does not implement HPy's {base} shape)",
+        T::NAME
+    )
+}
+
+#[cold]
+#[inline(never)]
+fn no_struct<T: Class>() -> ! {
+    panic!(
+        "this {} object has no Rust value: it was made by object.__new__, not by {}() \
+         (PyPy lets object.__new__ make instances of extension types)",
+        T::NAME,
         T::NAME
     )
 }

@@ -119,6 +119,13 @@ pub(crate) fn runtime_reflects_binary_slots() -> bool {
     CPYTHON_RUNTIME.load(Ordering::Relaxed)
 }
 
+/// CPython makes a type with `__eq__` and no `__hash__` unhashable and refuses to pickle a type
+/// with a C struct; PyPy 7.3.19 does neither (see `slots::complete_type_for_runtime`).
+#[inline]
+pub(crate) fn runtime_types_behave_as_cpython() -> bool {
+    CPYTHON_RUNTIME.load(Ordering::Relaxed)
+}
+
 /// CPython hands `bf_releasebuffer` the view that `bf_getbuffer` filled; PyPy a new one in which
 /// only `buf`, `len` and `ndim` are set (see `slots::releasebuffer`).
 #[inline]

@@ -627,34 +627,66 @@ pub fn add_class<'ctx, T: Class>(
     for p in &properties {
         p.install(&ty)?;
     }
-    if !crate::impl_::runtime_honours_basetype() && !T::SUBCLASSABLE {
-        let name = qualified_name.to_string_lossy();
-        refuse_python_subclasses(&ty, &format!("type '{name}' is not an acceptable base type"))?;
-    } else if core::mem::needs_drop::<T>() && !crate::impl_::runtime_finalizes_python_subclasses() {
-        refuse_python_subclasses(
-            &ty,
-            &format!(
-                "{} cannot be subclassed in Python on PyPy: PyPy 7.3.19 aborts when it frees an instance \
-                 of a Python subclass of an HPy type that has a destructor",
-                T::NAME
-            ),
-        )?;
-    }
+    complete_type_for_runtime::<T>(&ty, qualified_name, all)?;
     T::type_global().store(ctx, &ty);
     module.setattr(T::NAME, &ty)?;
     Ok(ty)
 }
 
-/// Make `class Sub(T)` in Python raise TypeError(`message`), through an `__init_subclass__` on
-/// `ty`, where the runtime does not refuse it itself. PyPy 7.3.19 ignores `HPy_TPFLAGS_BASETYPE`
-/// (any HPy type can be subclassed), and aborts the process ("Fatal RPython error:
-/// AssertionError": its `W_HPyObject._finalize_` asserts that the instance's type is an HPy type)
-/// when it collects an instance of a Python subclass of an HPy type with `tp_destroy`, which
-/// every class whose value needs dropping has; C on HPy meets both.
-fn refuse_python_subclasses(ty: &Handle<'_>, message: &str) -> Result<()> {
+/// What a type made from `defines` lacks on PyPy 7.3.19 compared with CPython, added after its
+/// creation (each difference is read through a `crate::impl_::runtime_*` function; on CPython's
+/// runtime this does nothing). C on HPy meets each of them on PyPy.
+fn complete_type_for_runtime<T: Class>(ty: &Handle<'_>, qualified_name: &core::ffi::CStr, defines: &[ffi::HPyDefPtr]) -> Result<()> {
+    // Subclassing. PyPy ignores `HPy_TPFLAGS_BASETYPE` (any HPy type can be subclassed), and
+    // aborts the process ("Fatal RPython error: AssertionError": its `W_HPyObject._finalize_`
+    // asserts that the instance's type is an HPy type) when it collects an instance of a Python
+    // subclass of a type with `tp_destroy`, which every class whose value needs dropping has.
+    if !crate::impl_::runtime_honours_basetype() && !T::SUBCLASSABLE {
+        let name = qualified_name.to_string_lossy();
+        let message = format!("type '{name}' is not an acceptable base type");
+        install_python(ty, &format!("@classmethod\ndef __init_subclass__(cls, **kwargs):\n    raise TypeError({message:?})\n"), "__init_subclass__")?;
+    } else if core::mem::needs_drop::<T>() && !crate::impl_::runtime_finalizes_python_subclasses() {
+        let message = format!(
+            "{} cannot be subclassed in Python on PyPy: PyPy 7.3.19 aborts when it frees an instance of a \
+             Python subclass of an HPy type that has a destructor",
+            T::NAME
+        );
+        install_python(ty, &format!("@classmethod\ndef __init_subclass__(cls, **kwargs):\n    raise TypeError({message:?})\n"), "__init_subclass__")?;
+    }
+    if !crate::impl_::runtime_types_behave_as_cpython() {
+        let has_slot = |wanted: ffi::HPySlot_Slot| {
+            defines.iter().take_while(|d| !d.0.is_null()).any(|d| {
+                // SAFETY: the defines of a class are static HPyDefs; `slot` is read only for slots.
+                let def = unsafe { &*d.0 };
+                def.kind == ffi::HPyDef_Kind_Slot && unsafe { def.u.slot.slot } == wanted
+            })
+        };
+        // `__eq__` without `__hash__` makes a type unhashable on CPython (as in Python); PyPy
+        // keeps the identity hash, which breaks the hash/eq contract.
+        if has_slot(ffi::HPy_tp_richcompare) && !has_slot(ffi::HPy_tp_hash) {
+            ty.setattr("__hash__", ())?;
+        }
+        // Pickling. CPython refuses a type with a C struct and no reduce method; PyPy's default
+        // reduce pickles an instance as its `__dict__`, so `Vector(1, 2)` came back as a
+        // `Vector` with no value (or a zero one). A class's own `__reduce__` is kept.
+        let own = |name: &str| ty.getattr("__dict__").and_then(|d| d.contains(name)).unwrap_or(false);
+        if !own("__reduce__") && !own("__reduce_ex__") && !own("__getstate__") {
+            install_python(
+                ty,
+                "def __reduce_ex__(self, protocol):\n    raise TypeError('cannot pickle %r object' % type(self).__name__)\n",
+                "__reduce_ex__",
+            )?;
+        }
+    }
+    Ok(())
+}
+
+/// Run Python `source` (which defines `name`) and set `name` on `ty` to the result: for the
+/// few methods hpy-rs adds to a type on PyPy, which HPy 0.9 cannot define from Rust otherwise
+/// (classmethods, or methods for any receiver).
+fn install_python(ty: &Handle<'_>, source: &str, name: &str) -> Result<()> {
     let ctx = ty.ctx();
-    let source = format!("def __init_subclass__(cls, **kwargs):\n    raise TypeError({message:?})\n");
-    let source = crate::err::cstring(&source)?;
+    let source = crate::err::cstring(source)?;
     let c = ctx.as_ptr();
     // SAFETY: live context, NUL-terminated source and file name; every result is checked and
     // owned by a Handle.
@@ -662,9 +694,7 @@ fn refuse_python_subclasses(ty: &Handle<'_>, message: &str) -> Result<()> {
     let namespace = ctx.dict()?;
     // SAFETY: as above; the code object and the dict are open handles.
     let _: Handle<'_> = unsafe { Handle::from_new(ctx, ffi::HPy_EvalCode(c, code.as_raw(), namespace.as_raw(), namespace.as_raw()))? };
-    let hook = namespace.get_item("__init_subclass__")?;
-    let classmethod = ctx.builtins().get_item("classmethod")?;
-    ty.setattr("__init_subclass__", classmethod.call1(&hook)?)
+    ty.setattr(name, namespace.get_item(name)?)
 }
 
 /// A property that `add_class` turns into a Python `property` over hidden methods (see
