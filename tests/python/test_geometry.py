@@ -579,6 +579,24 @@ def test_methods_on_the_wrong_receiver(V, P):
         P.__sub__(V(1, 2), P(1, 1))
 
 
+def test_unchecked_receivers_are_checked_by_every_runtime(V, P):
+    """Methods and the slots of `runtime_checks_receiver` take `self` without a check of their
+    own, relying on the runtime's descriptors (CPython's and PyPy's both check); on PyPy the
+    properties are Python properties over methods, checked the same way. Wording differs per
+    runtime; the TypeError (not a crash) is what every runtime must give."""
+    v = V(1, 1)
+    calls = [
+        lambda: V.norm(1), lambda: V.norm(P(1, 2)), lambda: P.move_by(object(), v), lambda: P.move_by(v, v),
+        lambda: P.distance(v, P(0, 0)), lambda: V.__repr__(1), lambda: V.__eq__(object(), v),
+        lambda: P.__iadd__(v, v), lambda: V.__add__(P(1, 2), v),
+        lambda: P.x.__get__(v), lambda: P.x.__set__(v, 3.0), lambda: P.position.__get__(v),
+        lambda: V.x.__get__(P(1, 2)),
+    ]
+    for call in calls:
+        with pytest.raises(TypeError):
+            call()
+
+
 def test_staticmethod(V):
     assert type(V.__dict__["zero"]) is staticmethod
     assert V.zero() == V(0, 0)
