@@ -11,12 +11,12 @@
 //! are where 0.9.0 has them in every mode (universal, debug and trace contexts are all built from
 //! the same struct), so only that tail needs a second look.
 //!
-//! The wrappers of those 19 functions in [`crate::api`] find them through [`tail`], which applies
+//! The wrappers of those 19 functions in [`crate::api`] find them through [`tail`](crate::layout::tail), which applies
 //! the offset of the runtime this process runs on. The layout is a fact about the process, not
 //! about one context, so it is kept in a static; the context itself is never stored.
-//! [`detect`] decides it from the first context it is given: the generated module-exec
+//! [`detect`](crate::layout::detect) decides it from the first context it is given: the generated module-exec
 //! function of every `hpy` module calls it, so it is settled before any module code runs, and
-//! [`tail`] calls it itself if nobody did.
+//! [`tail`](crate::layout::tail) calls it itself if nobody did.
 use crate::{HPy, HPyContext, HPyContextTail};
 use core::ffi::CStr;
 use core::mem::{offset_of, size_of};
