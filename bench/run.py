@@ -306,12 +306,12 @@ def pypy_markdown(pypy):
     if "ops" not in pypy:
         return "## PyPy\n\nNot measured in this run: %s.\n" % pypy.get("skipped", "unknown reason")
     return ("## PyPy (wall time, ns per operation)\n\n"
-            "%s with its built-in HPy (`hpy.universal` %s), all six variants in one process:\n"
-            "the same `.hpy0.so` files as on CPython, loaded universal and debug; **c-api** and **pyo3**\n"
-            "built for PyPy's C-API emulation\n"
-            "(cpyext). Wall time only: PyPy's JIT makes instruction counts of the whole process say\n"
-            "little about one call. `dbg/c-dbg` is hpy-rs-debug / c-hpy-debug; `c-hpy/c-api` compares C on\n"
-            "HPy with the same C through cpyext (HPy's speed claim for PyPy).\n\n```\n%s\n```\n"
+            "%s with its built-in HPy (`hpy.universal` %s):\n"
+            "all six variants in one process, the same `.hpy0.so` files as on CPython, loaded universal\n"
+            "and debug; **c-api** and **pyo3** built for PyPy's C-API emulation (cpyext). Wall time\n"
+            "only: with PyPy's JIT, the instruction count of a process says little about one call.\n"
+            "`dbg/c-dbg` is hpy-rs-debug / c-hpy-debug; `c-hpy/c-api` compares C on HPy with the same C\n"
+            "through cpyext (HPy's speed claim for PyPy).\n\n```\n%s\n```\n"
             % (pypy["python"], pypy["hpy"], table(pypy["ops"], "ns", PYPY_RATIOS)))
 
 
