@@ -17,7 +17,7 @@ help:
 	@echo "make attack    hostile calls to every public callable at depth (HPYRS_ATTACK_EXAMPLES=200 per target)"
 	@echo "make soak      memory growth over 10^6 calls per workload, universal and debug mode (release build)"
 	@echo "make wheels    one universal py3-none wheel per example, in build/wheels/"
-	@echo "make bench     hpy-rs against C on HPy, the C API and PyO3 (CALLGRIND=1: instruction counts)"
+	@echo "make bench     hpy-rs against C on HPy, the C API and PyO3, on CPython and PyPy (CALLGRIND=1: + instructions on CPython)"
 	@echo "make generate  regenerate hpy-sys from the hpy 0.9.0 C headers"
 	@echo "make clean     remove build/ and target/"
 

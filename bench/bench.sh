@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # `make bench` (CALLGRIND=1 to count instructions too): build the four variants of the benchmark
-# module, then measure them all in one process with bench/run.py.
+# module, then measure them all in one process with bench/run.py: on PyPy 7.3.19 (tools/pypy.sh
+# sets it up; wall time only), then on CPython. QUICK=1: fewer, shorter repeats (a smoke test).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 read -r minor python <<< "$(tools/pythons.sh | awk '$1 == "3.11" {print; exit}' | grep . || tools/pythons.sh | tail -n 1)"
@@ -15,6 +16,37 @@ cp target/release/libbench_hpyrs.so "$out/bench_hpyrs.hpy0.so"
 echo "HPy's own microbenchmark suite (hpy 0.9.0 sdist) with hpy-rs's hpy_simple ..." >&2
 mkdir -p bench/results
 bench/microbench.sh "$py" | tee bench/results/microbench.txt | sed -n '/BENCHMARKS/,$p'
-args=()
+
+# PyPy: the same .hpy0.so files, and the C API and PyO3 modules built for its cpyext, measured
+# in one PyPy process (wall time). Without PyPy the CPython part still runs, and the results say
+# why PyPy is missing.
+pypy_json="$out/pypy.json"
+pypy_part() {
+    local pypy dir="$out/pypy"
+    echo "setting up PyPy (tools/pypy.sh) ..." >&2
+    pypy="$(tools/pypy.sh)" || { skipped="tools/pypy.sh could not set up PyPy"; return 1; }
+    echo "building the benchmark modules for PyPy ..." >&2
+    mkdir -p "$dir"
+    cp "$out/bench_chpy.hpy0.so" "$out/bench_hpyrs.hpy0.so" "$dir/"
+    # compiled inside the PyPy root, against its headers (pypy3-dev)
+    CC="$PWD/build/pypy/bin/in-root gcc" bash bench/c/build.sh "$pypy" "$dir" capi >&2 \
+        || { skipped="the C API module did not build for PyPy"; return 1; }
+    # PyO3's build script runs PYO3_PYTHON in cargo's registry, outside the repo, where the
+    # wrapper cannot take it into the root: this one starts it from the repo.
+    printf '#!/bin/sh\ncd '"'%s'"' && exec '"'%s'"' "$@"\n' "$PWD" "$pypy" >"$dir/pypy3"
+    chmod +x "$dir/pypy3"
+    bash bench/pyo3/build.sh "$dir/pypy3" "$dir" >&2 || { skipped="the PyO3 module did not build for PyPy"; return 1; }
+    "$pypy" bench/run.py "$dir" --out "$pypy_json" ${QUICK:+--quick} \
+        || { skipped="the PyPy run failed (exit status $?)"; return 1; }
+}
+skipped=
+rm -f "$pypy_json"
+if ! pypy_part; then
+    echo "PyPy not measured: $skipped (the CPython part goes on)" >&2
+    printf '{"skipped": "%s"}\n' "$skipped" >"$pypy_json"
+fi
+
+args=(--pypy "$pypy_json")
 if [ "${CALLGRIND:-0}" = 1 ]; then args+=(--callgrind); fi
+if [ -n "${QUICK:-}" ]; then args+=(--quick); fi
 "$py" bench/run.py "$out" "${args[@]}"

@@ -1,7 +1,8 @@
 """`make bench`: the same operations on hpy-rs, C on HPy (universal ABI), the C API and PyO3,
 measured round-robin in one process; hpy-rs and C-HPy also in HPy's debug mode.
 
-Usage: python bench/run.py <modules-dir> [--callgrind] [--quick]
+Usage: python bench/run.py <modules-dir> [--callgrind] [--quick] [--pypy <pypy.json>]
+       pypy3 bench/run.py <modules-dir> --out <pypy.json> [--quick]
        python bench/run.py --render   (rewrite BENCHMARKS.md from the recorded results)
 
 <modules-dir> holds bench_capi<EXT_SUFFIX>, bench_pyo3<EXT_SUFFIX>, bench_chpy.hpy0.so and
@@ -13,6 +14,11 @@ every repeat) so that machine noise and position effects hit all of them alike. 
 (--callgrind): valgrind's callgrind counts the instructions of the loop at two lengths; their
 difference divided by the extra iterations is the cost of one operation, with the interpreter's
 start-up cancelled out. Counts are stable on a noisy machine.
+
+On PyPy (bench/bench.sh runs this file with PyPy first) only wall time is measured, and written
+to --out; the CPython run then stores it under "pypy" in latest.json (--pypy) and BENCHMARKS.md
+shows it. The .hpy0.so files are the very binaries CPython loads; the C API and PyO3 modules
+are built for PyPy's cpyext.
 """
 import importlib.util
 import json
@@ -27,6 +33,7 @@ import timeit
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(HERE)
 VARIANTS = ["c-api", "c-hpy", "c-hpy-debug", "hpy-rs", "hpy-rs-debug", "pyo3"]
+PYPY = sys.implementation.name == "pypy"
 
 # op name -> (statement, setup). In the setup, `m` is the module; `o` an instance of m.Foo.
 OPS = {
@@ -78,18 +85,26 @@ def check(mods):
         assert got == (3, 2048, (2048, 2049), 42, 42, 42, 3, 2, {"a": 1}, None, None, None, True), (v, got)
 
 
-def wall(mods, repeats, target_s):
+def wall(mods, repeats, target_s, per_variant=False):
     timers = {}
     for op, (stmt, setup) in OPS.items():
         for v, m in mods.items():
             g = {"m": m, "len": len, "dict": dict}
             exec(setup, g)
             timers[op, v] = timeit.Timer(stmt, globals=g)
-    # iterations per op: enough for ~target_s on the C-API variant
+    # iterations per op: enough for ~target_s on the C-API variant. per_variant (PyPy): each
+    # variant gets its own count, as HPy's debug mode there is about a thousand times slower
+    # than the others; autorange also warms the JIT up on every loop.
     numbers = {}
     for op in OPS:
-        n, t = timers[op, "c-api"].autorange()
-        numbers[op] = max(1000, int(n * target_s / max(t, 1e-9)))
+        if per_variant:
+            for v in mods:
+                n, t = timers[op, v].autorange()
+                numbers[op, v] = max(10, int(n * target_s / max(t, 1e-9)))
+        else:
+            n, t = timers[op, "c-api"].autorange()
+            for v in mods:
+                numbers[op, v] = max(1000, int(n * target_s / max(t, 1e-9)))
     best = {key: float("inf") for key in timers}
     # The order of the variants rotates every repeat: measured in a fixed order, the variant
     # timed first after another one came out up to 10% faster on the same machine code.
@@ -98,7 +113,7 @@ def wall(mods, repeats, target_s):
         order = order[1:] + order[:1]
         for op in OPS:
             for v in order:
-                t = timers[op, v].timeit(numbers[op]) / numbers[op]
+                t = timers[op, v].timeit(numbers[op, v]) / numbers[op, v]
                 best[op, v] = min(best[op, v], t)
     return {op: {v: best[op, v] * 1e9 for v in mods} for op in OPS}
 
@@ -151,14 +166,20 @@ def ratio(a, b):
     return a / b if b else float("nan")
 
 
-def table(results, unit):
-    head = "%-20s" % "operation" + "".join("%14s" % v for v in VARIANTS) + "%12s%12s%12s" % (
-        "rs/c-hpy", "rs/c-api", "rs/pyo3")
+RATIOS = [("rs/c-hpy", "hpy-rs", "c-hpy"), ("rs/c-api", "hpy-rs", "c-api"), ("rs/pyo3", "hpy-rs", "pyo3")]
+# On PyPy also: the debug modes against each other, and C on HPy against the C API (cpyext),
+# the comparison HPy's own speed claim for PyPy is about.
+PYPY_RATIOS = RATIOS[:1] + [("dbg/c-dbg", "hpy-rs-debug", "c-hpy-debug")] + RATIOS[1:] + [
+    ("c-hpy/c-api", "c-hpy", "c-api")]
+
+
+def table(results, unit, ratios=RATIOS):
+    head = "%-20s" % "operation" + "".join("%14s" % v for v in VARIANTS) + "".join(
+        "%12s" % name for name, _, _ in ratios)
     lines = [head, "-" * len(head)]
     for op, row in results.items():
-        rs = row["hpy-rs"]
-        lines.append("%-20s" % op + "".join("%14.1f" % row[v] for v in VARIANTS) + "%12.2f%12.2f%12.2f" % (
-            ratio(rs, row["c-hpy"]), ratio(rs, row["c-api"]), ratio(rs, row["pyo3"])))
+        lines.append("%-20s" % op + "".join("%14.1f" % row[v] for v in VARIANTS) + "".join(
+            "%12.2f" % ratio(row[a], row[b]) for _, a, b in ratios))
     lines.append("(%s per operation; ratios: hpy-rs divided by the other variant, lower is better)" % unit)
     return "\n".join(lines)
 
@@ -217,8 +238,32 @@ def versions():
     return out
 
 
+def pypy_version():
+    v = sys.pypy_version_info
+    return "PyPy %d.%d.%d (Python %s)" % (v.major, v.minor, v.micro, sys.version.split()[0])
+
+
+def main_pypy(args):
+    """PyPy: wall time of every op and variant, written to --out for the CPython run to record."""
+    import hpy.universal
+    directory = os.path.abspath(args[0])
+    out = args[args.index("--out") + 1]
+    quick = "--quick" in args
+    mods = load_modules(directory)
+    check(mods)
+    print("hpy-rs bench: %s, %d operations x %d variants, round-robin (wall time)" % (
+        pypy_version(), len(OPS), len(mods)), file=sys.stderr)
+    ns = wall(mods, repeats=3 if quick else 2 * len(mods), target_s=0.005 if quick else 0.02, per_variant=True)
+    print(table(ns, "ns", PYPY_RATIOS))
+    with open(out, "w") as f:
+        json.dump({"python": pypy_version(), "hpy": hpy.universal.get_version()[0], "unit": "ns", "ops": ns}, f,
+                  indent=2)
+
+
 def main():
     args = sys.argv[1:]
+    if PYPY:
+        return main_pypy(args)
     if args == ["--render"]:
         # Rewrite BENCHMARKS.md from the recorded results (after editing bench/analysis.md).
         results = os.path.join(HERE, "results")
@@ -237,6 +282,10 @@ def main():
     info = versions()
     doc = {"python": info["python"], "machine": info["machine"], "unit": "ns", "versions": info, "ops": ns}
     print(table(ns, "ns"))
+    if "--pypy" in args:
+        # bench/bench.sh's PyPy run: its results, or {"skipped": why}
+        with open(args[args.index("--pypy") + 1]) as f:
+            doc["pypy"] = json.load(f)
     if "--callgrind" in args:
         ir = callgrind(directory, list(mods))
         doc["ir"] = ir
@@ -249,6 +298,21 @@ def main():
     has_chart = chart(ns, os.path.join(results, "ratios.png"))
     write_markdown(doc, has_chart)
     print("wrote bench/results/latest.json%s and BENCHMARKS.md" % (", bench/results/ratios.png" if has_chart else ""))
+
+
+def pypy_markdown(pypy):
+    if pypy is None:
+        return "## PyPy\n\nNot measured: this run had no PyPy part (`make bench` runs one).\n"
+    if "ops" not in pypy:
+        return "## PyPy\n\nNot measured in this run: %s.\n" % pypy.get("skipped", "unknown reason")
+    return ("## PyPy (wall time, ns per operation)\n\n"
+            "%s with its built-in HPy (`hpy.universal` %s):\n"
+            "all six variants in one process, the same `.hpy0.so` files as on CPython, loaded universal\n"
+            "and debug; **c-api** and **pyo3** built for PyPy's C-API emulation (cpyext). Wall time\n"
+            "only: with PyPy's JIT, the instruction count of a process says little about one call.\n"
+            "`dbg/c-dbg` is hpy-rs-debug / c-hpy-debug; `c-hpy/c-api` compares C on HPy with the same C\n"
+            "through cpyext (HPy's speed claim for PyPy).\n\n```\n%s\n```\n"
+            % (pypy["python"], pypy["hpy"], table(pypy["ops"], "ns", PYPY_RATIOS)))
 
 
 def write_markdown(doc, has_chart):
@@ -266,6 +330,7 @@ def write_markdown(doc, has_chart):
     parts.append("## Wall time (ns per operation)\n\n```\n" + table(doc["ops"], "ns") + "\n```\n")
     if "ir" in doc:
         parts.append("## Instructions per operation (callgrind)\n\n```\n" + table(doc["ir"], "instructions") + "\n```\n")
+    parts.append(pypy_markdown(doc.get("pypy")))
     micro = os.path.join(HERE, "results", "microbench.txt")
     if os.path.exists(micro):
         text = open(micro).read()

@@ -20,10 +20,14 @@ esac
 
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 root="$(cd "$here/../.." && pwd)"
-target_dir="$root/target/bench-pyo3"
 
 ext_suffix="$("$python" -c "import sysconfig; print(sysconfig.get_config_var('EXT_SUFFIX'))")"
 [ -n "$ext_suffix" ] && [ "$ext_suffix" != None ] || { echo "no EXT_SUFFIX from $python" >&2; exit 1; }
+# One target directory per implementation (target/bench-pyo3, target/bench-pyo3-pypy): PyO3
+# rebuilds everything when the interpreter changes, and make bench builds for both.
+implementation="$("$python" -c "import sys; print(sys.implementation.name)")"
+target_dir="$root/target/bench-pyo3"
+if [ "$implementation" != cpython ]; then target_dir="$target_dir-$implementation"; fi
 
 # PyO3 caches the interpreter config per PYO3_PYTHON, so switching interpreters rebuilds pyo3-ffi
 # and the crate; PYO3_BUILD_EXTENSION_MODULE duplicates the extension-module feature (newer PyO3).

@@ -7,7 +7,9 @@
 //! through `PyObject_GetItem` in hpy 0.9), a UTF-8 view and a comparison of names. The cache
 //! holds a reference to the tuple (an HPy global, listed in `HPyModuleDef.globals` by
 //! `#[hpy::module]`), so its identity cannot pass to another object. Calls whose names come in a
-//! new tuple every time (`f(**d)`, most calls from C) miss, and are matched as usual.
+//! new tuple every time (`f(**d)`, most calls from C, every call on PyPy, which builds the tuple
+//! per call) miss, and are matched as usual (on PyPy without storing the new tuple: see
+//! [`KeywordCache::remember`]).
 
 use core::cell::UnsafeCell;
 
@@ -19,14 +21,20 @@ use crate::{Context, Global};
 /// How many keywords a call may pass for its layout to be remembered.
 const CACHED_KEYWORDS: usize = 8;
 
+/// How many names tuples a function's cache may store on PyPy, where each store leaks (see
+/// [`KeywordCache::remember`]): enough for the layout changes of a program's warm-up.
+const MAX_STORES_PYPY: u8 = 32;
+
 /// A function's keyword cache (one `static` per keyword function or method).
 pub struct KeywordCache {
     names: Global,
     map: UnsafeCell<KeywordMap>,
+    /// How many tuples were stored in `names` (saturating).
+    stores: UnsafeCell<u8>,
 }
 
-// SAFETY: the map is read and written only while a context is held (under the GIL on CPython),
-// like the `Global` next to it.
+// SAFETY: the map and the store count are read and written only while a context is held (under
+// the GIL on CPython), like the `Global` next to them.
 unsafe impl Sync for KeywordCache {}
 
 impl core::fmt::Debug for KeywordCache {
@@ -37,7 +45,7 @@ impl core::fmt::Debug for KeywordCache {
 
 /// The parameter slot of each keyword, in the order of the names tuple, and which calls with
 /// these names it serves.
-#[derive(Clone, Copy)]
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
 pub(crate) struct KeywordMap {
     /// The number of keywords, or [`KeywordMap::UNUSABLE`].
     len: u8,
@@ -89,6 +97,7 @@ impl KeywordCache {
         KeywordCache {
             names: Global::new(),
             map: UnsafeCell::new(KeywordMap { len: KeywordMap::UNUSABLE, ..KeywordMap::EMPTY }),
+            stores: UnsafeCell::new(0),
         }
     }
 
@@ -122,6 +131,22 @@ impl KeywordCache {
         // Positional arguments must fill the required slots that no keyword fills.
         let unfilled = (0..required).rev().find(|i| !keywords.contains(&(*i as u8)));
         map.min_positional = unfilled.map_or(0, |i| i as u8 + 1);
+        // SAFETY: read and written while holding a context (see `Sync`).
+        let (cached, stores) = unsafe { (*self.map.get(), *self.stores.get()) };
+        // PyPy 7.3.19's HPyGlobal_Store opens a new handle to the stored object and never closes
+        // the one it replaces, so every store leaks the tuple; and PyPy builds a new names tuple
+        // for every call, so every keyword call misses and would store (+100 MB per 10^6 calls
+        // of `f(a=1, b=2)`). There, a miss whose map equals the remembered one (the same names in
+        // the same order: each slot is one parameter, matched by its name) keeps the stored
+        // tuple, and a function stores at most MAX_STORES_PYPY tuples. On CPython a new tuple
+        // with the same names is another call site, or `f(**d)`: stored, that site hits from its
+        // next call on. (Only misses get here, and only ones with an equal map or past the
+        // limit read the context's name.)
+        if (map == cached || stores >= MAX_STORES_PYPY) && ctx.name().contains("PyPy") {
+            return;
+        }
+        // SAFETY: as above.
+        unsafe { *self.stores.get() = stores.saturating_add(1) };
         // Replacing the stored tuple may free the old one, and with it run Python code that calls
         // this function again: until the new map is written, lookups must miss.
         // SAFETY: written while holding a context (see `Sync`).
@@ -165,5 +190,13 @@ mod tests {
         let mut extra = map(&[0]);
         extra.push_extra();
         assert_eq!(extra.slots_for(0), None);
+    }
+
+    #[test]
+    fn maps_of_the_same_names_are_equal_and_of_others_not() {
+        // on PyPy, `remember` keeps the stored tuple when a miss made an equal map
+        assert_eq!(map(&[0, 1]), map(&[0, 1]));
+        assert_ne!(map(&[0, 1]), map(&[1, 0]));
+        assert_ne!(map(&[0]), map(&[0, 1]));
     }
 }
