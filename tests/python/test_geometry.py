@@ -201,14 +201,8 @@ def test_add_sub(V):
 def test_mul_and_rmul(V):
     assert V(1, 2) * 3 == V(3, 6)
     assert V(1, 2) * 0.5 == V(0.5, 1)
-    if PYPY:
-        # PyPy calls a binary number slot of an HPy type only with the type's instance on the
-        # left (no __rmul__; a type in C on HPy gets the same): int * Vector has no method
-        with pytest.raises(TypeError, match=r"^unsupported operand type\(s\) for \*: 'int' and 'Vector'$"):
-            3 * V(1, 2)
-    else:
-        assert 3 * V(1, 2) == V(3, 6)
-        assert 0.5 * V(1, 2) == V(0.5, 1)
+    assert 3 * V(1, 2) == V(3, 6)
+    assert 0.5 * V(1, 2) == V(0.5, 1)
     assert V(1, 2) * True == V(1, 2)
     assert V(1, 2) * -1 == -V(1, 2)
 
@@ -268,11 +262,13 @@ def test_foreign_operands_give_not_implemented(V, P):
     assert v.__mul__("a") is NotImplemented
     assert v.__eq__(1) is NotImplemented
     assert v.__add__(V(1, 1)) == V(2, 3)
+    assert v.__rmul__(2) == V(2, 4)
     if PYPY:
-        # no reflected slot methods on PyPy (see test_mul_and_rmul)
-        assert not hasattr(v, "__rmul__") and not hasattr(v, "__rsub__")
+        # PyPy maps a binary slot to the forward method only; hpy-rs adds the reflected methods
+        # that the class defines (__rmul__), and Vector defines no __rsub__. `w - v` with a
+        # Vector `w` is w.__sub__(v) on both interpreters.
+        assert not hasattr(v, "__rsub__")
     else:
-        assert v.__rmul__(2) == V(2, 4)
         # CPython's slot wrappers: v.__rsub__(w) is w - v
         assert v.__rsub__(V(1, 1)) == V(0, -1)
 
@@ -483,13 +479,14 @@ def test_point_property_bad_input(V, P):
         p.position = (5, 6)
     with pytest.raises(TypeError, match=r"^position\(\) argument 'v' must be Vector, not Point$"):
         p.position = P(5, 6)
-    # deletion is refused: on CPython by hpy-rs's setter, called without a value; PyPy's
-    # descriptor refuses it itself, without calling the setter
+    # deletion is refused: on CPython by hpy-rs's setter, called without a value; on PyPy the
+    # properties are Python `property` objects without a deleter (see
+    # test_descriptors_check_their_receiver), which refuse it themselves
     with pytest.raises(AttributeError, match=expect(r"^cannot delete attribute 'x'$",
-                                                    r"^cannot delete 'x' attribute of immutable type '\?'$")):
+                                                    r"^property of 'Point' object has no deleter$")):
         del p.x
     with pytest.raises(AttributeError, match=expect(r"^cannot delete attribute 'position'$",
-                                                    r"^cannot delete 'position' attribute of immutable type '\?'$")):
+                                                    r"^property of 'Point' object has no deleter$")):
         del p.position
     assert same(p, 1.0, 2.0)
 
@@ -500,10 +497,17 @@ def test_descriptors_check_their_receiver(V, P):
                                                r"'geometry.Point' object$",
                                                r"^'\?' object expected, got 'Point' instead$")):
         V.x.__get__(P(1, 2))
-    with pytest.raises(TypeError, match=N(r"^descriptor 'x' for 'geometry.Point' objects doesn't apply to a "
-                                        r"'geometry.Vector' object$")):
+    # Point.x and Point.position are properties: on CPython getset descriptors, which check the
+    # receiver themselves; on PyPy Python `property` objects over hidden methods of Point
+    # (hpy-rs's workaround for PyPy's getset descriptors, see hpy::impl_::slots::PropertyMethods),
+    # whose receiver check is the method's, naming the hidden method
+    wrong_point = expect(r"^descriptor '%s' for 'geometry.Point' objects doesn't apply to a 'geometry.Vector' object$",
+                         r"^descriptor '__hpy_\w+_%s' requires a 'Point' object but received a 'Vector'$")
+    with pytest.raises(TypeError, match=wrong_point % "x"):
         P.x.__set__(V(1, 2), 3.0)
-    with pytest.raises(TypeError, match=N(r"^descriptor 'position' for 'geometry.Point' objects doesn't apply")):
+    with pytest.raises(TypeError, match=wrong_point % "x"):
+        P.x.__get__(V(1, 2))
+    with pytest.raises(TypeError, match=wrong_point % "position"):
         P.position.__get__(V(1, 2))
 
 
@@ -745,13 +749,9 @@ def test_update_x_bad_callbacks(P):
 # ---- Python subclasses ----
 
 def test_subclassing_vector_is_refused(V):
-    if PYPY:
-        # PyPy does not look at HPy_TPFLAGS_BASETYPE (a type in C on HPy without it can be
-        # subclassed there too): the subclass is made
-        W = type("W", (V,), {})
-        assert issubclass(W, V) and W.__mro__[1] is V
-        return
-    with pytest.raises(TypeError, match=N(r"^type 'geometry.Vector' is not an acceptable base type$")):
+    # (PyPy itself does not look at HPy_TPFLAGS_BASETYPE: hpy-rs refuses the subclass there, from
+    # __init_subclass__, with CPython's message, naming the type by its spec name on both)
+    with pytest.raises(TypeError, match=r"^type 'geometry.Vector' is not an acceptable base type$"):
         type("W", (V,), {})
 
 
@@ -917,8 +917,7 @@ def test_calls_do_not_leak_references(V, P):
         p += v
         v + v
         v * 2
-        if not PYPY:  # no reflected operators on PyPy (test_mul_and_rmul)
-            2 * v
+        2 * v
         v @ v
         v == v
         hash(v)
@@ -1019,13 +1018,21 @@ def test_polyline_view_keeps_the_object_alive(L):
     line = L()
     line.append(1, 2)
     m = memoryview(line)
-    before = sys.getrefcount(L)
+    if PYPY:
+        # no reference counts on PyPy (no sys.getrefcount); its instances take weak references
+        ref = weakref.ref(line)
+        alive = lambda: int(ref() is not None)
+    else:
+        # every instance holds a reference to its (heap) type
+        before = sys.getrefcount(L)
+        alive = lambda: sys.getrefcount(L) - before + 1
     del line
-    gc.collect()
-    assert sys.getrefcount(L) == before  # the view still holds the Polyline
+    collect()
+    assert alive() == 1  # the view still holds the Polyline
     assert m.tolist() == [1.0, 2.0]
     m.release()
-    assert sys.getrefcount(L) == before - 1
+    collect()
+    assert alive() == 0
 
 
 # ---- a class extending a built-in type (extends = float) ----
