@@ -29,7 +29,8 @@ import weakref
 
 import pytest
 
-from conftest import CONTEXT_NAMES, PYPY, ListClaiming, collect, built_module, load, run_call_sites, skip_module_if_types_crash
+from conftest import (CONTEXT_NAMES, PYPY, ListClaiming, collect, built_module, expect, load, refuses_python_subclass,
+                      run_call_sites, skip_module_if_types_crash)
 
 PY310 = sys.version_info >= (3, 10)
 INT_STR_LIMIT = hasattr(sys, "get_int_max_str_digits")
@@ -469,8 +470,11 @@ class TupleClaiming(tuple):
 
 def iterated(seq):
     """The items a `for` loop over `seq` sees (`list(seq)` may fail on a huge `__len__`: it
-    preallocates that many)."""
-    return [item for item in seq]
+    preallocates that many; so do PyPy's list comprehensions)."""
+    items = []
+    for item in seq:
+        items.append(item)
+    return items
 
 
 def test_vec_from_huge_length(api):
@@ -517,8 +521,9 @@ def test_vec_length_hint_errors_propagate_as_in_list(api):
         def __len__(self):
             return "three"  # TypeError in len(): list() ignores it, as a missing hint
 
-    with pytest.raises(ValueError, match="no length today"):
-        list(BadLength([1]))
+    if not PYPY:  # PyPy's list() ignores a failing __len__ (any error), as it does a missing one
+        with pytest.raises(ValueError, match="no length today"):
+            list(BadLength([1]))
     with pytest.raises(ValueError, match="no length today"):
         api.rt_vec_i64(BadLength([1]))
     assert api.rt_vec_i64(NotAnInt([1, 2])) == list(NotAnInt([1, 2])) == [1, 2]
@@ -932,7 +937,8 @@ def test_getattr(api):
         api.getattr_obj(ns, "y")
     with pytest.raises(KeyError, match="from a property"):
         api.getattr(Raises(), "prop")
-    with pytest.raises(TypeError, match="attribute name must be string"):
+    # (HPy_GetAttr's own check: PyPy's runtime words it its own way)
+    with pytest.raises(TypeError, match=expect("attribute name must be string", "^expected str, got int object$")):
         api.getattr_obj(ns, 1)
     # a NUL in the name: impossible for the C-string API, fine for the object API
     with pytest.raises(ValueError, match="^embedded null character$"):
@@ -1069,11 +1075,12 @@ def test_contains_and_len(api):
     assert api.len(range(10**6)) == 10**6
     assert api.is_empty([]) is True
     assert api.is_empty([0]) is False
-    with pytest.raises(TypeError, match="argument of type 'int' is not iterable"):
+    with pytest.raises(TypeError, match=expect("argument of type 'int' is not iterable", "'int' object is not iterable")):
         api.contains(5, 1)
-    with pytest.raises(TypeError, match="object of type 'int' has no len()"):
+    no_len = expect(r"object of type 'int' has no len\(\)", "^'int' has no length$")  # (PyPy's words)
+    with pytest.raises(TypeError, match=no_len):
         api.len(5)
-    with pytest.raises(TypeError, match="object of type 'int' has no len()"):
+    with pytest.raises(TypeError, match=no_len):
         api.is_empty(5)
     r = Raises()
     with pytest.raises(ArithmeticError, match="contains failed"):
@@ -1139,6 +1146,10 @@ def test_del_runs_inside_a_rust_call(api):
             log.append(api.ident("from __del__"))
             log.append(api.rt_vec_i64([1, 2]))
     assert api.call_and_drop(D) is None
+    # PyPy has no reference counts: there __del__ runs at the next collection, outside the call
+    # (and calls into the module from there)
+    if PYPY:
+        collect()
     assert log == ["from __del__", [1, 2]]
 
 
@@ -1149,7 +1160,8 @@ def test_calls_bad_input(api):
         api.call_rust_values(5)
     with pytest.raises(StopIteration, match="call failed"):
         api.call1(Raises(), 1)
-    with pytest.raises(TypeError, match="takes no keyword arguments"):
+    with pytest.raises(TypeError, match=expect("takes no keyword arguments",
+                                               r"^len\(\) got an unexpected keyword argument 'bogus'$")):
         api.call_tuple_dict(len, ("abc",), {"bogus": 1})
     def one(a):
         return a
@@ -1180,7 +1192,8 @@ def test_call_method(api):
         api.call_method([], "a\0b")
     with pytest.raises(FloatingPointError, match="method failed"):
         api.call_method(Raises(), "method", 1)
-    with pytest.raises(TypeError, match="takes no arguments|takes no keyword"):
+    with pytest.raises(TypeError, match=expect("takes no arguments|takes no keyword",
+                                               r"^list.clear\(\) takes 1 positional argument but 2 were given$")):
         api.call_method([], "clear", 1)
     with pytest.raises(ValueError, match="up to 2 method arguments"):
         api.call_method([], "append", 1, 2, 3)
@@ -1321,10 +1334,20 @@ def test_compare_helpers(api):
 
 def test_compare_treats_identical_objects_as_equal(api):
     # documented: PyObject_RichCompareBool semantics (as `in` and list.__eq__): identity first
+    class NeverEqual:
+        def __eq__(self, other):
+            return False
+
+        def __ne__(self, other):
+            return True
+
+    # (not nan: PyPy's floats are identical by value, `nan is float("nan")` there)
+    never = NeverEqual()
+    assert api.eq(never, never) is True and [never] == [never]
+    assert api.compare(never, never, "ne") is False
+    assert api.eq(never, NeverEqual()) is False  # different objects: __eq__ decides
     nan = float("nan")
     assert api.eq(nan, nan) is True and [nan] == [nan]
-    assert api.compare(nan, nan, "ne") is False
-    assert api.eq(nan, float("nan")) is False  # different objects: __eq__ decides
 
 
 # ---- members: read-only numbers of frozen classes ----
@@ -1353,25 +1376,31 @@ def test_members_read_every_primitive_type(api, low):
 def test_members_are_read_only_member_descriptors(api):
     skip_module_if_types_crash()
     kinds = {name: type(api.Extremes.__dict__[name]).__name__ for name in [*INTEGER_FIELDS, "flag", "label"]}
-    assert kinds == {**{name: "member_descriptor" for name in [*INTEGER_FIELDS, "flag"]}, "label": "getset_descriptor"}
+    # PyPy has its own descriptor type for HPy members; properties are Python `property` objects
+    # there (hpy::impl_::slots::PropertyMethods)
+    member, getset = expect(("member_descriptor", "getset_descriptor"), ("hpy_member_descriptor", "property"))
+    assert kinds == {**{name: member for name in [*INTEGER_FIELDS, "flag"]}, "label": getset}
     assert api.Extremes.int64.__doc__ == "The 64-bit one."
     e = api.Extremes(True)
-    with pytest.raises(AttributeError, match="^readonly attribute$"):
+    # (PyPy's member descriptors word the refusals their own way)
+    with pytest.raises(AttributeError, match=expect("^readonly attribute$",
+                                                    "^attribute 'int64' of 'Extremes' objects is not writable$")):
         e.int64 = 1
-    with pytest.raises(AttributeError, match="^readonly attribute$"):
+    with pytest.raises(AttributeError, match=expect("^readonly attribute$",
+                                                    r"^cannot delete 'flag' attribute of immutable type '\?'$")):
         del e.flag
     assert e.int64 == -2**63
 
 
 def test_members_of_python_subclass_instances(api):
     skip_module_if_types_crash()
+    if not refuses_python_subclass(api.Extremes):
+        class Sub(api.Extremes):
+            def __init__(self, low):
+                self.extra = "x"
 
-    class Sub(api.Extremes):
-        def __init__(self, low):
-            self.extra = "x"
-
-    s = Sub(False)
-    assert (s.int8, s.uint64, s.float64, s.flag, s.label, s.extra) == (127, 2**64 - 1, sys.float_info.max, True, "high", "x")
+        s = Sub(False)
+        assert (s.int8, s.uint64, s.float64, s.flag, s.label, s.extra) == (127, 2**64 - 1, sys.float_info.max, True, "high", "x")
     # A member descriptor refuses objects of other types.
     with pytest.raises(TypeError):
         api.Extremes.int64.__get__(object())
@@ -1529,7 +1558,8 @@ def test_binop_details(api):
         api.binop("lshift", 1, -1)
     with pytest.raises(TypeError, match=r"unsupported operand type\(s\) for \+: 'int' and 'str'"):
         api.binop("add", 1, "a")
-    with pytest.raises(TypeError, match="can only concatenate str"):
+    with pytest.raises(TypeError, match=expect("can only concatenate str",
+                                               r"^unsupported operand type\(s\) for \+: 'str' and 'int'$")):
         api.binop_i64("add", "a", 1)
     with pytest.raises(ZeroDivisionError):
         api.binop_i64("rem", 1, 0)
@@ -1564,9 +1594,12 @@ def test_unop_details(api):
     assert api.unop("to_int", 3.9) == 3
     assert api.unop("to_float", "1.5") == 1.5
     assert type(api.unop("index", True)) in (int, bool)
-    with pytest.raises(TypeError, match="bad operand type for unary -: 'str'"):
+    # (PyPy words these its own way)
+    with pytest.raises(TypeError, match=expect("bad operand type for unary -: 'str'",
+                                               "^unsupported operand type for unary neg: 'str'$")):
         api.unop("neg", "a")
-    with pytest.raises(TypeError, match="bad operand type for unary ~: 'float'"):
+    with pytest.raises(TypeError, match=expect("bad operand type for unary ~: 'float'",
+                                               "^unsupported operand type for unary ~: 'float'$")):
         api.unop("invert", 1.5)
     with pytest.raises(TypeError, match="'float' object cannot be interpreted as an integer"):
         api.unop("index", 1.5)
@@ -1773,11 +1806,24 @@ def test_builders_out_of_range_set_panics(api):
 def test_builders_dropped_unbuilt(api):
     """Dropped without build(): cancelled (the leak check in debug mode proves nothing stays open)."""
     items = [object(), "x" * 100 + "y", 10**30]
-    refs = [sys.getrefcount(o) for o in items]
+    if PYPY:
+        # no reference counts on PyPy (no sys.getrefcount): items that take weak references show
+        # that they die with the list, the dropped builders holding none of them
+        class Item:
+            pass
+        items = [Item(), Item(), Item()]
+        refs = [weakref.ref(o) for o in items]
+    else:
+        refs = [sys.getrefcount(o) for o in items]
     assert api.builders_dropped(items, 3) == 3
     assert api.builders_dropped(items, 1) == 3  # partly filled
     assert api.builders_dropped([], 0) == 0
-    assert [sys.getrefcount(o) for o in items] == refs
+    if PYPY:
+        del items
+        collect()
+        assert [r() for r in refs] == [None, None, None]
+    else:
+        assert [sys.getrefcount(o) for o in items] == refs
     assert api.builder_new("list", 10) is None
     assert api.builder_new("tuple", 10) is None
 
@@ -1883,7 +1929,12 @@ def test_global(api):
     api.global_store_long(5)
     assert api.global_load() == 5
     gc.collect()
-    assert ref() is None  # replaced: released
+    if PYPY:
+        # PyPy 7.3.19's HPyGlobal_Store does not release the object the global held before: it
+        # stays alive (Global::store is that one call; C on HPy keeps it alive the same way)
+        assert ref() is not None
+    else:
+        assert ref() is None  # replaced: released
     with pytest.raises(TypeError, match=r"^global_store_long\(\) argument 'value' must be int, not str$"):
         api.global_store_long("x")
     assert api.global_load() == 5
