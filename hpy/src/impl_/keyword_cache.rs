@@ -9,7 +9,7 @@
 //! `#[hpy::module]`), so its identity cannot pass to another object. Calls whose names come in a
 //! new tuple every time (`f(**d)`, most calls from C, every call on PyPy, which builds the tuple
 //! per call) miss, and are matched as usual (on PyPy without storing the new tuple: see
-//! [`KeywordCache::remember`]).
+//! `KeywordCache::remember`).
 
 use core::cell::UnsafeCell;
 
