@@ -1031,7 +1031,8 @@ def test_polyline_view_keeps_the_object_alive(L):
     assert alive() == 1  # the view still holds the Polyline
     assert m.tolist() == [1.0, 2.0]
     m.release()
-    collect()
+    if PYPY:
+        collect()  # on CPython the release frees the Polyline at once, by reference counting
     assert alive() == 0
 
 

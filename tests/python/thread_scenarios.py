@@ -304,7 +304,16 @@ def tree_nodes(tree):
     assert names == sorted("n%d.%d" % (t, i) for t in range(THREADS) for i in range(children_per_thread))
     del root
     gc.collect()
-    assert tree.live_nodes() == live_before
+    live = tree.live_nodes()
+    # PyPy finalizes objects that have a finalizer (each Node has tp_destroy) in order: the
+    # grandchildren, referred to by the (unreachable) children, are finalized at a later
+    # collection (test_tree.settled). There: collect until the count stops changing.
+    for _ in range(10 if sys.implementation.name == "pypy" else 0):
+        gc.collect()
+        live, before = tree.live_nodes(), live
+        if live == before:
+            break
+    assert live == live_before
 
 
 # scenario -> the module it loads
