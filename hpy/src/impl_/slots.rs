@@ -641,16 +641,18 @@ fn complete_type_for_runtime<T: Class>(ty: &Handle<'_>, qualified_name: &core::f
     // aborts the process ("Fatal RPython error: AssertionError": its `W_HPyObject._finalize_`
     // asserts that the instance's type is an HPy type) when it collects an instance of a Python
     // subclass of a type with `tp_destroy`, which every class whose value needs dropping has.
-    if !crate::impl_::runtime_honours_basetype() && !T::SUBCLASSABLE {
-        let name = qualified_name.to_string_lossy();
-        let message = format!("type '{name}' is not an acceptable base type");
-        install_python(ty, &format!("@classmethod\ndef __init_subclass__(cls, **kwargs):\n    raise TypeError({message:?})\n"), "__init_subclass__")?;
+    let refusal = if !crate::impl_::runtime_honours_basetype() && !T::SUBCLASSABLE {
+        Some(format!("type '{}' is not an acceptable base type", qualified_name.to_string_lossy()))
     } else if core::mem::needs_drop::<T>() && !crate::impl_::runtime_finalizes_python_subclasses() {
-        let message = format!(
+        Some(format!(
             "{} cannot be subclassed in Python on PyPy: PyPy 7.3.19 aborts when it frees an instance of a \
              Python subclass of an HPy type that has a destructor",
             T::NAME
-        );
+        ))
+    } else {
+        None
+    };
+    if let Some(message) = refusal {
         install_python(ty, &format!("@classmethod\ndef __init_subclass__(cls, **kwargs):\n    raise TypeError({message:?})\n"), "__init_subclass__")?;
     }
     if !crate::impl_::runtime_types_behave_as_cpython() {
