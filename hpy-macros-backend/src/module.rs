@@ -314,6 +314,9 @@ pub fn expand(opts: ModuleOptions, mut module: ItemMod) -> syn::Result<TokenStre
     let minor = format!("get_required_hpy_minor_version_{name}");
     let init_ctx = format!("HPyInitGlobalContext_{name}");
     let init_sym = format!("HPyInit_{name}");
+    // The native build's entry point; the universal build ignores it (see hpy's `impl_::abi`).
+    let pyinit_sym = format!("PyInit_{name}");
+    let name_cstr = syn::LitCStr::new(&std::ffi::CString::new(name.to_string()).expect("a module name has no NUL"), proc_macro2::Span::call_site());
 
     let generated: Vec<Item> = vec![
         syn::parse_quote! {
@@ -349,7 +352,7 @@ pub fn expand(opts: ModuleOptions, mut module: ItemMod) -> syn::Result<TokenStre
             ::hpy::__hpy_stubs!(__HPY_STUBS, #stub_len, #stub_lit);
         },
         syn::parse_quote! {
-            ::hpy::__hpy_export_module!(#major, #minor, #init_ctx, #init_sym, __HPY_MODULE_DEF, __HPY_STUBS);
+            ::hpy::__hpy_export_module!(#major, #minor, #init_ctx, #init_sym, #pyinit_sym, #name_cstr, __HPY_MODULE_DEF, __HPY_STUBS);
         },
     ];
     items.extend(generated);

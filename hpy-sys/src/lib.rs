@@ -47,18 +47,32 @@
 #![deny(unsafe_op_in_unsafe_fn)]
 #![warn(missing_docs)]
 
-/// One `#[inline]` function per context function, under its public C name (generated).
-pub mod api;
-/// [`HPyContext`] and the table of its fields (generated).
-pub mod ctx;
 /// Integer typedefs, enum and `#define` constants, function-pointer typedefs and structs (generated).
 pub mod types;
-/// Where the runtime keeps the end of the context (PyPy 3.11 moved it).
-pub mod layout;
-
-pub use api::*;
-pub use ctx::*;
 pub use types::*;
+
+// The one switch between the two ABIs. Universal (the default): every context function is a call
+// through the table the HPy runtime passes in. Native (feature `native`): the same functions,
+// under the same names and signatures, are the CPython C API calls themselves (`native/`).
+
+/// One `#[inline]` function per context function, under its public C name (generated).
+#[cfg(not(feature = "native"))]
+pub mod api;
+/// [`HPyContext`] and the table of its fields (generated).
+#[cfg(not(feature = "native"))]
+pub mod ctx;
+/// Where the runtime keeps the end of the context (PyPy 3.11 moved it).
+#[cfg(not(feature = "native"))]
+pub mod layout;
+#[cfg(not(feature = "native"))]
+pub use api::*;
+#[cfg(not(feature = "native"))]
+pub use ctx::*;
+
+#[cfg(feature = "native")]
+pub mod native;
+#[cfg(feature = "native")]
+pub use native::*;
 
 use core::ffi::{c_char, c_int, c_void};
 

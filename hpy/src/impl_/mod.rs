@@ -9,39 +9,19 @@ pub mod keyword_cache;
 pub mod cast;
 pub mod slots;
 mod trampoline;
+pub mod abi;
 
 pub use args::{Args, FunctionDescription};
 pub use keyword_cache::KeywordCache;
 pub use slots::{add_class, traverse_def};
 pub use trampoline::*;
+pub use abi::trampoline_context;
 
 pub use crate::class::{extract_clone, not_an_instance, receiver};
 
 pub use crate::ffi;
 
-use core::sync::atomic::{AtomicBool, AtomicPtr, Ordering};
-
-// ---- the context for CPython trampolines ----
-
-/// The context `hpy.universal` handed to the module at load time (`HPyInitGlobalContext_<m>`).
-/// Only the CPython trampolines read it, to call back into the runtime; Rust code always uses the
-/// context of its own call.
-static TRAMPOLINE_CONTEXT: AtomicPtr<ffi::HPyContext> = AtomicPtr::new(core::ptr::null_mut());
-
-/// Store the load-time context (called by the exported `HPyInitGlobalContext_<m>`).
-///
-/// # Safety
-/// `ctx` is the context `hpy.universal` passes to `HPyInitGlobalContext_<m>`: valid for as long
-/// as the module is loaded.
-pub unsafe fn set_trampoline_context(ctx: *mut ffi::HPyContext) {
-    TRAMPOLINE_CONTEXT.store(ctx, Ordering::Release);
-}
-
-/// The load-time context, for CPython trampolines only.
-#[inline]
-pub fn trampoline_context() -> *mut ffi::HPyContext {
-    TRAMPOLINE_CONTEXT.load(Ordering::Acquire)
-}
+use core::sync::atomic::{AtomicBool, Ordering};
 
 // ---- interpreter quirks, detected once at module exec ----
 
@@ -269,36 +249,6 @@ macro_rules! __hpy_stubs {
         #[used]
         #[link_section = ".hpy_stubs"]
         static $name: [u8; $len] = *$bytes;
-    };
-}
-
-/// Export the four entry points `hpy.universal` looks up for module `$name`.
-#[doc(hidden)]
-#[macro_export]
-macro_rules! __hpy_export_module {
-    ($major:literal, $minor:literal, $init_ctx:literal, $init:literal, $def:path, $stubs:path) => {
-        const _: () = {
-            #[export_name = $major]
-            pub extern "C" fn __hpy_required_major_version() -> u32 {
-                $crate::ffi::HPY_ABI_VERSION
-            }
-            #[export_name = $minor]
-            pub extern "C" fn __hpy_required_minor_version() -> u32 {
-                $crate::ffi::HPY_ABI_VERSION_MINOR
-            }
-            #[export_name = $init_ctx]
-            pub extern "C" fn __hpy_init_global_context(ctx: *mut $crate::ffi::HPyContext) {
-                // SAFETY: called by `hpy.universal` with the module's load-time context.
-                unsafe { $crate::impl_::set_trampoline_context(ctx) }
-            }
-            #[export_name = $init]
-            pub extern "C" fn __hpy_init() -> *mut $crate::ffi::HPyModuleDef {
-                // A use of the stubs, so that the linker keeps their section in the binary.
-                ::core::hint::black_box(&$stubs);
-                // HPy only reads the definition; `*mut` is C's signature.
-                &$def as *const $crate::ffi::HPyModuleDef as *mut $crate::ffi::HPyModuleDef
-            }
-        };
     };
 }
 

@@ -1,0 +1,112 @@
+//! What differs between the universal and the native build, in the `hpy` crate: the context the
+//! CPython trampolines pass on, and the entry points a module exports. Everything else in
+//! `hpy` is the same code for both: the difference in the context functions themselves lives in
+//! `hpy-sys` (`api` against `native`).
+//!
+//! | | universal (default) | native (feature `native`) |
+//! |---|---|---|
+//! | loaded by | `hpy.universal` (`<name>.hpy0.so` + loader stub) | CPython's import (`<name>.cpython-3XY-....so`) |
+//! | exports | `HPyInit_<name>`, `HPyInitGlobalContext_<name>`, the two version getters | `PyInit_<name>` (multi-phase) |
+//! | trampoline context | the one `hpy.universal` hands over at load time | the static native context |
+//! | modes | universal, debug, trace | none: the C API itself |
+
+use crate::ffi;
+
+#[cfg(not(feature = "native"))]
+mod universal {
+    use super::ffi;
+    use core::sync::atomic::{AtomicPtr, Ordering};
+
+    /// The context `hpy.universal` handed to the module at load time (`HPyInitGlobalContext_<m>`).
+    /// Only the CPython trampolines read it, to call back into the runtime; Rust code always
+    /// uses the context of its own call.
+    static TRAMPOLINE_CONTEXT: AtomicPtr<ffi::HPyContext> = AtomicPtr::new(core::ptr::null_mut());
+
+    /// Store the load-time context (called by the exported `HPyInitGlobalContext_<m>`).
+    ///
+    /// # Safety
+    /// `ctx` is the context `hpy.universal` passes to `HPyInitGlobalContext_<m>`: valid for as
+    /// long as the module is loaded.
+    pub unsafe fn set_trampoline_context(ctx: *mut ffi::HPyContext) {
+        TRAMPOLINE_CONTEXT.store(ctx, Ordering::Release);
+    }
+
+    /// The load-time context, for CPython trampolines only.
+    #[inline]
+    pub fn trampoline_context() -> *mut ffi::HPyContext {
+        TRAMPOLINE_CONTEXT.load(Ordering::Acquire)
+    }
+}
+#[cfg(not(feature = "native"))]
+pub use universal::*;
+
+/// The context of the native build, for CPython trampolines: a constant.
+#[cfg(feature = "native")]
+#[inline(always)]
+pub fn trampoline_context() -> *mut ffi::HPyContext {
+    ffi::native_context()
+}
+
+/// `PyInit_<name>` of the native build: the module definition for CPython's multi-phase
+/// initialisation, made once per process and cached in `cache`.
+#[cfg(feature = "native")]
+pub fn module_init(
+    def: &'static ffi::HPyModuleDef,
+    name: &'static core::ffi::CStr,
+    cache: &'static core::sync::atomic::AtomicPtr<ffi::py::PyModuleDef>,
+) -> *mut ffi::py::PyObject {
+    // SAFETY: called from `PyInit_<name>`, by CPython's import with the GIL held; `def` is the
+    // module's static definition.
+    unsafe { ffi::HPyModule_Init(def, name, cache) }
+}
+
+/// Export the entry points of module `$name`: the four `hpy.universal` looks up, or, in the
+/// native build, `PyInit_<name>`. The arguments are the same for both, so the output of
+/// `#[hpy::module]` does not depend on the build.
+#[cfg(not(feature = "native"))]
+#[doc(hidden)]
+#[macro_export]
+macro_rules! __hpy_export_module {
+    ($major:literal, $minor:literal, $init_ctx:literal, $init:literal, $pyinit:literal, $name:literal, $def:path, $stubs:path) => {
+        const _: () = {
+            #[export_name = $major]
+            pub extern "C" fn __hpy_required_major_version() -> u32 {
+                $crate::ffi::HPY_ABI_VERSION
+            }
+            #[export_name = $minor]
+            pub extern "C" fn __hpy_required_minor_version() -> u32 {
+                $crate::ffi::HPY_ABI_VERSION_MINOR
+            }
+            #[export_name = $init_ctx]
+            pub extern "C" fn __hpy_init_global_context(ctx: *mut $crate::ffi::HPyContext) {
+                // SAFETY: called by `hpy.universal` with the module's load-time context.
+                unsafe { $crate::impl_::abi::set_trampoline_context(ctx) }
+            }
+            #[export_name = $init]
+            pub extern "C" fn __hpy_init() -> *mut $crate::ffi::HPyModuleDef {
+                // A use of the stubs, so that the linker keeps their section in the binary.
+                ::core::hint::black_box(&$stubs);
+                // HPy only reads the definition; `*mut` is C's signature.
+                &$def as *const $crate::ffi::HPyModuleDef as *mut $crate::ffi::HPyModuleDef
+            }
+        };
+    };
+}
+
+/// See the universal variant above.
+#[cfg(feature = "native")]
+#[doc(hidden)]
+#[macro_export]
+macro_rules! __hpy_export_module {
+    ($major:literal, $minor:literal, $init_ctx:literal, $init:literal, $pyinit:literal, $name:literal, $def:path, $stubs:path) => {
+        const _: () = {
+            #[export_name = $pyinit]
+            pub extern "C" fn __hpy_pyinit() -> *mut $crate::ffi::py::PyObject {
+                ::core::hint::black_box(&$stubs);
+                static CACHE: ::core::sync::atomic::AtomicPtr<$crate::ffi::py::PyModuleDef> =
+                    ::core::sync::atomic::AtomicPtr::new(::core::ptr::null_mut());
+                $crate::impl_::abi::module_init(&$def, $name, &CACHE)
+            }
+        };
+    };
+}
