@@ -192,9 +192,9 @@ unsafe fn dealloc_one(obj: *mut py::PyObject) {
         if py::PyType_IS_GC(tp) != 0 {
             py::PyObject_GC_UnTrack(obj.cast());
         }
-        // Weak references to an instance of the type itself (a Python subclass's deallocator
-        // has cleared them before calling this one).
-        if (*tp).tp_weaklistoffset > 0 && (*tp).tp_dealloc == Some(hpytype_dealloc) {
+        // Weak references (a Python subclass's deallocator has cleared them already, and
+        // clearing an empty list does nothing).
+        if (*tp).tp_weaklistoffset > 0 {
             py::PyObject_ClearWeakRefs(obj);
         }
         hpytype_clear(obj);
@@ -236,8 +236,12 @@ fn defines<'a>(defs: *mut *mut HPyDef) -> impl Iterator<Item = &'a HPyDef> {
 }
 
 fn slot_of(def: &HPyDef) -> Option<HPySlot> {
-    // SAFETY: `slot` is the active member for kind Slot.
-    (def.kind == HPyDef_Kind_Slot).then(|| unsafe { def.u.slot })
+    if def.kind == HPyDef_Kind_Slot {
+        // SAFETY: `slot` is the active member for kind Slot.
+        Some(unsafe { def.u.slot })
+    } else {
+        None
+    }
 }
 
 /// METH_* flags of an HPy method signature.
@@ -435,7 +439,7 @@ unsafe fn type_from_spec(spec: &HPyType_Spec, params: *mut HPyType_SpecParam) ->
                 doc: m.doc,
             });
         }
-        if basicsize == 0 && members.len() > 0 {
+        if basicsize == 0 && !members.is_empty() {
             set_error(py::PyExc_TypeError, c"Type claims to have basicsize==0 but defines members");
             return None;
         }
