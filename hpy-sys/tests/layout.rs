@@ -7,6 +7,10 @@
 //!
 //! The headers are found through `HPY_INCLUDE_DIR`, or else by asking `$HPY_PYTHON` (default
 //! `python3`) where `hpy.devel` is. `make test` sets both.
+//!
+//! The universal ABI only: the native build's context is a different struct (the constant
+//! handles alone, see `src/native/context.rs`), and its other types are the universal ones.
+#![cfg(not(feature = "native"))]
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
