@@ -164,33 +164,50 @@ unsafe extern "C" fn hpytype_clear(obj: *mut py::PyObject) -> c_int {
 /// `tp_dealloc` of types with `HPy_tp_destroy` or fields: finalize, clear the fields, destroy
 /// the struct of every HPy type in the hierarchy, free.
 unsafe extern "C" fn hpytype_dealloc(obj: *mut py::PyObject) {
-    // SAFETY: CPython calls tp_dealloc with the GIL held; TRASHCAN is ours alone.
-    let state = unsafe { &mut *TRASHCAN.0.get() };
-    if state.0 >= MAX_DEALLOC_DEPTH {
-        state.1.push(obj as usize);
-        return;
-    }
-    state.0 += 1;
-    // SAFETY: `obj` is a dead object of a type made here (or of a Python subclass of one).
-    unsafe { dealloc_one(obj) };
-    if state.0 == 1 {
-        while let Some(next) = state.1.pop() {
-            // SAFETY: a deferred object, as above.
-            unsafe { dealloc_one(next as *mut py::PyObject) };
+    // SAFETY (whole function): CPython calls tp_dealloc with the GIL held, which serialises every
+    // access to TRASHCAN; no reference into it is held across the nested deallocations.
+    unsafe {
+        let gc = py::PyType_IS_GC(py::Py_TYPE(obj)) != 0;
+        if gc {
+            // Before anything else, as CPython's deallocators do: a collection must never see an
+            // object with no references (nor one waiting in the trashcan).
+            py::PyObject_GC_UnTrack(obj.cast());
         }
+        let state = TRASHCAN.0.get();
+        if (*state).0 >= MAX_DEALLOC_DEPTH {
+            (*state).1.push(obj as usize);
+            return;
+        }
+        (*state).0 += 1;
+        dealloc_one(obj, gc);
+        if (*state).0 == 1 {
+            while let Some(next) = (*state).1.pop() {
+                let next = next as *mut py::PyObject;
+                dealloc_one(next, py::PyType_IS_GC(py::Py_TYPE(next)) != 0);
+            }
+        }
+        (*state).0 -= 1;
     }
-    state.0 -= 1;
 }
 
-unsafe fn dealloc_one(obj: *mut py::PyObject) {
-    // SAFETY: per `hpytype_dealloc`.
+/// # Safety
+/// `obj` is a dead object of a type made here (or of a Python subclass of one), untracked if
+/// `gc`; the GIL is held.
+unsafe fn dealloc_one(obj: *mut py::PyObject, gc: bool) {
+    // SAFETY: per the contract.
     unsafe {
         let tp = py::Py_TYPE(obj);
-        if (*tp).tp_finalize.is_some() && py::PyObject_CallFinalizerFromDealloc(obj) < 0 {
-            return; // resurrected
-        }
-        if py::PyType_IS_GC(tp) != 0 {
-            py::PyObject_GC_UnTrack(obj.cast());
+        if (*tp).tp_finalize.is_some() {
+            // The finalizer may resurrect the object, which must then be tracked again.
+            if gc {
+                py::PyObject_GC_Track(obj.cast());
+            }
+            if py::PyObject_CallFinalizerFromDealloc(obj) < 0 {
+                return; // resurrected
+            }
+            if gc {
+                py::PyObject_GC_UnTrack(obj.cast());
+            }
         }
         // Weak references (a Python subclass's deallocator has cleared them already, and
         // clearing an empty list does nothing).
@@ -523,7 +540,12 @@ unsafe extern "C" fn hpyobject_new(tp: *mut py::PyTypeObject, args: *mut py::PyO
     // SAFETY: CPython calls tp_new with a live type (made here, so its base has a tp_new) and
     // the GIL held.
     unsafe {
-        let base_new = (*(*tp).tp_base).tp_new.expect("the base of an HPy type has a tp_new");
+        // The nearest base with another tp_new: a Python subclass inherits this one.
+        let mut base = (*tp).tp_base;
+        while !base.is_null() && (*base).tp_new.map(|f| f as usize) == Some(hpyobject_new as *const () as usize) {
+            base = (*base).tp_base;
+        }
+        let base_new = (*base).tp_new.expect("an HPy type derives from `object`, which has a tp_new");
         let obj = base_new(tp, args, kw);
         if !obj.is_null() {
             vectorcall_init(tp, obj);
