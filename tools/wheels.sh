@@ -1,16 +1,27 @@
 #!/usr/bin/env bash
-# `make wheels`: one universal `py3-none` wheel per example (every examples/*/pyproject.toml),
-# into build/wheels/. Each is what `pip wheel examples/<name>` builds; here the build tools come
-# from the tools venv (no build isolation), so it needs no network once that venv exists.
+# `make wheels`: per example (every examples/*/pyproject.toml), into build/wheels/:
+# * the universal `py3-none` HPy wheel: what `pip wheel examples/<name>` builds;
+# * a native wheel (`hpy-abi=native`: CPython's C API, `cp3X-cp3X`) for every CPython 3.9+
+#   found (tools/pythons.sh; pyo3-ffi 0.30 has no 3.8).
+# The build tools come from the tools venv (no build isolation), so it needs no network once that
+# venv exists. The native wheels are built by that same venv: HPY_PYTHON names the CPython a
+# wheel is for (hpy_build hands it to maturin), with a cargo target directory per version.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 read -r _ python <<< "$(tools/pythons.sh | awk '$1 == "3.11" {print; exit}' | grep . || tools/pythons.sh | head -n 1)"
 py="$(tools/venv.sh tools "$python" "$PWD/tools/requirements-tools.txt")"
 mkdir -p build/wheels
-export CARGO_TARGET_DIR="$PWD/target/wheels"
+pip_wheel() { "$py" -m pip wheel --no-deps --no-build-isolation --disable-pip-version-check -q -w build/wheels "$@" >&2; }
+natives="$(tools/pythons.sh | awk '$1 != "3.8"')"
 for project in examples/*/pyproject.toml; do
     dir="$(dirname "$project")"
-    echo "== $dir" >&2
-    "$py" -m pip wheel --no-deps --no-build-isolation --disable-pip-version-check -q -w build/wheels "$dir" >&2
+    echo "== $dir: universal" >&2
+    CARGO_TARGET_DIR="$PWD/target/wheels" pip_wheel "$dir"
+    while read -r minor target_python; do
+        [ -n "$minor" ] || continue
+        echo "== $dir: native, CPython $minor" >&2
+        HPY_PYTHON="$target_python" CARGO_TARGET_DIR="$PWD/target/wheels-native-cp${minor/./}" \
+            pip_wheel --config-settings hpy-abi=native "$dir"
+    done <<< "$natives"
 done
 ls -1 build/wheels/*.whl

@@ -21,6 +21,24 @@ A project uses it with one line of pyproject.toml (see the README, "Publish a un
 
 and then `pip wheel .`, `python -m build` or `pip install .` (also from the sdist) as usual.
 This is the step a `bindings = "hpy"` in maturin itself would do; see README.
+
+The ABI: the config setting `hpy-abi`, else the environment variable `HPY_ABI`:
+
+    pip wheel . --config-settings hpy-abi=native        python -m build -C hpy-abi=native
+    HPY_ABI=native pip wheel .
+
+* `universal` (the default): the HPy wheel above, `py3-none-<platform>`, one for every CPython
+  with the `hpy` package (which it requires) and for PyPy.
+* `native`: the same Rust source compiled against CPython's own C API (`--features hpy/native`,
+  so the crate's dependency on hpy-rs must be named `hpy`), through maturin's `pyo3-ffi` binding:
+  a `cp3X-cp3X-<platform>` wheel for one CPython version (3.9 or later), exporting
+  `PyInit_<module>`, not linked to libpython. The wheel holds maturin's package
+  (`<module>/__init__.py` importing `<module>/<module><EXT_SUFFIX>`) plus the same stubs; its
+  METADATA drops the `hpy` requirement (the native build needs no HPy runtime). It is built for
+  the interpreter that runs the build, or for the one named by the environment variable
+  `HPY_PYTHON` (a path: how `make wheels` builds every CPython's wheel from one tools venv).
+
+Any other value is an error.
 """
 import os
 import shutil
@@ -63,14 +81,41 @@ def _target_dir():
     return target
 
 
+ABIS = ("universal", "native")
+
+
+def _abi(config_settings):
+    """The ABI asked for: config setting `hpy-abi`, else $HPY_ABI, else universal."""
+    value = (config_settings or {}).get("hpy-abi")
+    if isinstance(value, list):  # given more than once: the last one counts
+        value = value[-1] if value else None
+    source = "config setting hpy-abi"
+    if value is None:
+        value, source = os.environ.get("HPY_ABI") or "universal", "HPY_ABI"
+    if value not in ABIS:
+        raise ValueError("hpy_build: unknown ABI %r (from %s): use one of %s"
+                         % (value, source, ", ".join(ABIS)))
+    return value
+
+
 def build_wheel(wheel_directory, config_settings=None, metadata_directory=None):
+    abi = _abi(config_settings)
     env = dict(os.environ, CARGO_TARGET_DIR=_target_dir())
+    if abi == "native":
+        # maturin's pyo3-ffi binding: it finds pyo3-ffi (hpy-sys's with the feature), makes
+        # pyo3-ffi's build script configure for that interpreter, does not link libpython
+        python = os.environ.get("HPY_PYTHON") or sys.executable
+        args = ["--bindings", "pyo3-ffi", "--features", "hpy/native", "--interpreter", python]
+        make = _wheel.make_native_wheel
+    else:
+        args = ["--interpreter", sys.executable]
+        make = _wheel.make_hpy_wheel
     with tempfile.TemporaryDirectory(prefix="hpy_build-") as tmp:
-        _maturin(["build", "--release", "--strip", "--interpreter", sys.executable, "--out", tmp], env=env)
+        _maturin(["build", "--release", "--strip"] + args + ["--out", tmp], env=env)
         built = [f for f in os.listdir(tmp) if f.endswith(".whl")]
         if len(built) != 1:
             raise RuntimeError("hpy_build: expected one wheel from maturin, got %r" % built)
-        return _wheel.make_hpy_wheel(os.path.join(tmp, built[0]), wheel_directory)
+        return make(os.path.join(tmp, built[0]), wheel_directory)
 
 
 def build_sdist(sdist_directory, config_settings=None):

@@ -1,6 +1,13 @@
-"""Turn the `py3-none` wheel maturin builds for a cdylib into a universal HPy wheel.
+"""Turn the wheel maturin builds for a cdylib into an hpy-rs wheel, of either ABI:
 
-Usable on its own: python -m hpy_build.wheel <maturin-wheel> <output-directory>
+* universal (`make_hpy_wheel`): from maturin's `py3-none` (cffi binding) wheel, the HPy wheel:
+  `<module>/<module>.hpy0.so`, the HPy loader `<module>/__init__.py`, the stubs;
+* native (`make_native_wheel`): from maturin's `cp3X-cp3X` (pyo3-ffi binding) wheel of the crate
+  built with `--features hpy/native`: maturin's package (`<module>/__init__.py` importing the
+  extension `<module>/<module><EXT_SUFFIX>`) plus the stubs, without the requirement on `hpy`.
+
+Both end in `_write_wheel` (RECORD and the zip). Usable on its own:
+python -m hpy_build.wheel [--native] <maturin-wheel> <output-directory>
 """
 import base64
 import hashlib
@@ -30,41 +37,25 @@ __bootstrap__()
 # What maturin's cffi binding adds and an HPy wheel does not need.
 CFFI_GLUE = ("__init__.py", "ffi.py")
 
+# A binary: kept executable in the wheel.
+_BINARY = (".so", ".pyd", ".dll", ".dylib")
+
 
 def _record_line(path, data):
     digest = base64.urlsafe_b64encode(hashlib.sha256(data).digest()).rstrip(b"=").decode()
     return "%s,sha256=%s,%d" % (path, digest, len(data))
 
 
-def make_hpy_wheel(src, out_dir):
-    """Write the HPy wheel made from maturin's wheel `src` into `out_dir`; return its file name."""
-    name = os.path.basename(src)
-    files = {}
+def _read_wheel(src):
+    """{path: bytes} of the wheel `src`, and its .dist-info directory."""
     with zipfile.ZipFile(src) as zin:
-        for info in zin.infolist():
-            files[info.filename] = zin.read(info)
+        files = {info.filename: zin.read(info) for info in zin.infolist()}
     dist_info = next(f.split("/")[0] for f in files if f.split("/")[0].endswith(".dist-info"))
-    libs = [f for f in files if re.fullmatch(r"[^/]+/lib[^/]*\.so", f) or re.fullmatch(r"[^/]+/[^/]*\.(pyd|dll|dylib)", f)]
-    if len(libs) != 1:
-        raise RuntimeError("hpy_build: expected one library in %s, found %r" % (name, libs))
-    lib = libs[0]
-    package = lib.split("/")[0]
-    binary = files.pop(lib)
-    if ("HPyInit_%s" % package).encode() not in binary:
-        raise RuntimeError(
-            "hpy_build: %s does not export HPyInit_%s: the #[hpy::module] must be named like the "
-            "Python module (%r, maturin's module-name)" % (lib, package, package))
-    for glue in CFFI_GLUE:
-        files.pop("%s/%s" % (package, glue), None)
-    ext = ".pyd" if lib.endswith((".pyd", ".dll")) else ".so"
-    so_name = "%s.hpy0%s" % (package, ext)
-    files["%s/%s" % (package, so_name)] = binary
-    files["%s/__init__.py" % package] = LOADER.format(name=package, file=so_name).encode()
-    stub = stubs.extract(binary)
-    if stub is not None:
-        files["%s/__init__.pyi" % package] = stub.encode()
-        files["%s/py.typed" % package] = b""
+    return files, dist_info
 
+
+def _write_wheel(files, dist_info, out_dir, name):
+    """Write `files` as the wheel `out_dir/name`, with a new RECORD; return `name`."""
     record = "%s/RECORD" % dist_info
     files.pop(record, None)
     lines = [_record_line(p, files[p]) for p in sorted(files)]
@@ -77,11 +68,76 @@ def make_hpy_wheel(src, out_dir):
         order = sorted(files, key=lambda p: (p.startswith(dist_info), p == record, p))
         for path in order:
             info = zipfile.ZipInfo(path, date_time=(1980, 1, 1, 0, 0, 0))
-            info.external_attr = (0o755 if path.endswith(ext) else 0o644) << 16
+            info.external_attr = (0o755 if path.endswith(_BINARY) else 0o644) << 16
             info.compress_type = zipfile.ZIP_DEFLATED
             zout.writestr(info, files[path])
     return name
 
 
+def _the_library(files, name, pattern):
+    libs = [f for f in files if re.fullmatch(pattern, f)]
+    if len(libs) != 1:
+        raise RuntimeError("hpy_build: expected one library in %s, found %r" % (name, libs))
+    return libs[0], libs[0].split("/")[0]
+
+
+def _check_exports(binary, lib, symbol, package):
+    if symbol.encode() not in binary:
+        raise RuntimeError(
+            "hpy_build: %s does not export %s: the #[hpy::module] must be named like the "
+            "Python module (%r, maturin's module-name)" % (lib, symbol, package))
+
+
+def _add_stubs(files, package, binary):
+    """`<package>/__init__.pyi` and `py.typed`, from the stubs `#[hpy::module]` embeds."""
+    stub = stubs.extract(binary)
+    if stub is not None:
+        files["%s/__init__.pyi" % package] = stub.encode()
+        files["%s/py.typed" % package] = b""
+
+
+def make_hpy_wheel(src, out_dir):
+    """Write the universal HPy wheel made from maturin's wheel `src` into `out_dir`; return its
+    file name."""
+    name = os.path.basename(src)
+    files, dist_info = _read_wheel(src)
+    lib, package = _the_library(files, name, r"[^/]+/lib[^/]*\.so|[^/]+/[^/]*\.(pyd|dll|dylib)")
+    binary = files.pop(lib)
+    _check_exports(binary, lib, "HPyInit_%s" % package, package)
+    for glue in CFFI_GLUE:
+        files.pop("%s/%s" % (package, glue), None)
+    ext = ".pyd" if lib.endswith((".pyd", ".dll")) else ".so"
+    so_name = "%s.hpy0%s" % (package, ext)
+    files["%s/%s" % (package, so_name)] = binary
+    files["%s/__init__.py" % package] = LOADER.format(name=package, file=so_name).encode()
+    _add_stubs(files, package, binary)
+    return _write_wheel(files, dist_info, out_dir, name)
+
+
+def _without_hpy_requirement(metadata):
+    """METADATA without its `Requires-Dist: hpy ...` lines (the native build has no HPy runtime)."""
+    lines = metadata.decode("utf-8").split("\n")
+    keep = [l for l in lines if not re.match(r"Requires-Dist:\s*hpy\s*($|[\s<>=!~;\[(])", l, re.I)]
+    return "\n".join(keep).encode("utf-8")
+
+
+def make_native_wheel(src, out_dir):
+    """Write the native wheel made from maturin's (pyo3-ffi binding) wheel `src` into `out_dir`;
+    return its file name. The extension and maturin's `__init__.py` stay as they are."""
+    name = os.path.basename(src)
+    files, dist_info = _read_wheel(src)
+    lib, package = _the_library(files, name, r"[^/]+/[^/]+\.(so|pyd)")
+    binary = files[lib]
+    _check_exports(binary, lib, "PyInit_%s" % package, package)
+    if "%s/__init__.pyi" % package not in files:
+        _add_stubs(files, package, binary)
+    meta = "%s/METADATA" % dist_info
+    files[meta] = _without_hpy_requirement(files[meta])
+    return _write_wheel(files, dist_info, out_dir, name)
+
+
 if __name__ == "__main__":
-    print(make_hpy_wheel(sys.argv[1], sys.argv[2]))
+    args = sys.argv[1:]
+    make = make_native_wheel if args[:1] == ["--native"] else make_hpy_wheel
+    args = args[1:] if args[:1] == ["--native"] else args
+    print(make(args[0], args[1]))
