@@ -12,11 +12,12 @@ DEMO_PY = $(shell tools/pythons.sh | awk '$$1 == "3.11" {print; exit}' | grep . 
 
 help:
 	@echo "make demo      build examples/quickstart and run it on CPython in universal and debug mode"
-	@echo "make test      everything: unit tests, layout proof, Python tests on every CPython found and on PyPy"
+	@echo "make test      everything: unit tests, layout proof, Python tests on every CPython found and on PyPy,"
+	@echo "               and on the native build (C API, no hpy) on every CPython 3.9+ found and on CPython 3.14"
 	@echo "make test-pypy only the PyPy part of make test (Python tests in the three modes, the wheel)"
 	@echo "make attack    hostile calls to every public callable at depth (HPYRS_ATTACK_EXAMPLES=200 per target)"
 	@echo "make soak      memory growth over 10^6 calls per workload, universal and debug mode (release build)"
-	@echo "make wheels    one universal py3-none wheel per example, in build/wheels/"
+	@echo "make wheels    per example: one universal py3-none wheel, and a native one per CPython 3.9+; in build/wheels/"
 	@echo "make bench     hpy-rs against C on HPy, the C API and PyO3, on CPython and PyPy (CALLGRIND=1: + instructions on CPython)"
 	@echo "make generate  regenerate hpy-sys from the hpy 0.9.0 C headers"
 	@echo "make clean     remove build/ and target/"

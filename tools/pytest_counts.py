@@ -3,12 +3,26 @@
 
 One line for the summary of `make test` from a pytest JUnit report: how many tests passed,
 failed, errored, were skipped and failed as expected (xfail), then one indented line per skip reason with its count (a skip
-must say why; the summary shows every reason). Exits 1 if the report is missing or unreadable
+must say why; the summary shows every reason; a test module skipped whole counts once, its
+reason marked "whole module"). Exits 1 if the report is missing or unreadable
 (pytest died before writing it: a crash).
 """
+import ast
 import collections
 import sys
 import xml.etree.ElementTree as ET
+
+
+def module_skip_reason(text):
+    """The reason of a test module skipped at collection (pytest.skip(allow_module_level=True)):
+    JUnit XML has it only in the text, "('<file>', <line>, 'Skipped: <reason>')"."""
+    try:
+        reason = ast.literal_eval((text or "").strip())[2]
+    except (ValueError, SyntaxError, TypeError, IndexError):
+        return "collection skipped (whole module)"
+    if reason.startswith("Skipped: "):
+        reason = reason[len("Skipped: "):]
+    return reason + " (whole module)"
 
 
 def main(path):
@@ -29,6 +43,8 @@ def main(path):
                 outcome = {"failure": "failed", "error": "errors", "skipped": "skipped"}[child.tag]
                 if child.tag == "skipped":
                     reason = child.get("message") or (child.text or "").strip() or "no reason given"
+                    if reason == "collection skipped":
+                        reason = module_skip_reason(child.text)
                     reasons[reason.replace("\n", " ")] += 1
                 break
         counts[outcome] += 1

@@ -7,7 +7,11 @@
 #  3. freshness: regenerating hpy-sys changes nothing
 #  4. the modules under test, built once, tested (tests/python) on every CPython and on PyPy
 #     7.3.19 (tools/pypy.sh: a Debian root under build/pypy, made once; needs root) in
-#     universal, debug (leak detector around every test) and trace mode
+#     universal, debug (leak detector around every test) and trace mode; then the native build
+#     of the five macro modules (feature hpy/native: CPython's C API through pyo3-ffi, ordinary
+#     extension modules), tested (tests/python, HPYRS_ABI=native) on every CPython 3.9+ found
+#     and on CPython 3.14 (tools/cpython314.sh: a Debian root under build/cpython314, made once;
+#     needs root)
 #  5. attack and soak (CPython only), the universal wheel on every CPython and on PyPy
 #
 # `tools/test.sh --pypy-only` (`make test-pypy`): only the PyPy part of 4 and 5 (the modules are
@@ -27,9 +31,11 @@ fail() { failures+=("$1"); printf '\033[31mFAILED: %s\033[0m\n' "$1"; }
 mkdir -p build/test-results
 
 # python_tests <label> <python> [pytest options]: tests/python on one interpreter, all three
-# modes; the summary gets its counts and every skip reason (tools/pytest_counts.py)
+# modes (or the native build, with HPYRS_ABI=native); the summary gets its counts and every skip
+# reason (tools/pytest_counts.py)
 python_tests() {
-    local label="$1" python="$2" report counts status=0
+    local label="$1" python="$2" report counts status=0 modes="universal, debug, trace"
+    [ "${HPYRS_ABI:-}" = native ] && modes="native build"
     shift 2
     report="$root/build/test-results/${label// /-}.xml"
     rm -f "$report"
@@ -38,11 +44,34 @@ python_tests() {
         --junitxml="$report" "$@") || status=$?
     counts="$("$tools_python" tools/pytest_counts.py "$report")"
     if [ $status -eq 0 ]; then
-        results+=("$label: $counts (universal, debug, trace)")
+        results+=("$label: $counts ($modes)")
     else
         results+=("$label: FAILED (pytest status $status): $counts")
         fail "python tests on $label"
     fi
+}
+
+# native_tests <label> <python> [pyo3-config-file]: the macro modules built natively for <python>
+# (one cargo run, tools/build-module.sh --native; the config file for an interpreter cargo cannot
+# run, CPython 3.14 in its root), then python_tests on them with HPYRS_ABI=native. The HPYRS_*
+# variables are local: the universal ones stay for the steps after.
+native_modules=(quickstart geometry tree apitest containers)   # package = module name
+native_tests() {
+    local label="$1" python="$2" config="${3:-}" out so module i=0 args=() build=(env -u PYO3_CONFIG_FILE)
+    local -x HPYRS_ABI=native HPYRS_QUICKSTART_SO HPYRS_GEOMETRY_SO HPYRS_TREE_SO HPYRS_APITEST_SO HPYRS_CONTAINERS_SO
+    [ -n "$config" ] && build=(env PYO3_CONFIG_FILE="$config")
+    for module in "${native_modules[@]}"; do args+=("$module" "$module"); done
+    if ! out="$("${build[@]}" tools/build-module.sh --native "$python" "${args[@]}")"; then
+        results+=("$label: FAILED (native build of ${native_modules[*]})")
+        fail "native build for $label"
+        return
+    fi
+    while read -r so; do
+        echo "$so"
+        module="${native_modules[i]}"; i=$((i + 1))
+        printf -v "HPYRS_${module^^}_SO" '%s' "$so"
+    done <<< "$out"
+    python_tests "$label" "$python"
 }
 
 # tools/pytest_counts.py needs only the standard library
@@ -80,6 +109,22 @@ step "cargo clippy and cargo doc"
 cargo clippy --workspace --all-targets --quiet -- -D warnings || fail "cargo clippy"
 RUSTDOCFLAGS="-D warnings" cargo doc --workspace --no-deps --quiet || fail "cargo doc"
 
+# The native build (feature hpy/native, the C API through pyo3-ffi) is a second compilation of
+# the same crates: it gets the same lints, and the same compile-fail cases must fail with the same
+# messages (the ui-tests `.stderr` snapshots are shared), so no guarantee of the safe layer
+# depends on the ABI. One CPython is enough for this: the Rust code is the same for every version.
+step "native build: cargo clippy, cargo doc and the ui tests (same snapshots) with feature hpy/native"
+native_check_python="$(tools/pythons.sh | awk '$1 == "3.11" {print $2; exit}')"
+[ -n "$native_check_python" ] || native_check_python="$(tools/pythons.sh | awk '$1 != "3.8" {print $2; exit}')"
+if [ -n "$native_check_python" ]; then
+    native_env=(env PYO3_PYTHON="$native_check_python" PYO3_BUILD_EXTENSION_MODULE=1 CARGO_TARGET_DIR="$root/target/native-check")
+    "${native_env[@]}" cargo clippy --workspace --all-targets --features hpy/native --quiet -- -D warnings || fail "cargo clippy (native)"
+    RUSTDOCFLAGS="-D warnings" "${native_env[@]}" cargo doc -p hpy-sys -p hpy --features hpy/native --no-deps --quiet || fail "cargo doc (native)"
+    "${native_env[@]}" cargo test -p ui-tests --features native --quiet || fail "ui tests (native)"
+else
+    fail "native build checks: no CPython 3.9+ found"
+fi
+
 step "hpy-sys freshness (regenerating from the hpy 0.9.0 headers changes nothing)"
 "$header_python" hpy-sys/codegen/generate.py --check || fail "hpy-sys freshness"
 fi
@@ -101,6 +146,28 @@ if [ $pypy_only = 0 ]; then
         step "CPython $minor: Python tests in universal, debug (leak-checked) and trace mode"
         python_tests "CPython $minor" "${venv_python[$minor]}"
     done
+
+    # The same Rust source compiled against each CPython's own C API (tools/build-module.sh
+    # --native: build/native-cp3XY/<name><EXT_SUFFIX>), imported without hpy, in the venvs above.
+    for minor in "${versions[@]}"; do
+        step "CPython $minor native: Python tests on the native build (HPYRS_ABI=native)"
+        if [ "$minor" = 3.8 ]; then
+            echo "not run: pyo3-ffi 0.30 (the native build's C API bindings) supports CPython 3.9+"
+            results+=("CPython 3.8 native: not run (pyo3-ffi 0.30 supports CPython 3.9+)")
+            continue
+        fi
+        native_tests "CPython $minor native" "${venv_python[$minor]}"
+    done
+    # CPython 3.14, which hpy 0.9.0 does not build on: the native build only, from a Debian root
+    # (tools/cpython314.sh), built with the PyO3 configuration it writes
+    step "CPython 3.14 native: Python tests on the native build (tools/cpython314.sh)"
+    if out="$(tools/cpython314.sh)"; then
+        py314="${out##*$'\n'}"
+        echo "CPython $("$py314" -c 'import sys; print(".".join(map(str, sys.version_info[:3])))')  $py314"
+        native_tests "CPython 3.14 native" "$py314" "$root/build/cpython314/pyo3-config.txt"
+    else
+        fail "CPython 3.14 environment (tools/cpython314.sh)"
+    fi
 fi
 
 # The same .hpy0.so files, unchanged, on PyPy (its HPy is built in: no hpy package there).
@@ -144,7 +211,7 @@ else
 fi
 fi  # pypy_only
 
-step "universal wheel: quickstart built once (pip wheel + hpy_build), installed into a fresh venv of every CPython and of PyPy"
+step "wheels: quickstart's universal wheel built once (pip wheel + hpy_build), installed into a fresh venv of every CPython and of PyPy; geometry's native wheel (hpy-abi=native) built by the tools venv per CPython 3.9+, installed into a venv without hpy"
 tools_python="$(tools/pythons.sh | awk '$1 == "3.11" {print $2; exit}')"
 [ -n "$tools_python" ] || tools_python="${found[0]#* }"
 if tools_py="$(tools/venv.sh tools "$tools_python" "$root/tools/requirements-tools.txt")"; then
@@ -167,6 +234,8 @@ if tools_py="$(tools/venv.sh tools "$tools_python" "$root/tools/requirements-too
         if HPYRS_WHEEL="$wheel" HPYRS_PYTHONS="$pythons" HPYRS_PYPY_IN_ROOT="$root/build/pypy/bin/in-root" \
                 "$tools_py" -m pytest tests/wheels -v -p no:cacheprovider ${wheel_args[@]+"${wheel_args[@]}"}; then
             results+=("universal wheel: one py3-none wheel installed and run on ${installed[*]}")
+            # tests/wheels/test_native_wheel.py builds them (target/wheels-native-cp3XY)
+            [ $pypy_only = 1 ] || results+=("native wheel: geometry, one cp3X wheel per CPython 3.9+ found, installed and run without hpy")
         else
             fail "wheel tests"
         fi

@@ -3,25 +3,21 @@
 Every module test runs three times, in universal, debug and trace mode. In debug mode each test
 is wrapped in HPy's LeakDetector, so a handle leaked by the Rust side fails the test.
 
+With HPYRS_ABI=native (hpyrs_abi.py) the suite tests the native build instead: the same Rust
+source compiled against CPython's C API, imported as ordinary extension modules, in the one mode
+"native". Tests of what only the universal build has skip there (`universal_only`).
+
 The built modules come from the test driver (tools/test.sh) through environment variables:
 `HPYRS_RAWADD_SO` is the path of `rawadd.hpy0.so`.
 """
 import gc
-import importlib.util
 import os
-import shutil
 import sys
 
 import pytest
 
-import hpy.universal
-from hpy.debug import LeakDetector
-
-MODES = {
-    "universal": hpy.universal.MODE_UNIVERSAL,
-    "debug": hpy.universal.MODE_DEBUG,
-    "trace": hpy.universal.MODE_TRACE,
-}
+import hpyrs_abi
+from hpyrs_abi import MODES, NATIVE
 
 # The suite runs on CPython (with the hpy 0.9.0 package) and on PyPy (whose HPy is built in, as
 # `hpy.universal`). Where the two interpreters legitimately differ, a test expects each one's own
@@ -29,8 +25,11 @@ MODES = {
 PYPY = sys.implementation.name == "pypy"
 
 # What `ctx->name` says in each mode: hpy 0.9.0's CPython backend names itself only in universal
-# mode; PyPy's names its backend in every mode.
-if PYPY:
+# mode; PyPy's names its backend in every mode; the native build's context is named as HPy's own
+# CPython ABI names it.
+if NATIVE:
+    CONTEXT_NAMES = {"native": "HPy CPython ABI"}
+elif PYPY:
     CONTEXT_NAMES = {
         "universal": "HPy Universal ABI (PyPy backend)",
         "debug": "HPy Debug Mode ABI (PyPy backend)",
@@ -88,14 +87,22 @@ def pytest_configure(config):
         "markers", "reenters: Python code called by the module calls the module again (not run in "
                    "PyPy's debug mode: " + PYPY_DEBUG_REENTRY + ")")
     impl = sys.implementation
-    print("hpy-rs tests on %s %s, hpy %s" % (
-        impl.name, ".".join(map(str, sys.version_info[:3])), hpy.universal.get_version()[0]))
+    print("hpy-rs tests on %s %s, %s" % (
+        impl.name, ".".join(map(str, sys.version_info[:3])), hpyrs_abi.runtime()))
+
+
+def universal_only(why):
+    """Skip the calling test (or, called at module level, test module) in the native build,
+    which has no HPy runtime: `why` says what the test needs of the universal build."""
+    if NATIVE:
+        pytest.skip("universal-build only: " + why, allow_module_level=True)
 
 
 def skip_module_if_types_crash():
     """Skip the calling test module on CPython 3.13+, where hpy 0.9.0's runtime crashes when an
-    HPy type is instantiated (an upstream bug, not ours)."""
-    if sys.version_info >= (3, 13):
+    HPy type is instantiated (an upstream bug, not ours). The native build has no HPy runtime:
+    it runs them there."""
+    if sys.version_info >= (3, 13) and not NATIVE:
         pytest.skip("hpy 0.9.0's runtime crashes instantiating HPy types on CPython 3.13 "
                     "(hpy PR #490/#494: its type flag bit clashes with Py_TPFLAGS_INLINE_VALUES)",
                     allow_module_level=True)
@@ -150,18 +157,8 @@ def built_module(env_var):
     return path
 
 
-def load(name, so_path, mode, tmp_path_factory):
-    """Load `so_path` as module `name` in `mode`.
-
-    Each mode loads its own copy of the file: dlopen returns the same library for the same file,
-    and the library's stored trampoline context would then be shared between the modes.
-    """
-    directory = tmp_path_factory.mktemp(mode)
-    target = str(directory / os.path.basename(so_path))
-    assert ".hpy" not in str(directory), "hpy.universal reads the ABI tag from the first '.hpy' in the path"
-    shutil.copy(so_path, target)
-    spec = importlib.util.spec_from_file_location(name, target)
-    return hpy.universal.load(name, target, spec, mode=MODES[mode])
+# load(name, so_path, mode, tmp_path_factory): `so_path` as module `name` in `mode`, from a copy
+load = hpyrs_abi.load
 
 
 @pytest.fixture(scope="session", params=list(MODES))
@@ -186,6 +183,7 @@ def leak_check(request):
         yield
         return
     request.node.leak_checked = True
+    from hpy.debug import LeakDetector
     with LeakDetector():
         yield
 

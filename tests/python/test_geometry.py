@@ -92,9 +92,11 @@ def test_instances_have_no_dict(V, P):
         p.z = 3
         assert p.z == 3 and same(p, 1.0, 2.0)
         return
-    with pytest.raises(AttributeError, match=N(r"^'geometry.Vector' object has no attribute 'z'$")):
+    # CPython 3.13+ says why the attribute cannot be set
+    why = " and no __dict__ for setting new attributes" if sys.version_info >= (3, 13) else ""
+    with pytest.raises(AttributeError, match=N(r"^'geometry.Vector' object has no attribute 'z'%s$" % why)):
         V(1, 2).z = 3
-    with pytest.raises(AttributeError, match=N(r"^'geometry.Point' object has no attribute 'z'$")):
+    with pytest.raises(AttributeError, match=N(r"^'geometry.Point' object has no attribute 'z'%s$" % why)):
         P(1, 2).z = 3
     with pytest.raises(AttributeError):
         V(1, 2).__dict__
@@ -386,7 +388,10 @@ def test_point_sub_eq_unhashable(V, P):
     # __eq__ without __hash__: unhashable, as for a Python class
     with pytest.raises(TypeError, match=N(r"^unhashable type: 'geometry.Point'$")):
         hash(P(1, 2))
-    with pytest.raises(TypeError, match=N(r"^unhashable type: 'geometry.Point'$")):
+    # CPython 3.14+ names the use it refused
+    in_a_set = r"^cannot use 'geometry.Point' as a set element \(unhashable type: 'geometry.Point'\)$" \
+        if sys.version_info >= (3, 14) else r"^unhashable type: 'geometry.Point'$"
+    with pytest.raises(TypeError, match=N(in_a_set)):
         {P(1, 2)}
 
 
@@ -939,9 +944,10 @@ def test_calls_do_not_leak_references(V, P):
         return
     assert [sys.getrefcount(o) for o in (p, q, v)] == counts
     assert sys.getrefcount(unit) == unit_count
-    # a new result is referenced only by its variable (and getrefcount's argument)
+    # a new result is referenced only by its variable (and, before CPython 3.14, which borrows
+    # the references on its stack, by getrefcount's argument)
     r = v + v
-    assert sys.getrefcount(r) == 2
+    assert sys.getrefcount(r) == (1 if sys.version_info >= (3, 14) else 2)
 
 
 def test_exceptions_do_not_leak(V, P):

@@ -3,6 +3,7 @@
 Runs in universal, debug (leak detector around every test) and trace mode.
 """
 import gc
+import os
 import random
 import subprocess
 import sys
@@ -240,13 +241,12 @@ def test_size_of_a_wide_tree(tree):
 # not fatal to the test run) ----
 
 DEEP = r"""
-import gc, importlib.util, sys
-import hpy.universal
+import gc, sys
+import hpyrs_abi
 
 so, mode, shape, depth, free = sys.argv[1], sys.argv[2], sys.argv[3], int(sys.argv[4]), sys.argv[5]
 settle = free == "settle"
-spec = importlib.util.spec_from_file_location("tree", so)
-tree = hpy.universal.load("tree", so, spec, mode=getattr(hpy.universal, "MODE_" + mode.upper()))
+tree = hpyrs_abi.load_file("tree", so, mode)
 
 
 def settled():
@@ -302,8 +302,10 @@ if free != "no":
 def run_deep(tree_so, hpy_mode, shape, depth, free):
     """Run DEEP; `free` is "collect" (print the nodes left after one collection), "settle" (after
     collecting until nothing more is freed) or "no" (print no count)."""
+    # run in this directory, where `-c` code finds hpyrs_abi
     out = subprocess.run([sys.executable, "-c", DEEP, tree_so, hpy_mode, shape, str(depth), free],
-                         capture_output=True, text=True, timeout=600)
+                         capture_output=True, text=True, timeout=600,
+                         cwd=os.path.dirname(os.path.abspath(__file__)))
     assert out.returncode == 0, "exit status %d: %s" % (out.returncode, out.stderr[-2000:])
     return out.stdout.split()
 

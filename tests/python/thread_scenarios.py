@@ -7,11 +7,10 @@ an abort or a segfault of the interpreter shows as a signal in the parent, which
 scenario is a process of its own (an abort inside pytest would end the whole run).
 
 In debug mode the whole scenario runs inside HPy's LeakDetector, so a handle leaked by any thread
-fails it too.
+fails it too. Which build is loaded (universal or native) is hpyrs_abi's choice, from HPYRS_ABI.
 """
 import contextlib
 import gc
-import importlib.util
 import os
 import re
 import shutil
@@ -20,15 +19,9 @@ import tempfile
 import threading
 import time
 
-import hpy.universal
-from hpy.debug import LeakDetector
+import hpyrs_abi
 
 THREADS = 8
-MODES = {
-    "universal": hpy.universal.MODE_UNIVERSAL,
-    "debug": hpy.universal.MODE_DEBUG,
-    "trace": hpy.universal.MODE_TRACE,
-}
 # What a `&mut self` (or `&self`) method says when another thread's call still holds the object:
 # the only exception a racing call may raise in these scenarios.
 BORROWED = re.compile(r"^\w+ object is already (mutably )?borrowed$")
@@ -39,8 +32,7 @@ def load(name, mode, scratch):
     source = os.environ["HPYRS_%s_SO" % name.upper()]
     target = os.path.join(scratch, os.path.basename(source))
     shutil.copy(source, target)
-    spec = importlib.util.spec_from_file_location(name, target)
-    return hpy.universal.load(name, target, spec, mode=MODES[mode])
+    return hpyrs_abi.load_file(name, target, mode)
 
 
 def run_threads(*workers):
@@ -140,16 +132,21 @@ def allow_threads_against_calls(quickstart):
     allow_threads keeps the GIL, so the two threads take turns and the original sizes took
     minutes on an unoptimised build."""
     done = threading.Event()
+    releasing_started = threading.Event()
     expected = sum(i * i for i in range(300_000))
     releases = [0]
 
     def releasing(_):
         while not done.is_set():
+            releasing_started.set()
             assert quickstart.sum_of_squares(300_000) == expected
             releases[0] += 1
 
     def calling(_):
         try:
+            # the calls must meet a release: in a fast build (native) the 20,000 calls could
+            # otherwise end before the other thread's first release begins
+            releasing_started.wait()
             for i in range(20_000):
                 assert quickstart.add(i, 1) == i + 1
         finally:
@@ -339,7 +336,11 @@ def main():
     try:
         function = BY_NAME[scenario]
         module = load(SCENARIOS[function], mode, scratch)  # outside the leak detector: import is not a call
-        with LeakDetector() if mode == "debug" else contextlib.nullcontext():
+        leak_check = contextlib.nullcontext()
+        if mode == "debug":
+            from hpy.debug import LeakDetector
+            leak_check = LeakDetector()
+        with leak_check:
             function(module)
     finally:
         shutil.rmtree(scratch, ignore_errors=True)

@@ -185,6 +185,15 @@ pub unsafe fn _HPy_CallRealFunctionFromTrampoline(
                 let mut state = VisitArgs { visit: a.visit, arg: a.arg };
                 a.result = traverse(super::types::struct_of(a.self_), Some(visit_field), (&mut state as *mut VisitArgs).cast());
             }
+            HPyFunc_CAPSULE_DESTRUCTOR => {
+                // Here the "argument struct" is the dying capsule itself (HPy's protocol).
+                let capsule = cpy2py(args.cast());
+                let name = py::PyCapsule_GetName(capsule);
+                let pointer = py::PyCapsule_GetPointer(capsule, name);
+                let context = py::PyCapsule_GetContext(capsule);
+                let destroy = core::mem::transmute::<HPyCFunction, HPyFunc_Capsule_Destructor>(impl_).unwrap_unchecked();
+                destroy(name, pointer, context);
+            }
             _ => {
                 // No generated trampoline uses another signature; fail loudly, not silently.
                 py::Py_FatalError(c"hpy-rs native build: unsupported HPyFunc signature in a trampoline".as_ptr());
