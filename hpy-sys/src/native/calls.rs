@@ -8,7 +8,7 @@
 //! trampolines live in [`types`](super::types) and [`trampolines`](super::trampolines).
 use core::ffi::{c_char, c_int, c_long, c_ulong, c_void};
 
-use super::{cpy2py, h2py, py, py2cpy, py2h};
+use super::{cpy2py, h2py, limited, py, py2cpy, py2h};
 use crate::types::*;
 use crate::{HPyContext, HPy_NULL};
 
@@ -108,7 +108,6 @@ objects! {
     HPyUnicode_EncodeFSDefault(h) => PyUnicode_EncodeFSDefault;
     HPyDict_Keys(h) => PyDict_Keys;
     HPyDict_Copy(h) => PyDict_Copy;
-    HPyContextVar_Set(context_var, value) => PyContextVar_Set;
 }
 
 values! {
@@ -125,9 +124,8 @@ values! {
     HPy_IsTrue(h) -> c_int => PyObject_IsTrue;
     HPyBytes_Size(h) -> HPy_ssize_t => PyBytes_Size;
     HPyBytes_AsString(h) -> *const c_char => PyBytes_AsString;
-    // pyo3-ffi has the `PyBytes_AS_STRING` macro (an inline function), but not
-    // `PyBytes_GET_SIZE`: that macro is `Py_SIZE` of a bytes object.
-    HPyBytes_AS_STRING(h) -> *const c_char => PyBytes_AS_STRING;
+    // pyo3-ffi has no `PyBytes_GET_SIZE`: that macro is `Py_SIZE` of a bytes object (the
+    // `PyVarObject` header, part of the stable ABI).
     HPyBytes_GET_SIZE(h) -> HPy_ssize_t => Py_SIZE;
 
     HPyNumber_Check(h) -> c_int => PyNumber_Check;
@@ -152,6 +150,14 @@ from_cstr! {
     HPyUnicode_FromString(utf8) => PyUnicode_FromString;
     HPyUnicode_DecodeFSDefault(v) => PyUnicode_DecodeFSDefault;
     HPyImport_ImportModule(utf8_name) => PyImport_ImportModule;
+}
+
+/// C `HPyBytes_AS_STRING`: the `PyBytes_AS_STRING` macro (`PyBytes_AsString` in the stable
+/// ABI build, [`limited::bytes_as_string`]).
+#[inline]
+pub unsafe fn HPyBytes_AS_STRING(_ctx: *mut HPyContext, h: HPy) -> *const c_char {
+    // SAFETY: `h` is a live bytes object; the GIL is held.
+    unsafe { limited::bytes_as_string(h2py(h)) }
 }
 
 // ---- handles ----
@@ -711,7 +717,7 @@ pub unsafe fn HPyTuple_FromArray(_ctx: *mut HPyContext, items: *mut HPy, n: HPy_
         for i in 0..n {
             let item = h2py(*items.offset(i));
             py::Py_INCREF(item);
-            py::PyTuple_SET_ITEM(tuple, i, item);
+            limited::tuple_set_item(tuple, i, item);
         }
         py2h(tuple)
     }
@@ -760,7 +766,7 @@ pub unsafe fn HPyListBuilder_Set(_ctx: *mut HPyContext, builder: HPyListBuilder,
         // HPy requires; `PyList_SET_ITEM` steals the new reference.
         unsafe {
             py::Py_INCREF(item);
-            py::PyList_SET_ITEM(list, index, item);
+            limited::list_set_item(list, index, item);
         }
     }
 }
@@ -806,7 +812,7 @@ pub unsafe fn HPyTupleBuilder_Set(_ctx: *mut HPyContext, builder: HPyTupleBuilde
         // as HPy requires; `PyTuple_SET_ITEM` steals the new reference.
         unsafe {
             py::Py_INCREF(item);
-            py::PyTuple_SET_ITEM(tuple, index, item);
+            limited::tuple_set_item(tuple, index, item);
         }
     }
 }
@@ -936,7 +942,7 @@ pub unsafe fn _HPy_Dump(_ctx: *mut HPyContext, h: HPy) {
         let (mut t, mut v, mut tb) = (core::ptr::null_mut(), core::ptr::null_mut(), core::ptr::null_mut());
         py::PyErr_Fetch(&mut t, &mut v, &mut tb);
         let ty = py::Py_TYPE(o);
-        let name = core::ffi::CStr::from_ptr((*ty).tp_name).to_string_lossy();
+        let name = limited::type_display_name(ty);
         eprintln!("object address  : {o:p}");
         eprintln!("object refcount : {}", py::Py_REFCNT(o));
         eprintln!("object type     : {ty:p}");
@@ -1077,11 +1083,14 @@ pub unsafe fn HPy_Compile_s(_ctx: *mut HPyContext, utf8_source: *const c_char, u
     unsafe { py2h(py::Py_CompileString(utf8_source, utf8_filename, start)) }
 }
 
+// The context variable functions are not in the stable ABI: the abi3 build calls the
+// `contextvars` module instead ([`limited::context_var_get`]).
+
 /// C `HPyContextVar_New`: `PyContextVar_New`.
 #[inline]
 pub unsafe fn HPyContextVar_New(_ctx: *mut HPyContext, name: *const c_char, default_value: HPy) -> HPy {
     // SAFETY: NUL-terminated name; live handle or NULL; the GIL is held.
-    unsafe { py2h(py::PyContextVar_New(name, h2py(default_value))) }
+    unsafe { py2h(limited::context_var_new(name, h2py(default_value))) }
 }
 
 /// C `HPyContextVar_Get`: `PyContextVar_Get`; `*result` is the new reference it returns (NULL
@@ -1091,8 +1100,15 @@ pub unsafe fn HPyContextVar_Get(_ctx: *mut HPyContext, context_var: HPy, default
     let mut value = core::ptr::null_mut();
     // SAFETY: live handles (the default may be NULL); `result` is writable; the GIL is held.
     unsafe {
-        let ret = py::PyContextVar_Get(h2py(context_var), h2py(default_value), &mut value);
+        let ret = limited::context_var_get(h2py(context_var), h2py(default_value), &mut value);
         *result = py2h(value);
         ret
     }
+}
+
+/// C `HPyContextVar_Set`: `PyContextVar_Set`, a new handle to the token.
+#[inline]
+pub unsafe fn HPyContextVar_Set(_ctx: *mut HPyContext, context_var: HPy, value: HPy) -> HPy {
+    // SAFETY: live handles; the GIL is held.
+    unsafe { py2h(limited::context_var_set(h2py(context_var), h2py(value))) }
 }

@@ -17,12 +17,19 @@
 //!
 //! The C API's declarations come from `pyo3-ffi` (re-exported as [`py`]): it knows the object
 //! layouts and inline functions (`Py_INCREF`, `PyTuple_GET_ITEM`, ...) of every CPython version.
+//!
+//! With the feature `abi3` the same code targets CPython's stable ABI instead (limited API 3.12:
+//! one binary for 3.12 and later), and `pyo3-ffi` declares only the limited API. What that hides
+//! (type object fields, a tuple's item array, context variables, the finalizer call of a
+//! deallocator) is read through [`limited`] alone, whose functions have a full API variant (the
+//! field read or macro, inlined) and a stable ABI one.
 #![allow(clippy::missing_safety_doc)]
 
 pub use pyo3_ffi as py;
 
 pub mod calls;
 pub mod context;
+pub mod limited;
 pub mod module;
 pub mod trampolines;
 pub mod types;

@@ -5,7 +5,7 @@
 //! folds away: what is left is one direct call, as in C.
 use core::ffi::{c_int, c_void};
 
-use super::{cpy2py, py};
+use super::{cpy2py, limited::with_tuple_items, py};
 use crate::*;
 
 /// A `PyObject*` of an argument struct as a (borrowed) handle.
@@ -18,17 +18,6 @@ fn h(o: *mut cpy_PyObject) -> HPy {
 #[inline(always)]
 fn o(h: HPy) -> *mut cpy_PyObject {
     h._i as *mut cpy_PyObject
-}
-
-/// The items and length of a tuple, as HPy's `const HPy *args, HPy_ssize_t nargs`.
-///
-/// # Safety
-/// `t` is a tuple (CPython passes `tp_new`/`tp_init` one).
-#[inline(always)]
-unsafe fn tuple_items(t: *mut cpy_PyObject) -> (*const HPy, HPy_ssize_t) {
-    let t = cpy2py(t).cast::<py::PyTupleObject>();
-    // SAFETY: per the contract; a tuple's items lie inline, each a `PyObject*` (= a handle).
-    unsafe { ((*t).ob_item.as_ptr().cast::<HPy>(), py::PyTuple_GET_SIZE(t.cast())) }
 }
 
 /// The state a traverse implementation hands back to [`visit_field`].
@@ -92,13 +81,19 @@ pub unsafe fn _HPy_CallRealFunctionFromTrampoline(
             }
             HPyFunc_NEWFUNC => {
                 let a = &mut *args.cast::<_HPyFunc_args_NEWFUNC>();
-                let (items, n) = tuple_items(a.args);
-                a.result = o(call!(impl_, fn(HPy, *const HPy, HPy_ssize_t, HPy) -> HPy)(ctx, h(a.self_), items, n, h(a.kw)));
+                // `args` is the tuple CPython passes `tp_new`.
+                let (self_, kw) = (h(a.self_), h(a.kw));
+                a.result = o(with_tuple_items(cpy2py(a.args), |items, n| {
+                    call!(impl_, fn(HPy, *const HPy, HPy_ssize_t, HPy) -> HPy)(ctx, self_, items, n, kw)
+                }));
             }
             HPyFunc_INITPROC => {
                 let a = &mut *args.cast::<_HPyFunc_args_INITPROC>();
-                let (items, n) = tuple_items(a.args);
-                a.result = call!(impl_, fn(HPy, *const HPy, HPy_ssize_t, HPy) -> c_int)(ctx, h(a.self_), items, n, h(a.kw));
+                // `args` is the tuple CPython passes `tp_init`.
+                let (self_, kw) = (h(a.self_), h(a.kw));
+                a.result = with_tuple_items(cpy2py(a.args), |items, n| {
+                    call!(impl_, fn(HPy, *const HPy, HPy_ssize_t, HPy) -> c_int)(ctx, self_, items, n, kw)
+                });
             }
             HPyFunc_UNARYFUNC | HPyFunc_REPRFUNC | HPyFunc_GETITERFUNC | HPyFunc_ITERNEXTFUNC => {
                 let a = &mut *args.cast::<_HPyFunc_args_UNARYFUNC>();

@@ -12,6 +12,7 @@
 use core::ffi::{c_char, c_int, c_uint, c_void, CStr};
 use core::ptr::{null, null_mut};
 
+use super::limited::{self, TypeCache};
 use super::{cpy2py, h2py, py, py2h};
 use crate::*;
 
@@ -21,7 +22,21 @@ pub(crate) struct TypeExtra {
     traverse_impl: HPyFunc_traverseproc,
     destroy_impl: HPyFunc_destroyfunc,
     /// The `HPy_tp_call` trampoline every new instance starts with.
-    vectorcall_default: cpy_vectorcallfunc,
+    pub(crate) vectorcall_default: cpy_vectorcallfunc,
+    /// What the stable ABI cannot read from the type ([`limited`]); empty in the full API build,
+    /// which never reads it.
+    #[allow(dead_code)]
+    pub(crate) cache: TypeCache,
+}
+
+/// The extra data of `tp` if the native build made it (not for its subclasses).
+///
+/// # Safety
+/// The GIL is held.
+#[inline]
+pub(crate) unsafe fn registered(tp: *mut py::PyTypeObject) -> Option<&'static TypeExtra> {
+    // SAFETY: per the contract.
+    unsafe { registry::get(tp as usize) }
 }
 
 /// The types made by [`HPyType_FromSpec`], by type pointer. Read and written with the GIL held
@@ -78,8 +93,8 @@ const fn align_up(n: usize) -> usize {
 /// The bytes before the user struct in an instance of a type of `shape`: the built-in base's
 /// object (one item included, as C's `sizeof` includes it), aligned. `None` for an unknown shape.
 fn header_size(shape: HPyType_BuiltinShape) -> Option<usize> {
-    // SAFETY: reading two fields of static built-in type objects.
-    let of = |tp: *mut py::PyTypeObject| unsafe { align_up(((*tp).tp_basicsize + (*tp).tp_itemsize) as usize) };
+    // SAFETY: static built-in type objects.
+    let of = |tp: *mut py::PyTypeObject| unsafe { align_up(limited::builtin_instance_size(tp)) };
     Some(match shape {
         HPyType_BuiltinShape_Legacy => 0,
         HPyType_BuiltinShape_Object => OBJECT_HEADER,
@@ -112,11 +127,11 @@ fn payload(obj: *mut py::PyObject, shape: HPyType_BuiltinShape) -> *mut c_void {
 unsafe fn shape_of(mut tp: *mut py::PyTypeObject) -> HPyType_BuiltinShape {
     while !tp.is_null() {
         // SAFETY: the GIL is held.
-        if let Some(extra) = unsafe { registry::get(tp as usize) } {
+        if let Some(extra) = unsafe { registered(tp) } {
             return extra.shape;
         }
         // SAFETY: a live type's base is a live type or NULL.
-        tp = unsafe { (*tp).tp_base };
+        tp = unsafe { limited::type_base(tp) };
     }
     HPyType_BuiltinShape_Legacy
 }
@@ -150,12 +165,12 @@ unsafe extern "C" fn hpytype_clear(obj: *mut py::PyObject) -> c_int {
     unsafe {
         let mut tp = py::Py_TYPE(obj);
         while !tp.is_null() {
-            if let Some(extra) = registry::get(tp as usize) {
+            if let Some(extra) = registered(tp) {
                 if let Some(traverse) = extra.traverse_impl {
                     traverse(payload(obj, extra.shape), Some(clear_field), null_mut());
                 }
             }
-            tp = (*tp).tp_base;
+            tp = limited::type_base(tp);
         }
     }
     0
@@ -197,12 +212,12 @@ unsafe fn dealloc_one(obj: *mut py::PyObject, gc: bool) {
     // SAFETY: per the contract.
     unsafe {
         let tp = py::Py_TYPE(obj);
-        if (*tp).tp_finalize.is_some() {
+        if limited::type_finalize(tp).is_some() {
             // The finalizer may resurrect the object, which must then be tracked again.
             if gc {
                 py::PyObject_GC_Track(obj.cast());
             }
-            if py::PyObject_CallFinalizerFromDealloc(obj) < 0 {
+            if limited::call_finalizer_from_dealloc(obj) < 0 {
                 return; // resurrected
             }
             if gc {
@@ -211,20 +226,20 @@ unsafe fn dealloc_one(obj: *mut py::PyObject, gc: bool) {
         }
         // Weak references (a Python subclass's deallocator has cleared them already, and
         // clearing an empty list does nothing).
-        if (*tp).tp_weaklistoffset > 0 {
+        if limited::type_weaklistoffset(tp) > 0 {
             py::PyObject_ClearWeakRefs(obj);
         }
         hpytype_clear(obj);
         let mut base = tp;
         while !base.is_null() {
-            if let Some(extra) = registry::get(base as usize) {
+            if let Some(extra) = registered(base) {
                 if let Some(destroy) = extra.destroy_impl {
                     destroy(payload(obj, extra.shape));
                 }
             }
-            base = (*base).tp_base;
+            base = limited::type_base(base);
         }
-        match (*tp).tp_free {
+        match limited::type_free(tp) {
             Some(free) => free(obj.cast()),
             None => py::PyObject_Free(obj.cast()),
         }
@@ -362,10 +377,8 @@ unsafe fn type_from_spec(spec: &HPyType_Spec, params: *mut HPyType_SpecParam) ->
 
         let mut basicsize = if spec.basicsize != 0 { spec.basicsize as usize + head_size } else { 0 };
         let mut flags = spec.flags;
-        let mut extra = TypeExtra { shape: spec.builtin_shape, traverse_impl: None, destroy_impl: None, vectorcall_default: None };
+        let (mut traverse_impl, mut destroy_impl, mut vectorcall_default) = (None, None, None);
         let mut slots: Vec<py::PyType_Slot> = Vec::new();
-        let mut buffer = py::PyBufferProcs { bf_getbuffer: None, bf_releasebuffer: None };
-        let mut has_buffer = false;
         let mut vectorcall_offset = 0usize;
         let mut has_new = false;
 
@@ -374,22 +387,14 @@ unsafe fn type_from_spec(spec: &HPyType_Spec, params: *mut HPyType_SpecParam) ->
             let tramp = s.cpy_trampoline.map_or(null_mut(), |f| f as *mut c_void);
             match s.slot {
                 HPy_tp_destroy => {
-                    extra.destroy_impl = core::mem::transmute::<HPyCFunction, HPyFunc_destroyfunc>(s.r#impl);
-                }
-                HPy_bf_getbuffer => {
-                    buffer.bf_getbuffer = core::mem::transmute::<*mut c_void, py::getbufferproc>(tramp).into();
-                    has_buffer = true;
-                }
-                HPy_bf_releasebuffer => {
-                    buffer.bf_releasebuffer = core::mem::transmute::<*mut c_void, py::releasebufferproc>(tramp).into();
-                    has_buffer = true;
+                    destroy_impl = core::mem::transmute::<HPyCFunction, HPyFunc_destroyfunc>(s.r#impl);
                 }
                 HPy_tp_call => {
                     if spec.itemsize != 0 {
                         set_error(py::PyExc_TypeError, c"Cannot use HPy call protocol with var objects");
                         return None;
                     }
-                    extra.vectorcall_default = core::mem::transmute::<cpy_PyCFunction, cpy_vectorcallfunc>(s.cpy_trampoline);
+                    vectorcall_default = core::mem::transmute::<cpy_PyCFunction, cpy_vectorcallfunc>(s.cpy_trampoline);
                     // A hidden field after the struct holds each instance's call function.
                     vectorcall_offset = align_up(if basicsize == 0 { head_size } else { basicsize });
                     if vectorcall_offset == 0 {
@@ -406,9 +411,11 @@ unsafe fn type_from_spec(spec: &HPyType_Spec, params: *mut HPyType_SpecParam) ->
                     if slot == HPy_tp_new {
                         has_new = true;
                     } else if slot == HPy_tp_traverse {
-                        extra.traverse_impl = core::mem::transmute::<HPyCFunction, HPyFunc_traverseproc>(s.r#impl);
+                        traverse_impl = core::mem::transmute::<HPyCFunction, HPyFunc_traverseproc>(s.r#impl);
                     }
                     // HPy's slot numbers are CPython's (typeslots.h), but for the HPy-only ones above.
+                    // That includes HPy_bf_getbuffer/HPy_bf_releasebuffer, which PyType_FromSpec
+                    // takes as slots (Py_bf_getbuffer/Py_bf_releasebuffer) from 3.9 on.
                     slots.push(py::PyType_Slot { slot, pfunc: tramp });
                 }
             }
@@ -497,7 +504,7 @@ unsafe fn type_from_spec(spec: &HPyType_Spec, params: *mut HPyType_SpecParam) ->
             }
             for (i, &b) in bases.iter().enumerate() {
                 py::Py_INCREF(b);
-                py::PyTuple_SET_ITEM(t, i as py::Py_ssize_t, b);
+                limited::tuple_set_item(t, i as py::Py_ssize_t, b);
             }
             t
         } else {
@@ -509,27 +516,20 @@ unsafe fn type_from_spec(spec: &HPyType_Spec, params: *mut HPyType_SpecParam) ->
             return None;
         }
         let tp = result.cast::<py::PyTypeObject>();
-        if has_buffer {
-            // SAFETY: a heap type's buffer table lives in the type object (`as_buffer`); HPy
-            // fills the two pointers after creation because `PyType_FromSpec` takes them as
-            // slots only from 3.9 on, and the trampolines are ready-made here.
-            let procs = (*tp).tp_as_buffer;
-            if procs.is_null() {
-                (*tp).tp_as_buffer = Box::leak(Box::new(buffer));
-            } else {
-                (*procs).bf_getbuffer = buffer.bf_getbuffer;
-                (*procs).bf_releasebuffer = buffer.bf_releasebuffer;
-            }
-        }
         // A legacy type must not inherit its layout from a pure one.
         if spec.builtin_shape == HPyType_BuiltinShape_Legacy {
-            let base = (*tp).tp_base;
+            let base = limited::type_base(tp);
             if !base.is_null() && shape_of(base) != HPyType_BuiltinShape_Legacy {
                 py::Py_DECREF(result);
                 set_error(py::PyExc_TypeError, c"A legacy type should not inherit its memory layout from a pure type");
                 return None;
             }
         }
+        let Some(cache) = TypeCache::new(tp, spec.name, vectorcall_offset) else {
+            py::Py_DECREF(result);
+            return None;
+        };
+        let extra = TypeExtra { shape: spec.builtin_shape, traverse_impl, destroy_impl, vectorcall_default, cache };
         registry::insert(tp as usize, Box::leak(Box::new(extra)));
         Some(result)
     }
@@ -541,11 +541,11 @@ unsafe extern "C" fn hpyobject_new(tp: *mut py::PyTypeObject, args: *mut py::PyO
     // the GIL held.
     unsafe {
         // The nearest base with another tp_new: a Python subclass inherits this one.
-        let mut base = (*tp).tp_base;
-        while !base.is_null() && (*base).tp_new.map(|f| f as usize) == Some(hpyobject_new as *const () as usize) {
-            base = (*base).tp_base;
+        let mut base = limited::type_base(tp);
+        while !base.is_null() && limited::type_new(base).map(|f| f as usize) == Some(hpyobject_new as *const () as usize) {
+            base = limited::type_base(base);
         }
-        let base_new = (*base).tp_new.expect("an HPy type derives from `object`, which has a tp_new");
+        let base_new = limited::type_new(base).expect("an HPy type derives from `object`, which has a tp_new");
         let obj = base_new(tp, args, kw);
         if !obj.is_null() {
             vectorcall_init(tp, obj);
@@ -565,14 +565,14 @@ unsafe fn vectorcall_init(tp: *mut py::PyTypeObject, obj: *mut py::PyObject) {
         if py::PyType_HasFeature(tp, py::Py_TPFLAGS_HAVE_VECTORCALL) != 0 {
             let mut t = tp;
             while !t.is_null() {
-                if let Some(extra) = registry::get(t as usize) {
+                if let Some(extra) = registered(t) {
                     if extra.vectorcall_default.is_some() {
-                        let slot = obj.cast::<u8>().offset((*tp).tp_vectorcall_offset).cast::<cpy_vectorcallfunc>();
+                        let slot = obj.cast::<u8>().offset(limited::type_vectorcall_offset(tp)).cast::<cpy_vectorcallfunc>();
                         slot.write_unaligned(extra.vectorcall_default);
                         return;
                     }
                 }
-                t = (*t).tp_base;
+                t = limited::type_base(t);
             }
         }
     }
@@ -587,11 +587,13 @@ pub unsafe fn HPy_SetCallFunction(_ctx: *mut HPyContext, h: HPy, func: *mut HPyC
     unsafe {
         let obj = h2py(h);
         let tp = py::Py_TYPE(obj);
-        if py::PyType_HasFeature(tp, py::Py_TPFLAGS_HAVE_VECTORCALL) == 0 {
+        // (The stable ABI build knows the offset only of the types it made, and their subclasses.)
+        let offset = limited::type_vectorcall_offset(tp);
+        if py::PyType_HasFeature(tp, py::Py_TPFLAGS_HAVE_VECTORCALL) == 0 || offset <= 0 {
             set_error(py::PyExc_TypeError, c"type does not implement the HPy call protocol");
             return -1;
         }
-        let slot = obj.cast::<u8>().offset((*tp).tp_vectorcall_offset).cast::<cpy_vectorcallfunc>();
+        let slot = obj.cast::<u8>().offset(offset).cast::<cpy_vectorcallfunc>();
         slot.write_unaligned((*func).cpy_trampoline);
         0
     }
@@ -609,13 +611,13 @@ pub unsafe fn _HPy_New(_ctx: *mut HPyContext, h_type: HPy, data: *mut *mut c_voi
             set_error(py::PyExc_TypeError, c"HPy_New arg 1 must be a type");
             return HPy_NULL;
         }
+        let Some(size) = limited::type_basicsize(tp) else { return HPy_NULL };
         let gc = py::PyType_IS_GC(tp) != 0;
         let obj: *mut py::PyObject = if gc { py::PyObject_GC_New(tp) } else { py::PyObject_New(tp) };
         if obj.is_null() {
             return HPy_NULL;
         }
         let shape = shape_of(tp);
-        let size = (*tp).tp_basicsize as usize;
         // Zero everything after the object header (HPy_New promises a zeroed struct), never
         // the reference count and type.
         let start = if shape == HPyType_BuiltinShape_Legacy { OBJECT_HEADER } else { header_size(shape).unwrap_or(OBJECT_HEADER) };
@@ -643,7 +645,7 @@ pub unsafe fn HPyType_GenericNew(_ctx: *mut HPyContext, h_type: HPy, _args: *con
             set_error(py::PyExc_TypeError, c"HPy_Type_GenericNew arg 1 must be a type");
             return HPy_NULL;
         }
-        let alloc = (*tp).tp_alloc.unwrap_or(py::PyType_GenericAlloc);
+        let alloc = limited::type_alloc(tp).unwrap_or(py::PyType_GenericAlloc);
         py2h(alloc(tp, 0))
     }
 }
@@ -701,19 +703,7 @@ pub unsafe fn _HPyType_GetBuiltinShape(_ctx: *mut HPyContext, h_type: HPy) -> HP
 /// As the universal function.
 pub unsafe fn HPyType_GetName(_ctx: *mut HPyContext, h_type: HPy) -> *const c_char {
     // SAFETY: per the contract; the GIL is held.
-    unsafe {
-        let tp = h2py(h_type).cast::<py::PyTypeObject>();
-        if (*tp).tp_flags & py::Py_TPFLAGS_HEAPTYPE != 0 {
-            py::PyUnicode_AsUTF8((*tp.cast::<py::PyHeapTypeObject>()).ht_name)
-        } else {
-            // A static type's tp_name is "module.Name": its __name__ is the part after the dot.
-            let full = CStr::from_ptr((*tp).tp_name).to_bytes();
-            match full.iter().rposition(|&c| c == b'.') {
-                Some(i) => (*tp).tp_name.add(i + 1),
-                None => (*tp).tp_name,
-            }
-        }
-    }
+    unsafe { limited::type_name(h2py(h_type).cast()) }
 }
 
 /// The struct of `obj` for a traverse trampoline (the shape of its nearest native-made type).
