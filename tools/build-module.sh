@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Usage: tools/build-module.sh <cargo-package> <module-name> [release]
 #        tools/build-module.sh --native <python> <cargo-package> <module-name> [<cargo-package> <module-name> ...]
+#        tools/build-module.sh --abi3 <python> <cargo-package> <module-name> [...]
 #
 # Universal (the first form): build a universal HPy module crate and install it as
 # build/modules/<name>.hpy0.so, with its loader stub build/modules/<name>.py. Prints the .hpy0.so
@@ -16,14 +17,17 @@
 # Each CPython version has its own target directory, target/native-cp3XY (absolute: a relative
 # CARGO_TARGET_DIR once made trybuild write its build output into the repository), so the
 # versions do not rebuild each other's pyo3-ffi.
+#
+# Stable ABI (--abi3): as --native with feature hpy/abi3 (CPython's limited API 3.12), built with
+# <python> (3.12 or newer), installed as build/abi3/<name>.abi3.so: one file for CPython 3.12+.
 set -euo pipefail
 caller="$PWD"
 cd "$(dirname "$0")/.."
 
-if [ "${1:-}" = --native ]; then
+if [ "${1:-}" = --native ] || [ "${1:-}" = --abi3 ]; then
     [ $# -ge 4 ] && [ $(( ($# - 2) % 2 )) = 0 ] || {
-        echo "usage: tools/build-module.sh --native <python> <cargo-package> <module-name> [...]" >&2; exit 2; }
-    python="$2"; shift 2
+        echo "usage: tools/build-module.sh $1 <python> <cargo-package> <module-name> [...]" >&2; exit 2; }
+    kind="${1#--}"; python="$2"; shift 2
     # an absolute path: cargo runs pyo3-ffi's build script in another directory
     case "$python" in
         /*) ;;
@@ -34,8 +38,11 @@ if [ "${1:-}" = --native ]; then
     read -r tag suffix < <("$python" -c \
         'import sys, sysconfig; print("cp%d%d" % sys.version_info[:2], sysconfig.get_config_var("EXT_SUFFIX"))')
     [ -n "$suffix" ] || { echo "error: could not read EXT_SUFFIX from $python" >&2; exit 1; }
-    out="build/native-$tag"
-    flags=(--quiet --features hpy/native)
+    out="build/native-$tag"; target="$PWD/target/native-$tag"; feature=hpy/native
+    if [ "$kind" = abi3 ]; then
+        out=build/abi3; target="$PWD/target/abi3"; feature=hpy/abi3; suffix=.abi3.so
+    fi
+    flags=(--quiet --features "$feature")
     names=()
     mkdir -p "$out"
     while [ $# -gt 0 ]; do
@@ -43,7 +50,6 @@ if [ "${1:-}" = --native ]; then
         rm -f "$out/$2$suffix"   # never use a stale build
         shift 2
     done
-    target="$PWD/target/native-$tag"
     if [ -n "${PYO3_CONFIG_FILE:-}" ]; then
         CARGO_TARGET_DIR="$target" PYO3_BUILD_EXTENSION_MODULE=1 cargo build "${flags[@]}"
     else

@@ -11,7 +11,8 @@
 #     of the five macro modules (feature hpy/native: CPython's C API through pyo3-ffi, ordinary
 #     extension modules), tested (tests/python, HPYRS_ABI=native) on every CPython 3.9+ found
 #     and on CPython 3.14 (tools/cpython314.sh: a Debian root under build/cpython314, made once;
-#     needs root)
+#     needs root); and the stable-ABI build (feature hpy/abi3), built once and tested on every
+#     CPython 3.12+
 #  5. attack and soak (CPython only), the universal wheel on every CPython and on PyPy
 #
 # `tools/test.sh --pypy-only` (`make test-pypy`): only the PyPy part of 4 and 5 (the modules are
@@ -72,6 +73,28 @@ native_tests() {
         printf -v "HPYRS_${module^^}_SO" '%s' "$so"
     done <<< "$out"
     python_tests "$label" "$python"
+}
+
+# abi3_tests <label=python>...: the macro modules built once for CPython's stable ABI (feature
+# hpy/abi3, limited API 3.12; tools/build-module.sh --abi3, with the first interpreter), then
+# python_tests with HPYRS_ABI=native on every interpreter given: the same files on each.
+abi3_tests() {
+    local out so module i=0 args=() pair
+    local -x HPYRS_ABI=native HPYRS_QUICKSTART_SO HPYRS_GEOMETRY_SO HPYRS_TREE_SO HPYRS_APITEST_SO HPYRS_CONTAINERS_SO
+    for module in "${native_modules[@]}"; do args+=("$module" "$module"); done
+    if ! out="$(env -u PYO3_CONFIG_FILE tools/build-module.sh --abi3 "${1#*=}" "${args[@]}")"; then
+        results+=("stable ABI: FAILED (build of ${native_modules[*]} with feature hpy/abi3)")
+        fail "abi3 build"
+        return
+    fi
+    while read -r so; do
+        echo "$so"
+        module="${native_modules[i]}"; i=$((i + 1))
+        printf -v "HPYRS_${module^^}_SO" '%s' "$so"
+    done <<< "$out"
+    for pair in "$@"; do
+        python_tests "${pair%%=*}" "${pair#*=}"
+    done
 }
 
 # tools/pytest_counts.py needs only the standard library
@@ -166,7 +189,21 @@ if [ $pypy_only = 0 ]; then
         echo "CPython $("$py314" -c 'import sys; print(".".join(map(str, sys.version_info[:3])))')  $py314"
         native_tests "CPython 3.14 native" "$py314" "$root/build/cpython314/pyo3-config.txt"
     else
+        py314=""
         fail "CPython 3.14 environment (tools/cpython314.sh)"
+    fi
+
+    # One binary for CPython 3.12 and newer: the stable ABI option (feature hpy/abi3).
+    step "stable ABI: the macro modules built once (feature hpy/abi3), tested on every CPython 3.12+"
+    abi3_pythons=()
+    for minor in "${versions[@]}"; do
+        case "$minor" in 3.8|3.9|3.10|3.11) ;; *) abi3_pythons+=("CPython $minor abi3=${venv_python[$minor]}") ;; esac
+    done
+    [ -n "$py314" ] && abi3_pythons+=("CPython 3.14 abi3=$py314")
+    if [ ${#abi3_pythons[@]} -gt 0 ]; then
+        abi3_tests "${abi3_pythons[@]}"
+    else
+        fail "stable ABI: no CPython 3.12+ found"
     fi
 fi
 
