@@ -144,6 +144,13 @@ if [ -n "$native_check_python" ]; then
     "${native_env[@]}" cargo clippy --workspace --all-targets --features hpy/native --quiet -- -D warnings || fail "cargo clippy (native)"
     RUSTDOCFLAGS="-D warnings" "${native_env[@]}" cargo doc -p hpy-sys -p hpy --features hpy/native --no-deps --quiet || fail "cargo doc (native)"
     "${native_env[@]}" cargo test -p ui-tests --features native --quiet || fail "ui tests (native)"
+    # the stable-ABI variant of the native build (feature hpy/abi3) needs a CPython 3.12+ to build
+    abi3_check_python="$(tools/pythons.sh | awk '$1 == "3.12" || $1 == "3.13" {print $2; exit}')"
+    if [ -n "$abi3_check_python" ]; then
+        abi3_env=(env PYO3_PYTHON="$abi3_check_python" PYO3_BUILD_EXTENSION_MODULE=1 CARGO_TARGET_DIR="$root/target/abi3")
+        "${abi3_env[@]}" cargo clippy -p hpy-sys -p hpy --features hpy/abi3 --quiet -- -D warnings || fail "cargo clippy (abi3)"
+        RUSTDOCFLAGS="-D warnings" "${abi3_env[@]}" cargo doc -p hpy-sys -p hpy --features hpy/abi3 --no-deps --quiet || fail "cargo doc (abi3)"
+    fi
 else
     fail "native build checks: no CPython 3.9+ found"
 fi

@@ -11,7 +11,7 @@
 //! * handle-like types: [`HPy`], [`HPyField`], [`HPyGlobal`], [`HPyListBuilder`],
 //!   [`HPyTupleBuilder`], [`HPyTracker`], [`HPyThreadState`]; integer typedefs [`HPy_ssize_t`],
 //!   [`HPy_hash_t`], [`HPy_UCS4`];
-//! * [`HPyContext`] with its 266 fields in order ([`CTX_FIELDS`] lists them);
+//! * [`HPyContext`] with its 266 fields in order (`ctx::CTX_FIELDS` lists them);
 //! * blueprints: [`HPyDef`] (with [`HPyMeth`], [`HPySlot`], [`HPyMember`], [`HPyGetSet`]),
 //!   [`HPyModuleDef`], [`HPyType_Spec`], [`HPyType_SpecParam`], plus [`HPy_buffer`],
 //!   [`HPyCallFunction`], [`HPyCapsule_Destructor`] and the `_HPyFunc_args_*` structs that
@@ -33,7 +33,7 @@
 //! HPy *master* appends context members after 0.9.0 without changing the ABI version; this crate
 //! deliberately has exactly the 0.9.0 members, so a module built on it never reads past the
 //! context of a 0.9.0 runtime. PyPy 3.11 inserts one of master's members in the middle, still as
-//! ABI 0.0: the wrappers of the functions behind it find them through [`layout::tail`].
+//! ABI 0.0: the wrappers of the functions behind it find them through `layout::tail`.
 //!
 //! # Rules that the types cannot express
 //!
