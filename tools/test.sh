@@ -145,7 +145,8 @@ if [ -n "$native_check_python" ]; then
     RUSTDOCFLAGS="-D warnings" "${native_env[@]}" cargo doc -p hpy-sys -p hpy --features hpy/native --no-deps --quiet || fail "cargo doc (native)"
     "${native_env[@]}" cargo test -p ui-tests --features native --quiet || fail "ui tests (native)"
     # the stable-ABI variant of the native build (feature hpy/abi3) needs a CPython 3.12+ to build
-    abi3_check_python="$(tools/pythons.sh | awk '$1 == "3.12" || $1 == "3.13" {print $2; exit}')"
+    # (the venv's interpreter, as the abi3 test build below uses: the same PYO3_PYTHON, no rebuild)
+    abi3_check_python="${venv_python[3.12]:-${venv_python[3.13]:-}}"
     if [ -n "$abi3_check_python" ]; then
         abi3_env=(env PYO3_PYTHON="$abi3_check_python" PYO3_BUILD_EXTENSION_MODULE=1 CARGO_TARGET_DIR="$root/target/abi3")
         "${abi3_env[@]}" cargo clippy -p hpy-sys -p hpy --features hpy/abi3 --quiet -- -D warnings || fail "cargo clippy (abi3)"
