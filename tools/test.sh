@@ -281,6 +281,7 @@ if tools_py="$(tools/venv.sh tools "$tools_python" "$root/tools/requirements-too
             results+=("universal wheel: one py3-none wheel installed and run on ${installed[*]}")
             # tests/wheels/test_native_wheel.py builds them (target/wheels-native-cp3XY)
             [ $pypy_only = 1 ] || results+=("native wheel: geometry, one cp3X wheel per CPython 3.9+ found, installed and run without hpy")
+            [ $pypy_only = 1 ] || results+=("abi3 wheel: geometry, one cp312-abi3 wheel installed and run without hpy on every CPython 3.12+ and 3.14")
         else
             fail "wheel tests"
         fi

@@ -25,7 +25,7 @@ This is the step a `bindings = "hpy"` in maturin itself would do; see README.
 The ABI: the config setting `hpy-abi`, else the environment variable `HPY_ABI`:
 
     pip wheel . --config-settings hpy-abi=native        python -m build -C hpy-abi=native
-    HPY_ABI=native pip wheel .
+    HPY_ABI=native pip wheel .                           (likewise hpy-abi=abi3, HPY_ABI=abi3)
 
 * `universal` (the default): the HPy wheel above, `py3-none-<platform>`, one for every CPython
   with the `hpy` package (which it requires) and for PyPy.
@@ -37,9 +37,16 @@ The ABI: the config setting `hpy-abi`, else the environment variable `HPY_ABI`:
   METADATA drops the `hpy` requirement (the native build needs no HPy runtime). It is built for
   the interpreter that runs the build, or for the one named by the environment variable
   `HPY_PYTHON` (a path: how `make wheels` builds every CPython's wheel from one tools venv).
+* `abi3`: the native build on CPython's stable ABI (`--features hpy/abi3`: limited API 3.12,
+  through pyo3-ffi's `abi3-py312` feature, which maturin detects): one `cp312-abi3-<platform>`
+  wheel for CPython 3.12 and every later version, with the extension `<module>/<module>.abi3.so`;
+  otherwise as `native` (package, stubs, no `hpy` requirement, `HPY_PYTHON`). The interpreter
+  that builds it must be a CPython 3.12 or newer (an error otherwise). For CPython 3.9-3.11 the
+  per-version `native` wheels remain.
 
 Any other value is an error.
 """
+import functools
 import os
 import shutil
 import subprocess
@@ -81,7 +88,10 @@ def _target_dir():
     return target
 
 
-ABIS = ("universal", "native")
+ABIS = ("universal", "native", "abi3")
+
+# The limited API version of the abi3 build (hpy-sys's feature abi3 = pyo3-ffi's abi3-py312).
+ABI3_MIN = (3, 12)
 
 
 def _abi(config_settings):
@@ -98,15 +108,36 @@ def _abi(config_settings):
     return value
 
 
+def _check_abi3_python(python):
+    """The abi3 build needs a CPython 3.12+ (pyo3-ffi's build script refuses an older one, less
+    clearly): raise a ValueError naming the interpreter otherwise."""
+    probe = "import sys; print(sys.implementation.name, *sys.version_info[:2])"
+    try:
+        out = subprocess.run([python, "-c", probe], capture_output=True, text=True, check=True).stdout.split()
+        impl, version = out[0], (int(out[1]), int(out[2]))
+    except (OSError, subprocess.CalledProcessError, IndexError, ValueError) as e:
+        raise ValueError("hpy_build: hpy-abi=abi3: could not ask the interpreter %s its version (%s)"
+                         % (python, e)) from None
+    if impl != "cpython" or version < ABI3_MIN:
+        raise ValueError(
+            "hpy_build: hpy-abi=abi3 (CPython's stable ABI, limited API %d.%d) is built with a "
+            "CPython %d.%d or newer, and %s is %s %d.%d: name one in HPY_PYTHON (or use "
+            "hpy-abi=native, one wheel per CPython version)"
+            % (ABI3_MIN + ABI3_MIN + (python, impl) + version))
+
+
 def build_wheel(wheel_directory, config_settings=None, metadata_directory=None):
     abi = _abi(config_settings)
     env = dict(os.environ, CARGO_TARGET_DIR=_target_dir())
-    if abi == "native":
+    if abi in ("native", "abi3"):
         # maturin's pyo3-ffi binding: it finds pyo3-ffi (hpy-sys's with the feature), makes
-        # pyo3-ffi's build script configure for that interpreter, does not link libpython
+        # pyo3-ffi's build script configure for that interpreter, does not link libpython; with
+        # hpy/abi3 it sees pyo3-ffi's abi3-py312 feature and makes a cp312-abi3 wheel
         python = os.environ.get("HPY_PYTHON") or sys.executable
-        args = ["--bindings", "pyo3-ffi", "--features", "hpy/native", "--interpreter", python]
-        make = _wheel.make_native_wheel
+        if abi == "abi3":
+            _check_abi3_python(python)
+        args = ["--bindings", "pyo3-ffi", "--features", "hpy/" + abi, "--interpreter", python]
+        make = functools.partial(_wheel.make_native_wheel, abi3=abi == "abi3")
     else:
         args = ["--interpreter", sys.executable]
         make = _wheel.make_hpy_wheel

@@ -4,10 +4,12 @@
   `<module>/<module>.hpy0.so`, the HPy loader `<module>/__init__.py`, the stubs;
 * native (`make_native_wheel`): from maturin's `cp3X-cp3X` (pyo3-ffi binding) wheel of the crate
   built with `--features hpy/native`: maturin's package (`<module>/__init__.py` importing the
-  extension `<module>/<module><EXT_SUFFIX>`) plus the stubs, without the requirement on `hpy`.
+  extension `<module>/<module><EXT_SUFFIX>`) plus the stubs, without the requirement on `hpy`;
+  the same for the stable-ABI build (`--features hpy/abi3`, `abi3=True`), whose tag
+  (`cp312-abi3`) and file name (`<module>.abi3.so`) maturin chooses and this checks.
 
 Both end in `_write_wheel` (RECORD and the zip). Usable on its own:
-python -m hpy_build.wheel [--native] <maturin-wheel> <output-directory>
+python -m hpy_build.wheel [--native|--abi3] <maturin-wheel> <output-directory>
 """
 import base64
 import hashlib
@@ -121,12 +123,26 @@ def _without_hpy_requirement(metadata):
     return "\n".join(keep).encode("utf-8")
 
 
-def make_native_wheel(src, out_dir):
+def _check_abi3(files, dist_info, name, lib):
+    """maturin tags a wheel abi3 when the crate turns on pyo3-ffi's `abi3-py3X` feature (hpy/abi3:
+    abi3-py312), and names its extension `<module>.abi3.so`: checked here, not assumed."""
+    tags = [l.split(":", 1)[1].strip() for l in files["%s/WHEEL" % dist_info].decode().splitlines()
+            if l.startswith("Tag:")]
+    if not (re.search(r"-cp312-abi3-[^-]+\.whl$", name) and tags
+            and all(t.startswith("cp312-abi3-") for t in tags) and re.search(r"\.abi3\.so$|\.pyd$", lib)):
+        raise RuntimeError("hpy_build: maturin did not make a cp312-abi3 wheel of the hpy/abi3 build: "
+                           "%s, tags %r, extension %s" % (name, tags, lib))
+
+
+def make_native_wheel(src, out_dir, abi3=False):
     """Write the native wheel made from maturin's (pyo3-ffi binding) wheel `src` into `out_dir`;
-    return its file name. The extension and maturin's `__init__.py` stay as they are."""
+    return its file name. The extension and maturin's `__init__.py` stay as they are. `abi3`: the
+    stable-ABI build, whose `cp312-abi3` tag is checked."""
     name = os.path.basename(src)
     files, dist_info = _read_wheel(src)
     lib, package = _the_library(files, name, r"[^/]+/[^/]+\.(so|pyd)")
+    if abi3:
+        _check_abi3(files, dist_info, name, lib)
     binary = files[lib]
     _check_exports(binary, lib, "PyInit_%s" % package, package)
     if "%s/__init__.pyi" % package not in files:
@@ -138,6 +154,8 @@ def make_native_wheel(src, out_dir):
 
 if __name__ == "__main__":
     args = sys.argv[1:]
-    make = make_native_wheel if args[:1] == ["--native"] else make_hpy_wheel
-    args = args[1:] if args[:1] == ["--native"] else args
-    print(make(args[0], args[1]))
+    flag = args.pop(0) if args[:1] in (["--native"], ["--abi3"]) else None
+    if flag is None:
+        print(make_hpy_wheel(args[0], args[1]))
+    else:
+        print(make_native_wheel(args[0], args[1], abi3=flag == "--abi3"))
