@@ -19,11 +19,23 @@ One workload, `selfcheck_leak`, calls `apitest.leak_bytes_on_purpose(3)`, which 
 call: it must be reported as growing, or the check is blind and the run fails. It is always run
 (whatever --only selects) unless --no-selfcheck says the apitest build predates it.
 
+The modes (--modes): "universal" and "debug" load the universal build (<name>.hpy0.so) with
+hpy.universal; "native" loads the native build (the same Rust source compiled against CPython's C
+API, `tools/build-module.sh --native`: <name><EXT_SUFFIX>) as ordinary extension modules. There
+HPy's leak detector does not exist, so RSS is the only leak check: a missing Py_DECREF in the
+native backend shows up only as growth. Every mode loads through tests/python/hpyrs_abi.py (the
+Python tests' loader; the worker sets HPYRS_ABI for its mode). The `rawadd` module is a
+hand-written universal-only fixture (hpy-sys alone, no native build): its workload is skipped in
+native mode, with the reason printed.
+
 The modules come from the variables the Python tests use (HPYRS_<MODULE>_SO, exported by
-tools/test.sh). The workloads run in child processes, each loading the modules in one mode (a
-crash names its mode); each mode is split into --jobs shards that run in parallel.
+tools/test.sh): the universal .hpy0.so files for universal and debug mode, the native files for
+native mode (so one run is either universal/debug or native; HPYRS_RAWADD_SO is not read in native
+mode). The workloads run in child processes, each loading the modules in one mode (a crash names
+its mode); each mode is split into --jobs shards that run in parallel.
 
     python tools/soak.py                                  # universal + debug, 10^5 calls
+    python tools/soak.py --modes native                   # the native build (HPYRS_*_SO: native .so)
     python tools/soak.py --calls 1000000                  # what `make soak` runs
     python tools/soak.py --only 'list_*,builder_*' --no-selfcheck   # e.g. against an old build
     python tools/soak.py --list                           # the workloads
@@ -44,7 +56,10 @@ import time
 import traceback
 
 MODULES = ("rawadd", "quickstart", "geometry", "tree", "apitest", "containers")
-MODES = ("universal", "debug")
+MODES = ("universal", "debug", "native")
+# Modules with no native build, and why: their workloads are skipped in native mode.
+UNIVERSAL_ONLY = {"rawadd": "rawadd is a hand-written universal-only fixture (hpy-sys alone, no native build)"}
+HERE = os.path.dirname(os.path.abspath(__file__))
 
 # The growth bound. What it must catch: the smallest leak a call can have is one malloc chunk,
 # 32 bytes with glibc (a 3-byte Vec<bool>, the list-builder bug of issue 12, is exactly that), so
@@ -354,10 +369,11 @@ def scalars_roundtrip(m):
 
 @workload("rawadd")
 def rawadd(m):
-    """rawadd.add(1, 2): the module written on hpy-sys alone."""
+    """rawadd.add(1, 2), and add("x", 1) (a TypeError): the module written on hpy-sys alone."""
     add = m.rawadd.add
     def step():
         assert add(1, 2) == 3
+        raises(TypeError, add, "x", 1)
     return step
 
 
@@ -517,15 +533,15 @@ def class_cycles_detached(m):
 
 # ---- errors ----
 
-@workload("apitest", "rawadd")
+@workload("apitest")
 def error_type(m):
-    """Arguments of the wrong type: TypeErrors built from the argument (nested: item paths)."""
-    api, raw = m.apitest, m.rawadd
+    """Arguments of the wrong type: TypeErrors built from the argument (nested: item paths);
+    rawadd's TypeError is in the rawadd workload."""
+    api = m.apitest
     def step():
         raises(TypeError, api.rt_i64, "x")
         raises(TypeError, api.rt_vec_i64, {1: 2})
         raises(TypeError, api.rt_vec_vec, [[1, "x"]])
-        raises(TypeError, raw.add, "x", 1)
     return step
 
 
@@ -659,21 +675,37 @@ def selfcheck_leak(m):
 # the worker: one mode, one shard of the workloads, in a child process
 # =====================================================================================
 
+def skip_reason(w, mode):
+    """Why workload `w` does not run in `mode` (a module of it has no build there), or None."""
+    if mode == "native":
+        for name in w.modules:
+            if name in UNIVERSAL_ONLY:
+                return UNIVERSAL_ONLY[name]
+    return None
+
+
 def load_modules(mode, names):
-    import importlib.util
+    """The modules `names`, loaded in `mode` by the Python tests' loader (hpyrs_abi.load_file)."""
     import types
 
-    import hpy.universal
-    modes = {"universal": hpy.universal.MODE_UNIVERSAL, "debug": hpy.universal.MODE_DEBUG}
+    # hpyrs_abi reads HPYRS_ABI when imported (this process imports it once, for its one mode)
+    os.environ["HPYRS_ABI"] = "native" if mode == "native" else "universal"
+    sys.path.insert(0, os.path.join(HERE, os.pardir, "tests", "python"))
+    import hpyrs_abi
     ns = types.SimpleNamespace()
     for name in names:
-        path = os.environ.get("HPYRS_%s_SO" % name.upper())
+        variable = "HPYRS_%s_SO" % name.upper()
+        path = os.environ.get(variable)
         if not path or not os.path.exists(path):
-            raise SystemExit("HPYRS_%s_SO is not set to a built module (see tools/test.sh)" % name.upper())
-        # hpy.universal.load reads the ABI tag from the first ".hpy" in the path
-        assert ".hpy" not in os.path.dirname(path), path
-        spec = importlib.util.spec_from_file_location(name, path)
-        setattr(ns, name, hpy.universal.load(name, path, spec, mode=modes[mode]))
+            raise SystemExit("%s is not set to a built module (see tools/test.sh)" % variable)
+        if mode == "native":
+            if path.endswith(".hpy0.so"):
+                raise SystemExit("%s=%s: a universal build; native mode needs the native one "
+                                 "(tools/build-module.sh --native)" % (variable, path))
+        else:
+            # hpy.universal.load reads the ABI tag from the first ".hpy" in the path
+            assert ".hpy" not in os.path.dirname(path), path
+        setattr(ns, name, hpyrs_abi.load_file(name, path, mode))
     return ns
 
 
@@ -730,7 +762,7 @@ def run_workload(w, m, mode, calls, warmup, bound):
 
 def worker(args):
     mode, shard, shards = args.worker.split(":")
-    selected = select(args)[int(shard)::int(shards)]
+    selected = [w for w in select(args) if not skip_reason(w, mode)][int(shard)::int(shards)]
     needed = sorted({mod for w in selected for mod in w.modules}, key=MODULES.index)
     m = load_modules(mode, needed)
     for w in selected:
@@ -762,6 +794,8 @@ def kib(n):
 
 
 def verdict(row):
+    if "skipped" in row:
+        return "skipped in %s mode: %s" % (row["mode"], row["skipped"])
     if "failure" in row:
         return row["failure"]
     if row["expect"] == "grows":
@@ -809,8 +843,11 @@ class Table:
         if self.compact:
             growths = [kib(r["growth"]) if "growth" in r else "-" for r in rows]
             failed = ["%s: %s" % (r["mode"], r["failure"]) for r in rows if "failure" in r]
+            ran = [r for r in rows if "skipped" not in r]
+            notes = failed or ([verdict(ran[0])] if ran else [])
+            notes += [verdict(r) for r in rows if "skipped" in r]
             self.line("%-24s" + " %12s" * len(rows) + "  %s", rows[0]["workload"], *growths,
-                      "; ".join(failed) or verdict(rows[0]))
+                      "; ".join(notes))
             return
         r = rows[0]
         if "growth" in r:
@@ -827,7 +864,9 @@ class Table:
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--modes", default="universal,debug", help="comma-separated: universal, debug")
+    parser.add_argument("--modes", default="universal,debug",
+                        help="comma-separated: universal, debug (the universal build), or native "
+                             "(the native build)")
     parser.add_argument("--calls", type=int, default=100_000, help="measured calls per workload")
     parser.add_argument("--warmup", type=int, default=10_000, help="calls before the first reading")
     parser.add_argument("--bound-kib", type=int, default=DEFAULT_BOUND_KIB,
@@ -851,7 +890,10 @@ def main():
 
     modes = [mode for mode in args.modes.split(",") if mode]
     if not modes or any(mode not in MODES for mode in modes):
-        parser.error("--modes: universal and/or debug")
+        parser.error("--modes: universal and/or debug, or native")
+    if "native" in modes and len(modes) > 1:
+        parser.error("--modes: native runs alone (HPYRS_<MODULE>_SO name either the universal "
+                     "or the native build)")
     selected = select(args)
     if not selected:
         parser.error("--only %r matches no workload" % args.only)
@@ -859,10 +901,15 @@ def main():
           % (len(selected), "s"[len(selected) == 1:], "+".join(modes), args.calls, args.warmup,
              args.bound_kib), flush=True)
 
-    shards = max(1, min(args.jobs, len(selected)))
+    skipped = [(w, mode, skip_reason(w, mode)) for mode in modes for w in selected
+               if skip_reason(w, mode)]
+    for w, mode, reason in skipped:
+        print("skipped in %s mode: %s (%s)" % (mode, w.name, reason), flush=True)
     tasks = queue.Queue()
     for mode in modes:  # in table order, so that the table can be printed as it fills
-        for shard in range(shards):
+        runnable = [w for w in selected if not skip_reason(w, mode)]
+        shards = max(1, min(args.jobs, len(runnable)))
+        for shard in range(shards if runnable else 0):
             tasks.put("%s:%d:%d" % (mode, shard, shards))
     results = queue.Queue()  # (task, a JSON line | ("exit", status) | None when the task is done)
     env = dict(os.environ, RUST_BACKTRACE="0")  # a backtrace per caught panic would dominate
@@ -886,6 +933,8 @@ def main():
     for _ in range(max(1, args.jobs)):
         threading.Thread(target=run_tasks, daemon=True).start()
     table = Table(selected, modes, args.compact)
+    for w, mode, reason in skipped:
+        table.add({"workload": w.name, "mode": mode, "skipped": reason})
     rows, failures, done = [], [], 0
     while done < n_tasks:
         task, line = results.get()
@@ -904,9 +953,11 @@ def main():
     order = {(w.name, mode): i for i, (mode, w) in enumerate((mode, w) for mode in modes for w in selected)}
     failures.sort(key=lambda f: order.get(f[:2], -1))  # worker exits first, then in table order
     failures = [f[2] for f in failures]
-    if len(rows) != len(selected) * len(modes):
-        failures.append("%d of %d workload runs reported" % (len(rows), len(selected) * len(modes)))
-    print("%d workload runs in %.0f s" % (len(rows), time.perf_counter() - start))
+    expected = len(selected) * len(modes) - len(skipped)
+    if len(rows) != expected:
+        failures.append("%d of %d workload runs reported" % (len(rows), expected))
+    print("%d workload runs in %.0f s%s" % (len(rows), time.perf_counter() - start,
+                                           ", %d skipped" % len(skipped) if skipped else ""))
     if failures:
         print("soak FAILED:")
         for failure in failures:

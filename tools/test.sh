@@ -246,13 +246,35 @@ fi
 
 # Memory, not handles: the debug-mode leak detector cannot see a leaked Rust allocation. One
 # interpreter is enough (the leaks to catch are in the module, not in the interpreter).
-step "soak: RSS growth over 10^5 calls per workload, universal and debug mode (tools/soak.py)"
+step "soak: RSS growth over 10^5 calls per workload, universal and debug mode, then the native build (tools/soak.py)"
 soak_minor=3.11; [ -n "${venv_python[3.11]:-}" ] || soak_minor="${versions[0]}"
 soak_start=$SECONDS
 if "${venv_python[$soak_minor]}" tools/soak.py --calls 100000 --compact; then
     results+=("soak: no memory growth on CPython $soak_minor, universal and debug ($((SECONDS - soak_start)) s; CPython only)")
 else
     fail "soak on CPython $soak_minor (tools/soak.py: memory growth, or a workload failed)"
+fi
+# The native build (no HPy debug mode there: RSS is its only leak check), on the same CPython:
+# the files native_tests built above (build/native-cp3XY/<name><EXT_SUFFIX>), else built here.
+if [ "$soak_minor" = 3.8 ]; then
+    results+=("soak native: not run (pyo3-ffi 0.30 supports CPython 3.9+)")
+else
+    soak_start=$SECONDS; soak_python="${venv_python[$soak_minor]}"; soak_so=(); soak_env=(env -u HPYRS_RAWADD_SO)
+    read -r soak_tag soak_suffix < <("$soak_python" -c \
+        'import sys, sysconfig; print("cp%d%d" % sys.version_info[:2], sysconfig.get_config_var("EXT_SUFFIX"))')
+    for module in "${native_modules[@]}"; do soak_so+=("$root/build/native-$soak_tag/$module$soak_suffix"); done
+    if ! ls "${soak_so[@]}" >/dev/null 2>&1; then
+        soak_args=(); for module in "${native_modules[@]}"; do soak_args+=("$module" "$module"); done
+        mapfile -t soak_so < <(env -u PYO3_CONFIG_FILE tools/build-module.sh --native "$soak_python" "${soak_args[@]}")
+    fi
+    for i in "${!native_modules[@]}"; do soak_env+=("HPYRS_${native_modules[i]^^}_SO=${soak_so[i]:-}"); done
+    if ! ls "${soak_so[@]}" >/dev/null 2>&1 || [ ${#soak_so[@]} -ne ${#native_modules[@]} ]; then
+        fail "soak native: native build of ${native_modules[*]} for CPython $soak_minor"
+    elif "${soak_env[@]}" "$soak_python" tools/soak.py --modes native --calls 100000 --compact; then
+        results+=("soak native: no memory growth on CPython $soak_minor, native build ($((SECONDS - soak_start)) s; rawadd skipped: universal-only)")
+    else
+        fail "soak native on CPython $soak_minor (tools/soak.py --modes native: memory growth, or a workload failed)"
+    fi
 fi
 fi  # pypy_only
 
