@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
-# `make bench` (CALLGRIND=1 to count instructions too): build the four variants of the benchmark
+# `make bench` (CALLGRIND=1 to count instructions too): build the five variants of the benchmark
 # module, then measure them all in one process with bench/run.py: on PyPy 7.3.19 (tools/pypy.sh
 # sets it up; wall time only), then on CPython. QUICK=1: fewer, shorter repeats (a smoke test).
+# The fifth, hpy-rs-native, is bench/hpyrs built against CPython's own C API (feature
+# hpy/native): an ordinary extension for this one CPython, so it is not measured on PyPy.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 read -r minor python <<< "$(tools/pythons.sh | awk '$1 == "3.11" {print; exit}' | grep . || tools/pythons.sh | tail -n 1)"
@@ -13,6 +15,16 @@ bash bench/c/build.sh "$py" "$out" >&2
 bash bench/pyo3/build.sh "$py" "$out" >&2
 cargo build --release --quiet -p bench_hpyrs
 cp target/release/libbench_hpyrs.so "$out/bench_hpyrs.hpy0.so"
+# The same crate, native: pyo3-ffi's build script reads this CPython's configuration
+# (PYO3_PYTHON, an absolute path); its own target directory (absolute), so that neither build
+# invalidates the other. Its module name is bench_hpyrs too: it goes to a directory of its own,
+# native/, from which run.py loads it by path.
+native_suffix="$("$py" -c 'import sysconfig; print(sysconfig.get_config_var("EXT_SUFFIX"))')"
+mkdir -p "$out/native"
+rm -f "$out/native/"bench_hpyrs*
+PYO3_PYTHON="$py" PYO3_BUILD_EXTENSION_MODULE=1 CARGO_TARGET_DIR="$PWD/target/bench-native" \
+    cargo build --release --quiet -p bench_hpyrs --features hpy/native
+cp target/bench-native/release/libbench_hpyrs.so "$out/native/bench_hpyrs$native_suffix"
 echo "HPy's own microbenchmark suite (hpy 0.9.0 sdist) with hpy-rs's hpy_simple ..." >&2
 mkdir -p bench/results
 bench/microbench.sh "$py" | tee bench/results/microbench.txt | sed -n '/BENCHMARKS/,$p'

@@ -1,25 +1,28 @@
 """`make bench`: the same operations on hpy-rs, C on HPy (universal ABI), the C API and PyO3,
-measured round-robin in one process; hpy-rs and C-HPy also in HPy's debug mode.
+measured round-robin in one process; hpy-rs and C-HPy also in HPy's debug mode, and hpy-rs
+also built natively (hpy-rs-native: the same crate on CPython's own C API, CPython only).
 
 Usage: python bench/run.py <modules-dir> [--callgrind] [--quick] [--pypy <pypy.json>]
        pypy3 bench/run.py <modules-dir> --out <pypy.json> [--quick]
        python bench/run.py --render   (rewrite BENCHMARKS.md from the recorded results)
 
-<modules-dir> holds bench_capi<EXT_SUFFIX>, bench_pyo3<EXT_SUFFIX>, bench_chpy.hpy0.so and
-bench_hpyrs.hpy0.so (bench/bench.sh builds them). Writes bench/results/latest.json, the chart
+<modules-dir> holds bench_capi<EXT_SUFFIX>, bench_pyo3<EXT_SUFFIX>, bench_chpy.hpy0.so,
+bench_hpyrs.hpy0.so and, on CPython, native/bench_hpyrs<EXT_SUFFIX> (bench/bench.sh builds them). Writes bench/results/latest.json, the chart
 bench/results/ratios.png and BENCHMARKS.md, and prints the table.
 
 Wall time: timeit, the best of several repeats, variants interleaved (in an order that rotates
 every repeat) so that machine noise and position effects hit all of them alike. Instructions
 (--callgrind): valgrind's callgrind counts the instructions of the loop at two lengths; their
 difference divided by the extra iterations is the cost of one operation, with the interpreter's
-start-up cancelled out. Counts are stable on a noisy machine.
+start-up cancelled out. Counts are stable on a noisy machine. BENCH_CALLGRIND_KEEP=<dir> keeps
+callgrind's output files there (<variant>.<op>.<iterations>.out) for callgrind_annotate.
 
 On PyPy (bench/bench.sh runs this file with PyPy first) only wall time is measured, and written
 to --out; the CPython run then stores it under "pypy" in latest.json (--pypy) and BENCHMARKS.md
 shows it. The .hpy0.so files are the very binaries CPython loads; the C API and PyO3 modules
 are built for PyPy's cpyext.
 """
+import importlib.machinery
 import importlib.util
 import json
 import os
@@ -28,11 +31,15 @@ import shutil
 import subprocess
 import sys
 import tempfile
+import textwrap
 import timeit
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(HERE)
-VARIANTS = ["c-api", "c-hpy", "c-hpy-debug", "hpy-rs", "hpy-rs-debug", "pyo3"]
+VARIANTS = ["c-api", "c-hpy", "c-hpy-debug", "hpy-rs", "hpy-rs-debug", "hpy-rs-native", "pyo3"]
+# hpy-rs built with the cargo feature hpy/native: a CPython extension (PyInit_bench_hpyrs), its
+# file in a directory of its own, as its module name is the universal binary's.
+NATIVE_DIR = "native"
 PYPY = sys.implementation.name == "pypy"
 
 # op name -> (statement, setup). In the setup, `m` is the module; `o` an instance of m.Foo.
@@ -59,12 +66,36 @@ OPS = {
 }
 
 
+def load_native(directory):
+    """The native hpy-rs module, loaded by path (importlib's ExtensionFileLoader, through
+    spec_from_file_location) and not through sys.path or sys.modules: its name, bench_hpyrs, is
+    also the universal module's. None if it was not built (PyPy)."""
+    import importlib.machinery
+    native = os.path.join(directory, NATIVE_DIR)
+    for suffix in importlib.machinery.EXTENSION_SUFFIXES:
+        path = os.path.join(native, "bench_hpyrs" + suffix)
+        if os.path.exists(path):
+            spec = importlib.util.spec_from_file_location("bench_hpyrs", path)
+            assert isinstance(spec.loader, importlib.machinery.ExtensionFileLoader), spec
+            module = importlib.util.module_from_spec(spec)
+            spec.loader.exec_module(module)
+            assert not hasattr(module, "__hpy_abi__"), "not a native build: %s" % path
+            return module
+    return None
+
+
 def load_modules(directory):
-    """variant -> module. HPy modules are loaded from copies: one binary loaded twice (universal
-    and debug) would share its trampoline context."""
+    """variant -> module, in the order of VARIANTS. HPy modules are loaded from copies: one
+    binary loaded twice (universal and debug) would share its trampoline context."""
     import hpy.universal as U
     sys.path.insert(0, directory)
     mods = {"c-api": __import__("bench_capi"), "pyo3": __import__("bench_pyo3")}
+    if not PYPY:
+        native = load_native(directory)
+        if native is None:
+            raise SystemExit("no %s/bench_hpyrs%s: bench/bench.sh builds it" % (
+                os.path.join(directory, NATIVE_DIR), importlib.machinery.EXTENSION_SUFFIXES[0]))
+        mods["hpy-rs-native"] = native
     for name, variant in [("bench_chpy", "c-hpy"), ("bench_hpyrs", "hpy-rs")]:
         for suffix, mode in [("", U.MODE_UNIVERSAL), ("-debug", U.MODE_DEBUG)]:
             tmp = tempfile.mkdtemp(prefix="hpyrs-bench-")
@@ -72,7 +103,7 @@ def load_modules(directory):
             shutil.copy(os.path.join(directory, name + ".hpy0.so"), path)
             spec = importlib.util.spec_from_file_location(name, path)
             mods[variant + suffix] = U.load(name, path, spec, mode=mode)
-    return mods
+    return {v: mods[v] for v in VARIANTS if v in mods}
 
 
 def check(mods):
@@ -136,6 +167,10 @@ def instructions(directory, op, variant, n):
     script = CALLGRIND_SCRIPT.format(here=HERE, directory=directory, variant=variant, setup=setup, stmt=stmt, n=n)
     with tempfile.TemporaryDirectory() as tmp:
         out = os.path.join(tmp, "cg.out")
+        keep = os.environ.get("BENCH_CALLGRIND_KEEP")
+        if keep:
+            os.makedirs(keep, exist_ok=True)
+            out = os.path.join(keep, "%s.%s.%d.out" % (variant, "".join(c if c.isalnum() else "_" for c in op), n))
         # A fixed hash seed: string hashing (dict lookups) costs the same in every run.
         subprocess.run(["valgrind", "--tool=callgrind", "--callgrind-out-file=" + out, sys.executable, "-c", script],
                        check=True, capture_output=True, env=dict(os.environ, PYTHONHASHSEED="0"))
@@ -167,20 +202,29 @@ def ratio(a, b):
 
 
 RATIOS = [("rs/c-hpy", "hpy-rs", "c-hpy"), ("rs/c-api", "hpy-rs", "c-api"), ("rs/pyo3", "hpy-rs", "pyo3")]
+# The native build against the C API (target: at most 1.05x in instructions) and PyO3 (below
+# 1.00x on every call).
+NATIVE_RATIOS = [("nat/c-api", "hpy-rs-native", "c-api"), ("nat/pyo3", "hpy-rs-native", "pyo3")]
 # On PyPy also: the debug modes against each other, and C on HPy against the C API (cpyext),
-# the comparison HPy's own speed claim for PyPy is about.
+# the comparison HPy's own speed claim for PyPy is about. (No native build there.)
 PYPY_RATIOS = RATIOS[:1] + [("dbg/c-dbg", "hpy-rs-debug", "c-hpy-debug")] + RATIOS[1:] + [
     ("c-hpy/c-api", "c-hpy", "c-api")]
 
 
-def table(results, unit, ratios=RATIOS):
-    head = "%-20s" % "operation" + "".join("%14s" % v for v in VARIANTS) + "".join(
+def table(results, unit, ratios=RATIOS + NATIVE_RATIOS):
+    """One row per op: the variants the results have (results recorded before hpy-rs-native
+    existed have no such column), then the ratios between them."""
+    first = next(iter(results.values()))
+    variants = [v for v in VARIANTS if v in first]
+    ratios = [r for r in ratios if r[1] in first and r[2] in first]
+    head = "%-20s" % "operation" + "".join("%14s" % v for v in variants) + "".join(
         "%12s" % name for name, _, _ in ratios)
     lines = [head, "-" * len(head)]
     for op, row in results.items():
-        lines.append("%-20s" % op + "".join("%14.1f" % row[v] for v in VARIANTS) + "".join(
+        lines.append("%-20s" % op + "".join("%14.1f" % row[v] for v in variants) + "".join(
             "%12.2f" % ratio(row[a], row[b]) for _, a, b in ratios))
-    lines.append("(%s per operation; ratios: hpy-rs divided by the other variant, lower is better)" % unit)
+    lines.append("(%s per operation; ratios: the first variant divided by the second, rs = hpy-rs, nat =\n"
+                 "hpy-rs-native, dbg = hpy-rs-debug, c-dbg = c-hpy-debug; lower is better for the first)" % unit)
     return "\n".join(lines)
 
 
@@ -192,17 +236,20 @@ def chart(results, path):
     except ImportError:
         return False
     ops = list(results)
-    others = [("c-hpy", "C on HPy (universal)"), ("c-api", "C API"), ("pyo3", "PyO3")]
-    fig, ax = plt.subplots(figsize=(12, 6))
-    width = 0.27
-    for i, (v, label) in enumerate(others):
-        ax.bar([x + (i - 1) * width for x in range(len(ops))],
-               [ratio(results[op]["hpy-rs"], results[op][v]) for op in ops], width, label="hpy-rs / " + label)
+    bars = [("hpy-rs", "c-hpy", "hpy-rs / C on HPy (universal)"), ("hpy-rs", "c-api", "hpy-rs / C API"),
+            ("hpy-rs", "pyo3", "hpy-rs / PyO3"), ("hpy-rs-native", "c-api", "hpy-rs-native / C API"),
+            ("hpy-rs-native", "pyo3", "hpy-rs-native / PyO3")]
+    bars = [b for b in bars if b[0] in results[ops[0]]]
+    fig, ax = plt.subplots(figsize=(14, 6))
+    width = 0.8 / len(bars)
+    for i, (a, b, label) in enumerate(bars):
+        ax.bar([x + (i - (len(bars) - 1) / 2) * width for x in range(len(ops))],
+               [ratio(results[op][a], results[op][b]) for op in ops], width, label=label)
     ax.axhline(1.0, color="black", linewidth=0.8)
     ax.set_xticks(range(len(ops)))
     ax.set_xticklabels(ops, rotation=40, ha="right")
     ax.set_ylabel("time ratio (lower is better for hpy-rs)")
-    ax.set_title("hpy-rs compared with C on HPy, the C API and PyO3 (wall time, one run)")
+    ax.set_title("hpy-rs (universal and native) compared with C on HPy, the C API and PyO3 (wall time, one run)")
     ax.legend()
     fig.tight_layout()
     fig.savefig(path, dpi=100)
@@ -280,7 +327,8 @@ def main():
         sys.version.split()[0], len(OPS), len(mods)), file=sys.stderr)
     ns = wall(mods, repeats=3 if quick else 2 * len(mods), target_s=0.005 if quick else 0.02)
     info = versions()
-    doc = {"python": info["python"], "machine": info["machine"], "unit": "ns", "versions": info, "ops": ns}
+    doc = {"python": info["python"], "machine": info["machine"], "unit": "ns", "versions": info, "ops": ns,
+           "native_module": os.path.relpath(mods["hpy-rs-native"].__file__, directory)}
     print(table(ns, "ns"))
     if "--pypy" in args:
         # bench/bench.sh's PyPy run: its results, or {"skipped": why}
@@ -311,8 +359,64 @@ def pypy_markdown(pypy):
             "and debug; **c-api** and **pyo3** built for PyPy's C-API emulation (cpyext). Wall time\n"
             "only: with PyPy's JIT, the instruction count of a process says little about one call.\n"
             "`dbg/c-dbg` is hpy-rs-debug / c-hpy-debug; `c-hpy/c-api` compares C on HPy with the same C\n"
-            "through cpyext (HPy's speed claim for PyPy).\n\n```\n%s\n```\n"
+            "through cpyext (HPy's speed claim for PyPy). No **hpy-rs-native** here: the native build is\n"
+            "an extension for one CPython version (CPython's own C API), not loadable on PyPy.\n\n```\n%s\n```\n"
             % (pypy["python"], pypy["hpy"], table(pypy["ops"], "ns", PYPY_RATIOS)))
+
+
+# The native build's targets: instructions at most this multiple of the C API's on every
+# operation, and below PyO3 on every call (every operation but `type from spec`, which makes a
+# type rather than calling one).
+NATIVE_TARGET_CAPI = 1.05
+NATIVE_NOT_CALLS = ("type from spec",)
+
+
+def native_markdown(doc):
+    """"The native build": its ratios to the C API and PyO3 in this run, checked against the
+    targets, then bench/native.md (the hand-written why)."""
+    out = ["## The native build\n"]
+    have = "hpy-rs-native" in next(iter(doc["ops"].values()))
+    if not have:
+        out.append("Not measured in this run (it predates the native variant).\n")
+    else:
+        ns, ir = doc["ops"], doc.get("ir")
+        head = "%-20s" % "operation" + "".join("%10s" % h for h in (
+            ["c-api", "native", "pyo3", "nat/c-api", "nat/pyo3"] if ir else []) ) + "%12s%12s" % ("ns nat/capi", "ns nat/pyo3")
+        lines = [head, "-" * len(head)]
+        missed_capi, missed_pyo3 = [], []
+        for op in ns:
+            row = "%-20s" % op
+            if ir:
+                r = ir[op]
+                c, p = ratio(r["hpy-rs-native"], r["c-api"]), ratio(r["hpy-rs-native"], r["pyo3"])
+                row += "%10.0f%10.0f%10.0f%10.2f%10.2f" % (r["c-api"], r["hpy-rs-native"], r["pyo3"], c, p)
+                if c > NATIVE_TARGET_CAPI:
+                    missed_capi.append("`%s` %.2fx" % (op, c))
+                if op not in NATIVE_NOT_CALLS and p >= 1.0:
+                    missed_pyo3.append("`%s` %.2fx" % (op, p))
+            row += "%12.2f%12.2f" % (ratio(ns[op]["hpy-rs-native"], ns[op]["c-api"]),
+                                     ratio(ns[op]["hpy-rs-native"], ns[op]["pyo3"]))
+            lines.append(row)
+        lines.append("(instructions per operation from the callgrind table above, then the wall-time ratios)"
+                     if ir else "(wall-time ratios; `make bench CALLGRIND=1` adds the instruction counts)")
+        out.append("The same `bench/hpyrs` crate as **hpy-rs**, built with the cargo feature `hpy/native` for the\n"
+                   "CPython of this run (`PyInit_bench_hpyrs`, CPython's own C API, no HPy runtime):\n"
+                   "`%s`, in a directory of its own and loaded by path, as its module name is the\n"
+                   "universal binary's. Targets: at most %.2fx the C API in instructions on every operation;\n"
+                   "below PyO3 on every call.\n" % (
+                       doc.get("native_module", "native/bench_hpyrs<EXT_SUFFIX>"), NATIVE_TARGET_CAPI))
+        out.append("```\n" + "\n".join(lines) + "\n```\n")
+        if ir:
+            out.append(textwrap.fill("In this run, against the C API (instructions): %s. Against PyO3 on the calls "
+                                     "(instructions): %s." % (
+                           "above %.2fx on %s" % (NATIVE_TARGET_CAPI, ", ".join(missed_capi)) if missed_capi
+                           else "within %.2fx on every operation" % NATIVE_TARGET_CAPI,
+                           "not below it on %s" % ", ".join(missed_pyo3) if missed_pyo3 else "below it on every one"),
+                                     width=96) + "\n")
+    notes = os.path.join(HERE, "native.md")
+    if os.path.exists(notes):
+        out.append(open(notes).read())
+    return "\n".join(out)
 
 
 def write_markdown(doc, has_chart):
@@ -322,8 +426,11 @@ def write_markdown(doc, has_chart):
              "`make bench` (wall time) or `make bench CALLGRIND=1` (adds instruction counts, stable on a\n"
              "noisy machine).\n",
              "Variants: **c-api** (C, METH_FASTCALL, hand-written keyword matching), **c-hpy** (C on HPy,\n"
-             "universal ABI; `HPyArg_ParseKeywords`), **hpy-rs** (this project), **pyo3**; `-debug`: the same\n"
-             "HPy binary loaded in HPy's debug mode. Ratios are hpy-rs divided by the other (lower is better).\n",
+             "universal ABI; `HPyArg_ParseKeywords`), **hpy-rs** (this project, universal ABI), **pyo3**;\n"
+             "`-debug`: the same HPy binary loaded in HPy's debug mode; **hpy-rs-native**: the same Rust\n"
+             "source as hpy-rs built with the cargo feature `hpy/native`, an ordinary extension on CPython's\n"
+             "own C API (CPython only; see \"The native build\" below). Ratios divide the first variant by\n"
+             "the second (`rs` = hpy-rs, `nat` = hpy-rs-native; lower is better for the first).\n",
              "Versions: " + ", ".join("%s %s" % (k, v[k]) for k in sorted(v)) + "\n"]
     if has_chart:
         parts.append("![ratios](bench/results/ratios.png)\n")
@@ -344,6 +451,7 @@ def write_markdown(doc, has_chart):
     analysis = os.path.join(HERE, "analysis.md")
     if os.path.exists(analysis):
         parts.append(open(analysis).read())
+    parts.append(native_markdown(doc))
     with open(os.path.join(ROOT, "BENCHMARKS.md"), "w") as f:
         f.write("\n".join(parts))
 

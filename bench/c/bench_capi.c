@@ -10,6 +10,24 @@
 #include <Python.h>
 #include <stddef.h> /* offsetof */
 
+/* Built with -DPy_LIMITED_API=... as well (bench/limited_api.sh): the stable ABI's cost, measured on
+ * the same code. The few macros the limited API lacks become their function forms there. */
+#ifdef Py_LIMITED_API
+#  define BENCH_TUPLE_SIZE(t) PyTuple_Size(t)
+#  define BENCH_TUPLE_ITEM(t, i) PyTuple_GetItem((t), (i))
+#  define BENCH_TUPLE_SET(t, i, v) PyTuple_SetItem((t), (i), (v))
+#  define BENCH_DICT_SIZE(d) PyDict_Size(d)
+#  define BENCH_TP_ALLOC(tp) ((allocfunc)PyType_GetSlot((tp), Py_tp_alloc))
+#  define BENCH_TP_FREE(tp) ((freefunc)PyType_GetSlot((tp), Py_tp_free))
+#else
+#  define BENCH_TUPLE_SIZE(t) PyTuple_GET_SIZE(t)
+#  define BENCH_TUPLE_ITEM(t, i) PyTuple_GET_ITEM((t), (i))
+#  define BENCH_TUPLE_SET(t, i, v) PyTuple_SET_ITEM((t), (i), (v))
+#  define BENCH_DICT_SIZE(d) PyDict_GET_SIZE(d)
+#  define BENCH_TP_ALLOC(tp) ((tp)->tp_alloc)
+#  define BENCH_TP_FREE(tp) ((tp)->tp_free)
+#endif
+
 #if PY_VERSION_HEX >= 0x030C0000
 #  define BENCH_T_LONG Py_T_LONG
 #  define BENCH_READONLY Py_READONLY
@@ -93,9 +111,9 @@ b_keywords(PyObject *self, PyObject *const *args, Py_ssize_t nargs, PyObject *kw
     }
     for (i = 0; i < nargs; i++)
         vals[i] = args[i];
-    nkw = kwnames == NULL ? 0 : PyTuple_GET_SIZE(kwnames);
+    nkw = kwnames == NULL ? 0 : BENCH_TUPLE_SIZE(kwnames);
     for (i = 0; i < nkw; i++) {
-        PyObject *name = PyTuple_GET_ITEM(kwnames, i);
+        PyObject *name = BENCH_TUPLE_ITEM(kwnames, i);
         int k = kw_index(name);
         if (k < 0) {
             PyErr_Format(PyExc_TypeError,
@@ -191,8 +209,8 @@ b_allocate_tuple(PyObject *self, PyObject *Py_UNUSED(ignored))
         Py_DECREF(y);
         return NULL;
     }
-    PyTuple_SET_ITEM(t, 0, x); /* steals */
-    PyTuple_SET_ITEM(t, 1, y);
+    BENCH_TUPLE_SET(t, 0, x); /* steals */
+    BENCH_TUPLE_SET(t, 1, y);
     return t;
 }
 
@@ -228,11 +246,11 @@ static PyObject *
 Foo_new(PyTypeObject *type, PyObject *args, PyObject *kwds)
 {
     FooObject *self;
-    if (PyTuple_GET_SIZE(args) != 0 || (kwds != NULL && PyDict_GET_SIZE(kwds) != 0)) {
+    if (BENCH_TUPLE_SIZE(args) != 0 || (kwds != NULL && BENCH_DICT_SIZE(kwds) != 0)) {
         PyErr_SetString(PyExc_TypeError, "Foo() takes no arguments");
         return NULL;
     }
-    self = (FooObject *)type->tp_alloc(type, 0);
+    self = (FooObject *)BENCH_TP_ALLOC(type)(type, 0);
     if (self == NULL)
         return NULL;
     self->value = 42;
@@ -244,7 +262,7 @@ static void
 Foo_dealloc(PyObject *self)
 {
     PyTypeObject *tp = Py_TYPE(self);
-    tp->tp_free(self);
+    BENCH_TP_FREE(tp)(self);
     Py_DECREF(tp);
 }
 
