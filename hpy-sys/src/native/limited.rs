@@ -136,6 +136,23 @@ pub unsafe fn type_base(tp: *mut py::PyTypeObject) -> *mut py::PyTypeObject {
     unsafe { py::PyType_GetSlot(tp, py::Py_tp_base).cast() }
 }
 
+/// `tp_methods`: the method table the type was made with (NULL for most types not made from a
+/// spec with methods).
+#[cfg(not(feature = "abi3"))]
+#[inline(always)]
+pub unsafe fn type_methods(tp: *mut py::PyTypeObject) -> *const py::PyMethodDef {
+    // SAFETY: `tp` is a live type.
+    unsafe { (*tp).tp_methods }
+}
+
+/// `tp_methods`.
+#[cfg(feature = "abi3")]
+#[inline]
+pub unsafe fn type_methods(tp: *mut py::PyTypeObject) -> *const py::PyMethodDef {
+    // SAFETY: the slot holds the type's method table or NULL.
+    unsafe { py::PyType_GetSlot(tp, py::Py_tp_methods).cast() }
+}
+
 /// `tp_new`.
 #[cfg(not(feature = "abi3"))]
 #[inline(always)]

@@ -40,45 +40,95 @@ pub(crate) unsafe fn registered(tp: *mut py::PyTypeObject) -> Option<&'static Ty
 }
 
 /// The types made by [`HPyType_FromSpec`], by type pointer. Read and written with the GIL held
-/// (every caller is a C API call site), so a plain cell suffices; the last hit is kept first
-/// because instantiation asks for the same type again and again.
+/// (every caller is a C API call site), so plain cells suffice.
+///
+/// An entry is never removed: a type's instances can outlive every notice of its death (a garbage
+/// collection clears weak references and dictionaries before it frees the objects of a cycle,
+/// and an instance in the cycle is deallocated after that and still needs its type's data). So
+/// each entry, and the method, member and getset tables CPython keeps pointers into, stay for the
+/// process: a few hundred bytes per type made, as HPy's own runtime keeps them. A hit is checked
+/// against the type itself: the entry remembers the type's method table, which is never freed, so
+/// no other type can have it; a type made later at a dead type's address (a Python class, say)
+/// is then not mistaken for the dead one. The last type found is remembered, because
+/// instantiation and deallocation ask for the same type again and again.
 mod registry {
-    use super::TypeExtra;
+    use super::{limited, py, TypeExtra};
     use core::cell::UnsafeCell;
+    use core::hash::{BuildHasherDefault, Hasher};
+    use std::collections::HashMap;
 
-    struct Registry(UnsafeCell<Vec<(usize, &'static TypeExtra)>>);
+    /// Type pointers are distinct, aligned addresses: mixing the bits is hashing enough.
+    #[derive(Default)]
+    struct AddressHasher(u64);
+    impl Hasher for AddressHasher {
+        fn finish(&self) -> u64 {
+            self.0
+        }
+        fn write(&mut self, _: &[u8]) {
+            unreachable!("only type addresses are hashed")
+        }
+        fn write_usize(&mut self, n: usize) {
+            self.0 = (n as u64 >> 4).wrapping_mul(0x9E37_79B9_7F4A_7C15);
+        }
+    }
+
+    #[derive(Clone, Copy)]
+    struct Entry {
+        extra: &'static TypeExtra,
+        /// The type's `tp_methods` when it was made: a table that is never freed.
+        methods: *const py::PyMethodDef,
+    }
+
+    struct State {
+        types: HashMap<usize, Entry, BuildHasherDefault<AddressHasher>>,
+        last: Option<(usize, Entry)>,
+    }
+
+    struct Registry(UnsafeCell<Option<State>>);
     // SAFETY: only used with the GIL held (see the module comment).
     unsafe impl Sync for Registry {}
-    static TYPES: Registry = Registry(UnsafeCell::new(Vec::new()));
+    static REGISTRY: Registry = Registry(UnsafeCell::new(None));
 
-    /// Remember `extra` for the type at `tp` (a type made at a reused address replaces the
-    /// entry of the dead one).
+    /// # Safety
+    /// The GIL is held, and no other reference into the registry is alive.
+    unsafe fn state() -> &'static mut State {
+        // SAFETY: per the contract.
+        unsafe { (*REGISTRY.0.get()).get_or_insert_with(|| State { types: HashMap::default(), last: None }) }
+    }
+
+    /// Remember `extra` for the new type `tp` (replacing the entry of a dead type at the same
+    /// address).
     ///
     /// # Safety
-    /// The GIL is held.
-    pub(super) unsafe fn insert(tp: usize, extra: &'static TypeExtra) {
-        // SAFETY: the GIL serialises every access.
-        let types = unsafe { &mut *TYPES.0.get() };
-        types.retain(|&(t, _)| t != tp);
-        types.insert(0, (tp, extra));
+    /// The GIL is held; `tp` is a type just made by `HPyType_FromSpec`.
+    pub(super) unsafe fn insert(tp: *mut py::PyTypeObject, extra: &'static TypeExtra) {
+        // SAFETY: per the contract.
+        unsafe {
+            let entry = Entry { extra, methods: limited::type_methods(tp) };
+            let st = state();
+            st.types.insert(tp as usize, entry);
+            st.last = Some((tp as usize, entry));
+        }
     }
 
     /// The extra data of the type at `tp`, if the native build made it.
     ///
     /// # Safety
-    /// The GIL is held.
+    /// The GIL is held; `tp` is a live type.
     #[inline]
     pub(super) unsafe fn get(tp: usize) -> Option<&'static TypeExtra> {
-        // SAFETY: the GIL serialises every access.
-        let types = unsafe { &mut *TYPES.0.get() };
-        match types.first() {
-            Some(&(t, e)) if t == tp => Some(e),
-            _ => {
-                let i = types.iter().position(|&(t, _)| t == tp)?;
-                let entry = types[i];
-                types.swap(0, i);
-                Some(entry.1)
-            }
+        // SAFETY: per the contract.
+        unsafe {
+            let st = state();
+            let entry = match st.last {
+                Some((t, e)) if t == tp => e,
+                _ => {
+                    let e = *st.types.get(&tp)?;
+                    st.last = Some((tp, e));
+                    e
+                }
+            };
+            (limited::type_methods(tp as *mut py::PyTypeObject) == entry.methods).then_some(entry.extra)
         }
     }
 }
@@ -530,7 +580,7 @@ unsafe fn type_from_spec(spec: &HPyType_Spec, params: *mut HPyType_SpecParam) ->
             return None;
         };
         let extra = TypeExtra { shape: spec.builtin_shape, traverse_impl, destroy_impl, vectorcall_default, cache };
-        registry::insert(tp as usize, Box::leak(Box::new(extra)));
+        registry::insert(tp, Box::leak(Box::new(extra)));
         Some(result)
     }
 }
