@@ -62,6 +62,14 @@ impl Global {
         Some(unsafe { Handle::from_raw(ctx, ffi::HPyGlobal_Load(ctx.as_ptr(), raw)) })
     }
 
+    /// Is the stored object `h` itself? (`false` if nothing was stored.)
+    #[inline]
+    pub(crate) fn holds(&'static self, ctx: Context<'_>, h: ffi::HPy) -> bool {
+        // SAFETY: reads under the GIL (we hold a context).
+        let raw = unsafe { *self.cell.get() };
+        raw._i != 0 && crate::impl_::abi::global_is(ctx, raw, h)
+    }
+
     /// Has anything been stored?
     pub fn is_set(&'static self, _ctx: Context<'_>) -> bool {
         // SAFETY: as in `load`.

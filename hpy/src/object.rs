@@ -261,6 +261,7 @@ impl<'ctx, K> Handle<'ctx, K> {
     }
 
     /// `obj(*args, **kwargs)` with a tuple and an optional dict (`HPy_CallTupleDict`).
+    #[inline]
     pub fn call_tuple_dict(
         &self,
         args: &Handle<'ctx, crate::kinds::Tuple>,

@@ -386,11 +386,12 @@ pub unsafe fn HPy_CallTupleDict(_ctx: *mut HPyContext, callable: HPy, args: HPy,
         if !k.is_null() && py::PyDict_Check(k) == 0 {
             return type_error(c"HPy_CallTupleDict requires kw to be a dict or null handle");
         }
+        if !a.is_null() {
+            // `PyObject_Call` takes NULL for no keywords
+            return py2h(py::PyObject_Call(f, a, k));
+        }
         if k.is_null() {
             return py2h(py::PyObject_CallObject(f, a));
-        }
-        if !a.is_null() {
-            return py2h(py::PyObject_Call(f, a, k));
         }
         let empty = py::PyTuple_New(0);
         if empty.is_null() {

@@ -297,6 +297,21 @@ unsafe fn dealloc_one(obj: *mut py::PyObject, gc: bool) {
     }
 }
 
+/// `tp_dealloc` of the plain types of `HPyType_FromSpec`: free the object and drop its reference
+/// to its type. (An instance of a Python subclass gets here from CPython's subclass deallocator,
+/// which has released what the subclass added; the type it holds is then the subclass.)
+unsafe extern "C" fn plain_dealloc(obj: *mut py::PyObject) {
+    // SAFETY: CPython calls tp_dealloc with a dead object and the GIL held.
+    unsafe {
+        let tp = py::Py_TYPE(obj);
+        match limited::type_free(tp) {
+            Some(free) => free(obj.cast()),
+            None => py::PyObject_Free(obj.cast()),
+        }
+        py::Py_DECREF(tp.cast());
+    }
+}
+
 // ---- the blueprint ----
 
 fn defines<'a>(defs: *mut *mut HPyDef) -> impl Iterator<Item = &'a HPyDef> {
@@ -413,6 +428,18 @@ unsafe fn type_from_spec(spec: &HPyType_Spec, params: *mut HPyType_SpecParam) ->
             set_error(py::PyExc_TypeError, c"legacy slots are not supported by the native build");
             return None;
         }
+        // A type whose instances hold nothing to release (no fields, no Rust value to drop, no
+        // finalizer, weak references or `__dict__`, no base but `object`) gets a deallocator that
+        // only frees, as a C type would write it; CPython's generic one checks for all of these.
+        let plain = spec.builtin_shape == HPyType_BuiltinShape_Object
+            && bases.is_empty()
+            && bases_tuple.is_null()
+            && spec.flags & HPy_TPFLAGS_HAVE_GC == 0
+            && !defines(spec.defines).any(|d| {
+                slot_of(d).is_some_and(|s| matches!(s.slot, HPy_tp_traverse | HPy_tp_destroy | HPy_tp_finalize))
+                    || (d.kind == HPyDef_Kind_Member
+                        && matches!(CStr::from_ptr(d.u.member.name).to_bytes(), b"__weaklistoffset__" | b"__dictoffset__"))
+            });
         let Some(head_size) = header_size(spec.builtin_shape) else {
             set_error(py::PyExc_ValueError, c"invalid shape");
             return None;
@@ -531,6 +558,8 @@ unsafe fn type_from_spec(spec: &HPyType_Spec, params: *mut HPyType_SpecParam) ->
         slots.push(py::PyType_Slot { slot: py::Py_tp_getset, pfunc: Box::leak(getsets.into_boxed_slice()).as_mut_ptr().cast() });
         if has_traverse || has_destroy {
             slots.push(py::PyType_Slot { slot: py::Py_tp_dealloc, pfunc: hpytype_dealloc as *mut c_void });
+        } else if plain {
+            slots.push(py::PyType_Slot { slot: py::Py_tp_dealloc, pfunc: plain_dealloc as *mut c_void });
         }
         if has_traverse {
             slots.push(py::PyType_Slot { slot: py::Py_tp_clear, pfunc: hpytype_clear as *mut c_void });
@@ -661,24 +690,17 @@ pub unsafe fn _HPy_New(_ctx: *mut HPyContext, h_type: HPy, data: *mut *mut c_voi
             set_error(py::PyExc_TypeError, c"HPy_New arg 1 must be a type");
             return HPy_NULL;
         }
-        let Some(size) = limited::type_basicsize(tp) else { return HPy_NULL };
-        let gc = py::PyType_IS_GC(tp) != 0;
-        let obj: *mut py::PyObject = if gc { py::PyObject_GC_New(tp) } else { py::PyObject_New(tp) };
+        // `tp_alloc` (`PyType_GenericAlloc` for every type made here) zeroes the whole object
+        // (HPy_New promises a zeroed struct), sets its type and reference count and, for a GC
+        // type, tracks it: a zeroed struct is a valid one for the traverse function.
+        let alloc = limited::type_alloc(tp).unwrap_or(py::PyType_GenericAlloc);
+        let obj = alloc(tp, 0);
         if obj.is_null() {
             return HPy_NULL;
         }
         let shape = shape_of(tp);
-        // Zero everything after the object header (HPy_New promises a zeroed struct), never
-        // the reference count and type.
-        let start = if shape == HPyType_BuiltinShape_Legacy { OBJECT_HEADER } else { header_size(shape).unwrap_or(OBJECT_HEADER) };
-        if size > start {
-            core::ptr::write_bytes(obj.cast::<u8>().add(start), 0, size - start);
-        }
         *data = if shape == HPyType_BuiltinShape_Legacy { obj.cast() } else { payload(obj, shape) };
         vectorcall_init(tp, obj);
-        if gc {
-            py::PyObject_GC_Track(obj.cast());
-        }
         py2h(obj)
     }
 }

@@ -9,6 +9,7 @@
 //! | exports | `HPyInit_<name>`, `HPyInitGlobalContext_<name>`, the two version getters | `PyInit_<name>` (multi-phase) |
 //! | trampoline context | the one `hpy.universal` hands over at load time | the static native context |
 //! | modes | universal, debug, trace | none: the C API itself |
+//! | a global's object against a handle | load, compare, close | one pointer comparison |
 
 use crate::ffi;
 
@@ -39,6 +40,27 @@ mod universal {
 }
 #[cfg(not(feature = "native"))]
 pub use universal::*;
+
+/// Is the object a global holds (`global`, set) the object of handle `h`? Universal: HPy has no
+/// such query, so the global is loaded, compared and closed.
+#[cfg(not(feature = "native"))]
+#[inline]
+pub(crate) fn global_is(ctx: crate::Context<'_>, global: ffi::HPyGlobal, h: ffi::HPy) -> bool {
+    // SAFETY: live context, a set global; Load returns a new handle, closed here.
+    unsafe {
+        let loaded = ffi::HPyGlobal_Load(ctx.as_ptr(), global);
+        let same = ffi::HPy_Is(ctx.as_ptr(), loaded, h) != 0;
+        ffi::HPy_Close(ctx.as_ptr(), loaded);
+        same
+    }
+}
+
+/// Native: a global and a handle are both the object's pointer.
+#[cfg(feature = "native")]
+#[inline(always)]
+pub(crate) fn global_is(_ctx: crate::Context<'_>, global: ffi::HPyGlobal, h: ffi::HPy) -> bool {
+    global._i == h._i
+}
 
 /// The context of the native build, for CPython trampolines: a constant.
 #[cfg(feature = "native")]

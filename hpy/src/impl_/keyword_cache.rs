@@ -110,12 +110,8 @@ impl KeywordCache {
     /// The remembered map, if `kwnames` is the names tuple it was made for.
     #[inline]
     pub(crate) fn lookup(&'static self, ctx: Context<'_>, kwnames: ffi::HPy) -> Option<KeywordMap> {
-        let cached = self.names.load(ctx)?;
-        // SAFETY: live context, two open handles.
-        let same = unsafe { ffi::HPy_Is(ctx.as_ptr(), cached.as_raw(), kwnames) } != 0;
-        drop(cached);
         // SAFETY: read while holding a context (see `Sync`).
-        same.then(|| unsafe { *self.map.get() })
+        self.names.holds(ctx, kwnames).then(|| unsafe { *self.map.get() })
     }
 
     /// Remember `map`, made by a successful call with the names `kwnames`. `required` are the
