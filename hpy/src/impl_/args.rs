@@ -3,6 +3,8 @@
 //! are compared as borrowed UTF-8, and a function's last keyword layout is remembered: see
 //! [`KeywordCache`]).
 
+use core::mem::ManuallyDrop;
+
 use crate::exceptions::TypeError;
 use crate::ffi;
 use crate::handle::{Borrowed, Handle};
@@ -36,19 +38,47 @@ pub struct FunctionDescription {
 /// plus `*args` and `**kwargs` when the function takes them.
 pub struct Args<'a, 'ctx, const N: usize> {
     slots: [Option<Borrowed<'a, 'ctx>>; N],
-    varargs: Option<Handle<'ctx, Tuple>>,
-    kwargs: Option<Handle<'ctx, Dict>>,
+    // The three owning fields are dropped by hand (`Drop` below): most calls own nothing, and
+    // then dropping `Args` is one inlined test instead of an out-of-line drop of each field.
+    varargs: ManuallyDrop<Option<Handle<'ctx, Tuple>>>,
+    kwargs: ManuallyDrop<Option<Handle<'ctx, Dict>>>,
     desc: &'static FunctionDescription,
-    /// Handles the slots borrow from, when the arguments came in a dict (`__new__`): declared
+    /// Handles the slots borrow from, when the arguments came in a dict (`__new__`): dropped
     /// last, so they are closed after everything that borrows them.
-    owned: Vec<Handle<'ctx>>,
+    owned: ManuallyDrop<Vec<Handle<'ctx>>>,
+}
+
+impl<const N: usize> Drop for Args<'_, '_, N> {
+    #[inline]
+    fn drop(&mut self) {
+        if self.varargs.is_some() || self.kwargs.is_some() || self.owned.capacity() != 0 {
+            self.drop_owned();
+        }
+    }
 }
 
 impl<'a, 'ctx, const N: usize> Args<'a, 'ctx, N> {
     /// No arguments yet, for [`FunctionDescription::parse`] to fill.
     #[inline]
     pub fn new(desc: &'static FunctionDescription) -> Self {
-        Args { slots: [None; N], varargs: None, kwargs: None, desc, owned: Vec::new() }
+        Args {
+            slots: [None; N],
+            varargs: ManuallyDrop::new(None),
+            kwargs: ManuallyDrop::new(None),
+            desc,
+            owned: ManuallyDrop::new(Vec::new()),
+        }
+    }
+
+    #[cold]
+    #[inline(never)]
+    fn drop_owned(&mut self) {
+        // SAFETY: called once, from `drop`; the fields are not used afterwards.
+        unsafe {
+            ManuallyDrop::drop(&mut self.varargs);
+            ManuallyDrop::drop(&mut self.kwargs);
+            ManuallyDrop::drop(&mut self.owned);
+        }
     }
 
     /// The argument for parameter `i`, if it was passed.
@@ -241,7 +271,7 @@ impl FunctionDescription {
             *slot = Some(unsafe { Borrowed::from_raw(ctx, h) });
         }
         if self.varargs {
-            out.varargs = Some(crate::types::tuple_from_raw(ctx, positional.get(npos..).unwrap_or(&[]))?);
+            *out.varargs = Some(crate::types::tuple_from_raw(ctx, positional.get(npos..).unwrap_or(&[]))?);
         } else if positional.len() > npos {
             return Err(self.too_many_positional(positional.len()));
         }
@@ -298,7 +328,7 @@ impl FunctionDescription {
                 }
                 Some(_) => return Err(self.multiple_values(key.to_str()?)),
                 None if self.kwargs => {
-                    let dict = match &out.kwargs {
+                    let dict = match &*out.kwargs {
                         Some(d) => d,
                         None => out.kwargs.insert(ctx.dict()?),
                     };
