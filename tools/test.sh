@@ -45,7 +45,7 @@ python_tests() {
         --junitxml="$report" "$@") || status=$?
     counts="$("$tools_python" tools/pytest_counts.py "$report")"
     if [ $status -eq 0 ]; then
-        results+=("$label: $counts ($modes)")
+        results+=("$label ($modes): $counts")
     else
         results+=("$label: FAILED (pytest status $status): $counts")
         fail "python tests on $label"
@@ -243,6 +243,32 @@ if HPYRS_ATTACK_EXAMPLES="${HPYRS_ATTACK_EXAMPLES:-30}" "$header_python" tests/a
 else
     fail "attack (tests/attack: a failure or a crash, reproducers above)"
 fi
+# The same on the native build, on every CPython 3.9+ of the loop: the files native_tests built
+# above (build/native-cp3XY/<name><EXT_SUFFIX>), else built here; one run per interpreter (the
+# HPYRS_*_SO variables name one build). One mode only: a few seconds per interpreter.
+step "attack native: the same on the native build (run.py --modes native), every CPython 3.9+"
+attack_start=$SECONDS; attack_native=()
+for minor in "${versions[@]}"; do
+    [ "$minor" = 3.8 ] && continue   # pyo3-ffi 0.30 supports CPython 3.9+
+    attack_python="${venv_python[$minor]}"; attack_so=(); attack_env=(env)
+    read -r attack_tag attack_suffix < <("$attack_python" -c \
+        'import sys, sysconfig; print("cp%d%d" % sys.version_info[:2], sysconfig.get_config_var("EXT_SUFFIX"))')
+    for module in "${native_modules[@]}"; do attack_so+=("$root/build/native-$attack_tag/$module$attack_suffix"); done
+    if ! ls "${attack_so[@]}" >/dev/null 2>&1; then
+        attack_args=(); for module in "${native_modules[@]}"; do attack_args+=("$module" "$module"); done
+        mapfile -t attack_so < <(env -u PYO3_CONFIG_FILE tools/build-module.sh --native "$attack_python" "${attack_args[@]}")
+    fi
+    for i in "${!native_modules[@]}"; do attack_env+=("HPYRS_${native_modules[i]^^}_SO=${attack_so[i]:-}"); done
+    if ! ls "${attack_so[@]}" >/dev/null 2>&1 || [ ${#attack_so[@]} -ne ${#native_modules[@]} ]; then
+        fail "attack native: native build of ${native_modules[*]} for CPython $minor"
+    elif "${attack_env[@]}" HPYRS_ATTACK_EXAMPLES="${HPYRS_ATTACK_EXAMPLES:-30}" "$attack_python" tests/attack/run.py \
+            --modes native "$minor=$attack_python"; then
+        attack_native+=("$minor")
+    else
+        fail "attack native on CPython $minor (tests/attack --modes native: a failure or a crash, reproducers above)"
+    fi
+done
+[ ${#attack_native[@]} -gt 0 ] && results+=("attack native: no failure, no crash on CPython ${attack_native[*]}, native build ($((SECONDS - attack_start)) s; rawadd skipped: universal-only)")
 
 # Memory, not handles: the debug-mode leak detector cannot see a leaked Rust allocation. One
 # interpreter is enough (the leaks to catch are in the module, not in the interpreter).
