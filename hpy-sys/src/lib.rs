@@ -5,6 +5,11 @@
 //! universal, debug or trace mode. It links against nothing: every HPy call goes through the
 //! [`HPyContext`] function table that the runtime passes in.
 //!
+//! With the feature `native` (and `abi3`, its stable-ABI variant) the same names are HPy's API
+//! implemented on CPython's own C API instead (module `native`): handles are `PyObject*`, the
+//! context is a token, and the crate needs `pyo3-ffi` for the C API's declarations. This file
+//! picks one of the two below.
+//!
 //! Everything here has the name, layout and signature it has in C, so it can be held against the
 //! headers (`hpy/devel/include` in the `hpy` package):
 //!
