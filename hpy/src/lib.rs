@@ -29,6 +29,12 @@
 //! * [`Global`] for module-level state; [`Context::allow_threads`] to release the interpreter.
 //! * the macros `#[hpy::module]`, `#[hpy::function]` that generate HPy's definitions, the
 //!   exported entry points and the CPython trampolines.
+//!
+//! The same source also builds as an ordinary CPython extension (`PyInit_<name>`, no `hpy`
+//! runtime): the feature `native` compiles it against CPython's C API for one version, `abi3` for
+//! the stable ABI of CPython 3.12 and newer. Nothing in the code changes; what differs between
+//! the builds is in `impl_::abi` here and in `hpy_sys::native`. The native build has no debug or
+//! trace mode.
 #![deny(unsafe_op_in_unsafe_fn)]
 #![warn(missing_docs)]
 
