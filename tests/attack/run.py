@@ -3,7 +3,10 @@
     python tests/attack/run.py [--examples N] [--seed S] [--jobs J] [--out DIR] 3.8=/path/python ...
 
 The modules come from the HPYRS_<MODULE>_SO variables (tools/test.sh and tools/attack.sh set
-them). One worker process (worker.py) per (interpreter, module, mode); when one crashes (a
+them). `--modes native` attacks the native build instead, in a run of its own: the variables
+then name build/native-cp3XY/<name><EXT_SUFFIX> (tools/build-module.sh --native), the workers
+run with HPYRS_ABI=native (tests/python/hpyrs_abi.py), and rawadd, which has no native build,
+is skipped. One worker process (worker.py) per (interpreter, module, mode); when one crashes (a
 segfault, an abort) or hangs, the crash is recorded with the call that was being made, and the
 worker is started again after that target, so one crash hides nothing else. Prints the counts
 and every failure and crash with its reproducer; exits 1 if there was any.
@@ -28,6 +31,9 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(os.path.dirname(HERE))
 MODULES = ["rawadd", "quickstart", "geometry", "containers", "tree", "apitest"]
 MODES = ["universal", "debug", "trace"]
+# the native build (run.py --modes native), alone in its run; modules it does not have
+NATIVE_MODE = "native"
+NOT_NATIVE = {"rawadd": "rawadd is a hand-written universal fixture (hpy-sys alone): it has no native build"}
 # a call that makes no progress for this long is a hang (the slowest legitimate call, a
 # sum_of_squares overflowing after 3 million steps in a debug build, takes well under a second)
 STALL_SECONDS = 120
@@ -121,6 +127,8 @@ class Job:
         # PYTHONHASHSEED: the same hashes (set and dict orders) on every run
         env = dict(os.environ, RUST_BACKTRACE="0", PYTHONHASHSEED="0", PYTHONFAULTHANDLER="1",
                    HYPOTHESIS_STORAGE_DIRECTORY=os.path.join(os.path.dirname(self.dir), "hypothesis"), **self.extra_env)
+        # the build the worker loads (tests/python/hpyrs_abi.py)
+        env["HPYRS_ABI"] = "native" if self.mode == NATIVE_MODE else "universal"
         with open(self.stderr_path, "a") as stderr:
             proc = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=stderr, env=env, cwd=HERE)
             last_seen, last_change = None, time.monotonic()
@@ -184,16 +192,26 @@ def main():
         print("attack: the self-test failed: the attack would miss failures")
         return 1
 
+    modes = options.modes.split(",")
+    native = NATIVE_MODE in modes
+    if native and modes != [NATIVE_MODE]:
+        print("attack: --modes native is a run of its own (the HPYRS_<MODULE>_SO variables name one build)")
+        return 2
+    modules = options.modules.split(",")
+    if native:
+        for module in [m for m in modules if m in NOT_NATIVE]:
+            print("attack: %s not attacked in native mode: %s" % (module, NOT_NATIVE[module]))
+        modules = [m for m in modules if m not in NOT_NATIVE]
     jobs = []
     missing = []
-    for module in options.modules.split(","):
+    for module in modules:
         so = os.environ.get("HPYRS_%s_SO" % module.upper())
         if not so or not os.path.exists(so):
             missing.append(module)
             continue
         for spec in options.pythons:
             minor, python = spec.split("=", 1)
-            for mode in options.modes.split(","):
+            for mode in modes:
                 jobs.append(Job(minor, python, module, so, mode, options.examples, options.seed, options.out))
     if missing:
         print("attack: no built module for %s (HPYRS_<MODULE>_SO)" % ", ".join(missing))
@@ -202,8 +220,7 @@ def main():
     weight = {"apitest": 0, "geometry": 1, "containers": 2, "quickstart": 3, "tree": 4, "rawadd": 5}
     jobs.sort(key=lambda j: (weight.get(j.module, 9), j.mode != "debug"))
     print("attack: %d examples per target and run; %d runs (%d interpreters x %d modules x %d modes), %d at a time"
-          % (options.examples, len(jobs), len(options.pythons), len(options.modules.split(",")),
-             len(options.modes.split(",")), options.jobs), flush=True)
+          % (options.examples, len(jobs), len(options.pythons), len(modules), len(modes), options.jobs), flush=True)
     started = time.monotonic()
     lock = threading.Lock()
 
@@ -292,8 +309,9 @@ def report(jobs, options, seconds):
                 job.minor, job.mode, c["target"] or job.module, c["how"], c["call"].replace("\n", "\n    ")))
             print("  last lines of its stderr:\n    " + "\n    ".join(lines[-6:]))
             if c.get("reproducer"):
-                print("  replay: %s tests/attack/replay.py --module %s --so %s --mode %s %s" % (
-                    job.python, job.module, job.so, job.mode, os.path.relpath(c["reproducer"], ROOT)))
+                print("  replay: %s%s tests/attack/replay.py --module %s --so %s --mode %s %s" % (
+                    "HPYRS_ABI=native " if job.mode == NATIVE_MODE else "", job.python, job.module, job.so,
+                    job.mode, os.path.relpath(c["reproducer"], ROOT)))
     print("\nattack: %s" % ("%d problem(s)" % bad if bad else "no failure, no crash"))
     return 1 if bad else 0
 

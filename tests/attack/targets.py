@@ -432,7 +432,14 @@ def _c_name(value):
 
 
 def _vec(value, item):
+    """Vec<T> extraction of a clean value: hpy-rs takes any sequence but a str or a dict (an
+    object with __len__ and __getitem__), bytes as its ints; an instance of the module's classes
+    that is a sequence (IntList) has no reference."""
+    if type(value) is bytes:
+        value = list(value)
     if type(value) not in (list, tuple):
+        if type(value) not in (str, dict) and hasattr(value, "__len__") and hasattr(value, "__getitem__"):
+            raise NoReference
         raise TypeError("not a sequence")
     return [item(v) for v in value]
 
@@ -515,7 +522,7 @@ def q_fail(c, message):
 
 
 CONTEXT_NAMES = {"universal": "HPy Universal ABI (CPython backend)", "debug": "HPy Debug Mode ABI",
-                 "trace": "HPy Trace Mode ABI"}
+                 "trace": "HPy Trace Mode ABI", "native": "HPy CPython ABI"}
 
 # ---- containers ----
 

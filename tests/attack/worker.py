@@ -1,5 +1,5 @@
 """Attack one module in one HPy mode, in this interpreter: the process run.py starts per
-(interpreter, module, mode).
+(interpreter, module, mode). Mode "native" is the native build (HPYRS_ABI=native, hpyrs_abi.py).
 
     python worker.py --module NAME --so PATH --mode MODE --examples N --seed S
                      --events FILE --current FILE [--skip ID,ID,...]
@@ -24,7 +24,6 @@ an abort with its reproducer and restart the worker after that target.
 import argparse
 import faulthandler
 import gc
-import importlib.util
 import json
 import keyword
 import mmap
@@ -41,8 +40,12 @@ import zlib
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
+sys.path.insert(1, os.path.join(HERE, "..", "python"))
 
-import hpy.universal  # noqa: E402
+# which build is attacked: the universal one (modes universal, debug, trace) or, with
+# HPYRS_ABI=native (run.py --modes native sets it), the native one (mode "native"; hpy is then
+# not importable at all)
+import hpyrs_abi  # noqa: E402
 import hypothesis.configuration  # noqa: E402
 from hypothesis import HealthCheck, Phase, Verbosity, given, reject, seed, settings  # noqa: E402
 from hypothesis import strategies as st  # noqa: E402
@@ -53,12 +56,14 @@ import strategies as S  # noqa: E402
 import surface  # noqa: E402
 import targets as T  # noqa: E402
 
-MODES = {"universal": hpy.universal.MODE_UNIVERSAL, "debug": hpy.universal.MODE_DEBUG,
-         "trace": hpy.universal.MODE_TRACE}
+if not hpyrs_abi.NATIVE:
+    import hpy.universal  # noqa: E402 - debug mode's handle generations
+MODES = hpyrs_abi.MODES
 # hpy 0.9.0's runtime crashes when an HPy type is instantiated on CPython 3.13 (the rule of
 # tests/python/conftest.skip_module_if_types_crash): there, classes and every function that
-# creates an instance of one are skipped, and no instance is ever used as an argument.
-TYPES_CRASH = sys.version_info >= (3, 13)
+# creates an instance of one are skipped, and no instance is ever used as an argument. The
+# native build has no HPy runtime: everything is attacked there.
+TYPES_CRASH = sys.version_info >= (3, 13) and not hpyrs_abi.NATIVE
 TYPES_CRASH_REASON = "hpy 0.9.0 crashes instantiating HPy types on CPython 3.13 (hpy PR #490/#494)"
 PANIC = re.compile(r"^Rust panic")
 # run.py --selftest: failures planted on purpose must be reported (see targets.plant_selftest)
@@ -638,10 +643,12 @@ def _collect(*args, **kwargs):
 # ---------------------------------------------------------------------------------------------
 
 def load(name, so_path, mode, scratch):
+    # a copy under its own file name (a native module's must end in EXT_SUFFIX)
     target = os.path.join(scratch, os.path.basename(so_path))
     shutil.copy(so_path, target)
-    spec = importlib.util.spec_from_file_location(name, target)
-    return hpy.universal.load(name, target, spec, mode=MODES[mode])
+    if mode not in MODES:
+        raise SystemExit("mode %r needs HPYRS_ABI=%s" % (mode, "native" if mode == "native" else "universal"))
+    return hpyrs_abi.load_file(name, target, mode)
 
 
 # address space the attack may add to what the worker uses at start: a runaway allocation (a Vec
