@@ -3,24 +3,35 @@ measured round-robin in one process; hpy-rs and C-HPy also in HPy's debug mode, 
 also built natively (hpy-rs-native: the same crate on CPython's own C API, CPython only).
 
 Usage: python bench/run.py <modules-dir> [--callgrind] [--quick] [--pypy <pypy.json>]
+                            [--stable-abi-results <stable-abi.json>]
        pypy3 bench/run.py <modules-dir> --out <pypy.json> [--quick]
+       python3.12 bench/run.py --stable-abi <stable-dir> [--out <stable-abi.json>] [--callgrind] [--quick]
        python bench/run.py --render   (rewrite BENCHMARKS.md from the recorded results)
 
 <modules-dir> holds bench_capi<EXT_SUFFIX>, bench_pyo3<EXT_SUFFIX>, bench_chpy.hpy0.so,
-bench_hpyrs.hpy0.so and, on CPython, native/bench_hpyrs<EXT_SUFFIX> (bench/bench.sh builds them). Writes bench/results/latest.json, the chart
-bench/results/ratios.png and BENCHMARKS.md, and prints the table.
+bench_hpyrs.hpy0.so and, on CPython, native/bench_hpyrs<EXT_SUFFIX> (bench/bench.sh builds
+them). Writes bench/results/latest.json, the chart bench/results/ratios.png and BENCHMARKS.md,
+and prints the table.
 
 Wall time: timeit, the best of several repeats, variants interleaved (in an order that rotates
 every repeat) so that machine noise and position effects hit all of them alike. Instructions
 (--callgrind): valgrind's callgrind counts the instructions of the loop at two lengths; their
 difference divided by the extra iterations is the cost of one operation, with the interpreter's
 start-up cancelled out. Counts are stable on a noisy machine. BENCH_CALLGRIND_KEEP=<dir> keeps
-callgrind's output files there (<variant>.<op>.<iterations>.out) for callgrind_annotate.
+callgrind's output files there (<variant>.<op>.<iterations>.out; those of --stable-abi in
+<dir>/stable-abi/) for callgrind_annotate.
 
 On PyPy (bench/bench.sh runs this file with PyPy first) only wall time is measured, and written
 to --out; the CPython run then stores it under "pypy" in latest.json (--pypy) and BENCHMARKS.md
 shows it. The .hpy0.so files are the very binaries CPython loads; the C API and PyO3 modules
 are built for PyPy's cpyext.
+
+The stable ABI (--stable-abi, on CPython 3.12, the floor of the limited API 3.12 that the abi3
+build targets): the same operations on STABLE_VARIANTS, each module in <stable-dir>/<variant>/
+(the C API module with the full API and with -DPy_LIMITED_API=0x030c0000, bench/hpyrs built with
+hpy/native and with hpy/abi3), loaded by path, without hpy. With --out the results go to that
+file, which the main CPython run stores under "stable_abi" (--stable-abi-results); without it
+they are stored into the recorded latest.json directly and BENCHMARKS.md is rewritten.
 """
 import importlib.machinery
 import importlib.util
@@ -41,6 +52,10 @@ VARIANTS = ["c-api", "c-hpy", "c-hpy-debug", "hpy-rs", "hpy-rs-debug", "hpy-rs-n
 # file in a directory of its own, as its module name is the universal binary's.
 NATIVE_DIR = "native"
 PYPY = sys.implementation.name == "pypy"
+# --stable-abi: the full C API and the stable ABI (limited API 3.12), for C and for hpy-rs; the
+# directory of each under <stable-dir>, and the module file's name there (any extension suffix).
+STABLE_VARIANTS = {"c-api": "bench_capi", "c-api-abi3": "bench_capi", "hpy-rs-native": "bench_hpyrs",
+                   "hpy-rs-abi3": "bench_hpyrs"}
 
 # op name -> (statement, setup). In the setup, `m` is the module; `o` an instance of m.Foo.
 OPS = {
@@ -66,22 +81,40 @@ OPS = {
 }
 
 
-def load_native(directory):
-    """The native hpy-rs module, loaded by path (importlib's ExtensionFileLoader, through
-    spec_from_file_location) and not through sys.path or sys.modules: its name, bench_hpyrs, is
-    also the universal module's. None if it was not built (PyPy)."""
-    import importlib.machinery
-    native = os.path.join(directory, NATIVE_DIR)
+def load_by_path(directory, name):
+    """The C extension module `name` in `directory` (the first file name ending in one of this
+    interpreter's extension suffixes, `.abi3.so` among them), loaded by path (importlib's
+    ExtensionFileLoader, through spec_from_file_location) and not through sys.path or
+    sys.modules: the native and stable-ABI builds share their module names with other variants.
+    A CPython extension, never an HPy module. None if there is no such file."""
     for suffix in importlib.machinery.EXTENSION_SUFFIXES:
-        path = os.path.join(native, "bench_hpyrs" + suffix)
+        path = os.path.join(directory, name + suffix)
         if os.path.exists(path):
-            spec = importlib.util.spec_from_file_location("bench_hpyrs", path)
+            spec = importlib.util.spec_from_file_location(name, path)
             assert isinstance(spec.loader, importlib.machinery.ExtensionFileLoader), spec
             module = importlib.util.module_from_spec(spec)
             spec.loader.exec_module(module)
-            assert not hasattr(module, "__hpy_abi__"), "not a native build: %s" % path
+            assert not hasattr(module, "__hpy_abi__"), "not a CPython extension: %s" % path
             return module
     return None
+
+
+def load_native(directory):
+    """The native hpy-rs module, loaded by path: its name, bench_hpyrs, is also the universal
+    module's. None if it was not built (PyPy)."""
+    return load_by_path(os.path.join(directory, NATIVE_DIR), "bench_hpyrs")
+
+
+def load_stable_abi(directory):
+    """--stable-abi: variant -> module, in the order of STABLE_VARIANTS, each from
+    <directory>/<variant>/ by path. Imports nothing of hpy."""
+    mods = {}
+    for variant, name in STABLE_VARIANTS.items():
+        mods[variant] = load_by_path(os.path.join(directory, variant), name)
+        if mods[variant] is None:
+            raise SystemExit("no %s/%s<extension suffix>: bench/bench.sh builds it" % (
+                os.path.join(directory, variant), name))
+    return mods
 
 
 def load_modules(directory):
@@ -154,7 +187,7 @@ import sys
 sys.argv = ["run.py"]
 sys.path.insert(0, {here!r})
 import run
-mods = run.load_modules({directory!r})
+mods = run.{loader}({directory!r})
 m = mods[{variant!r}]
 g = {{"m": m, "len": len, "dict": dict}}
 exec({setup!r}, g)
@@ -162,13 +195,16 @@ exec(compile("for _ in range({n}):\n    " + {stmt!r}, "loop", "exec"), g)
 """
 
 
-def instructions(directory, op, variant, n):
+def instructions(directory, op, variant, n, loader="load_modules"):
     stmt, setup = OPS[op]
-    script = CALLGRIND_SCRIPT.format(here=HERE, directory=directory, variant=variant, setup=setup, stmt=stmt, n=n)
+    script = CALLGRIND_SCRIPT.format(here=HERE, loader=loader, directory=directory, variant=variant, setup=setup,
+                                     stmt=stmt, n=n)
     with tempfile.TemporaryDirectory() as tmp:
         out = os.path.join(tmp, "cg.out")
         keep = os.environ.get("BENCH_CALLGRIND_KEEP")
         if keep:
+            if loader == "load_stable_abi":
+                keep = os.path.join(keep, "stable-abi")   # its c-api and hpy-rs-native are 3.12's
             os.makedirs(keep, exist_ok=True)
             out = os.path.join(keep, "%s.%s.%d.out" % (variant, "".join(c if c.isalnum() else "_" for c in op), n))
         # A fixed hash seed: string hashing (dict lookups) costs the same in every run.
@@ -181,14 +217,15 @@ def instructions(directory, op, variant, n):
     raise RuntimeError("no callgrind total")
 
 
-def callgrind(directory, variants):
-    """Instructions per operation, for every op and variant. The valgrind runs are independent
-    (counts do not depend on machine load), so they run on every CPU at once."""
+def callgrind(directory, variants, loader="load_modules"):
+    """Instructions per operation, for every op and variant (the modules loaded by `loader`, a
+    function of this file). The valgrind runs are independent (counts do not depend on machine
+    load), so they run on every CPU at once."""
     from concurrent.futures import ThreadPoolExecutor
     n1, n2 = 2000, 12000
     jobs = [(op, v, n) for op in OPS for v in variants for n in (n1, n2)]
     with ThreadPoolExecutor(max_workers=os.cpu_count() or 1) as pool:
-        counts = dict(zip(jobs, pool.map(lambda job: instructions(directory, *job), jobs)))
+        counts = dict(zip(jobs, pool.map(lambda job: instructions(directory, *job, loader=loader), jobs)))
     result = {}
     for op in OPS:
         result[op] = {v: (counts[op, v, n2] - counts[op, v, n1]) / (n2 - n1) for v in variants}
@@ -211,20 +248,28 @@ PYPY_RATIOS = RATIOS[:1] + [("dbg/c-dbg", "hpy-rs-debug", "c-hpy-debug")] + RATI
     ("c-hpy/c-api", "c-hpy", "c-api")]
 
 
-def table(results, unit, ratios=RATIOS + NATIVE_RATIOS):
-    """One row per op: the variants the results have (results recorded before hpy-rs-native
-    existed have no such column), then the ratios between them."""
+# --stable-abi: what the stable ABI costs C and hpy-rs (abi3 build / full-API build of the same
+# source), and hpy-rs on the stable ABI against C on the full API.
+STABLE_RATIOS = [("c abi3/full", "c-api-abi3", "c-api"), ("rs abi3/full", "hpy-rs-abi3", "hpy-rs-native"),
+                 ("rs-abi3/c-api", "hpy-rs-abi3", "c-api")]
+
+
+def table(results, unit, ratios=RATIOS + NATIVE_RATIOS, order=VARIANTS,
+          legend="rs = hpy-rs, nat = hpy-rs-native, dbg = hpy-rs-debug, c-dbg = c-hpy-debug"):
+    """One row per op: the variants the results have, in `order` (results recorded before
+    hpy-rs-native existed have no such column), then the ratios between them."""
     first = next(iter(results.values()))
-    variants = [v for v in VARIANTS if v in first]
+    variants = [v for v in order if v in first]
     ratios = [r for r in ratios if r[1] in first and r[2] in first]
+    w = max([12] + [len(name) + 2 for name, _, _ in ratios])
     head = "%-20s" % "operation" + "".join("%14s" % v for v in variants) + "".join(
-        "%12s" % name for name, _, _ in ratios)
+        "%*s" % (w, name) for name, _, _ in ratios)
     lines = [head, "-" * len(head)]
     for op, row in results.items():
         lines.append("%-20s" % op + "".join("%14.1f" % row[v] for v in variants) + "".join(
-            "%12.2f" % ratio(row[a], row[b]) for _, a, b in ratios))
-    lines.append("(%s per operation; ratios: the first variant divided by the second, rs = hpy-rs, nat =\n"
-                 "hpy-rs-native, dbg = hpy-rs-debug, c-dbg = c-hpy-debug; lower is better for the first)" % unit)
+            "%*.2f" % (w, ratio(row[a], row[b])) for _, a, b in ratios))
+    lines.append(textwrap.fill("(%s per operation; ratios: the first variant divided by the second, %s; lower "
+                               "is better for the first)" % (unit, legend), width=100, break_on_hyphens=False))
     return "\n".join(lines)
 
 
@@ -307,10 +352,64 @@ def main_pypy(args):
                   indent=2)
 
 
+def stable_abi_versions():
+    """python, machine, rustc and pyo3-ffi of a --stable-abi run (no hpy: it does not load it)."""
+    out = {"python": sys.version.split()[0],
+           "machine": "%s %s, %s, %d CPUs" % (platform.machine(), platform.system(), cpu_model(), os.cpu_count() or 0)}
+    try:
+        out["rustc"] = subprocess.run(["rustc", "--version"], capture_output=True, text=True).stdout.strip()
+    except OSError:
+        pass
+    lock = os.path.join(ROOT, "Cargo.lock")
+    if os.path.exists(lock):
+        text = open(lock).read()
+        i = text.find('name = "pyo3-ffi"\nversion = "')
+        if i >= 0:
+            out["pyo3-ffi"] = text[i + len('name = "pyo3-ffi"\nversion = "'):].split('"')[0]
+    return out
+
+
+def main_stable_abi(args):
+    """--stable-abi <dir>: the C API and hpy-rs, each on the full API and on the stable ABI, on
+    this CPython (3.12: the floor of the abi3 build); wall time, and instructions with
+    --callgrind. To --out, or into the recorded latest.json."""
+    directory = os.path.abspath(args[args.index("--stable-abi") + 1])
+    quick = "--quick" in args
+    mods = load_stable_abi(directory)
+    check(mods)
+    assert "hpy" not in sys.modules and "hpy.universal" not in sys.modules, "the stable-ABI run loaded hpy"
+    print("hpy-rs bench, stable ABI: CPython %s, %d operations x %d variants, round-robin" % (
+        sys.version.split()[0], len(OPS), len(mods)), file=sys.stderr)
+    ns = wall(mods, repeats=3 if quick else 2 * len(mods), target_s=0.005 if quick else 0.02)
+    info = stable_abi_versions()
+    doc = {"python": info["python"], "unit": "ns", "versions": info, "ops": ns,
+           "modules": {v: os.path.relpath(m.__file__, directory) for v, m in mods.items()}}
+    print(table(ns, "ns", STABLE_RATIOS, list(STABLE_VARIANTS), STABLE_LEGEND))
+    if "--callgrind" in args:
+        doc["ir"] = callgrind(directory, list(mods), loader="load_stable_abi")
+        print()
+        print(table(doc["ir"], "instructions", STABLE_RATIOS, list(STABLE_VARIANTS), STABLE_LEGEND))
+    if "--out" in args:
+        with open(args[args.index("--out") + 1], "w") as f:
+            json.dump(doc, f, indent=2)
+        return
+    # alone: into the recorded results, next to the main run's
+    latest = os.path.join(HERE, "results", "latest.json")
+    with open(latest) as f:
+        recorded = json.load(f)
+    recorded["stable_abi"] = doc
+    with open(latest, "w") as f:
+        json.dump(recorded, f, indent=2)
+    write_markdown(recorded, os.path.exists(os.path.join(HERE, "results", "ratios.png")))
+    print("stored under \"stable_abi\" in bench/results/latest.json; wrote BENCHMARKS.md")
+
+
 def main():
     args = sys.argv[1:]
     if PYPY:
         return main_pypy(args)
+    if "--stable-abi" in args:
+        return main_stable_abi(args)
     if args == ["--render"]:
         # Rewrite BENCHMARKS.md from the recorded results (after editing bench/analysis.md).
         results = os.path.join(HERE, "results")
@@ -334,6 +433,10 @@ def main():
         # bench/bench.sh's PyPy run: its results, or {"skipped": why}
         with open(args[args.index("--pypy") + 1]) as f:
             doc["pypy"] = json.load(f)
+    if "--stable-abi-results" in args:
+        # bench/bench.sh's CPython 3.12 run (run.py --stable-abi): its results, or {"skipped": why}
+        with open(args[args.index("--stable-abi-results") + 1]) as f:
+            doc["stable_abi"] = json.load(f)
     if "--callgrind" in args:
         ir = callgrind(directory, list(mods))
         doc["ir"] = ir
@@ -412,8 +515,50 @@ def native_markdown(doc):
                            "above %.2fx on %s" % (NATIVE_TARGET_CAPI, ", ".join(missed_capi)) if missed_capi
                            else "within %.2fx on every operation" % NATIVE_TARGET_CAPI,
                            "not below it on %s" % ", ".join(missed_pyo3) if missed_pyo3 else "below it on every one"),
-                                     width=96) + "\n")
+                                     width=96, break_on_hyphens=False) + "\n")
     notes = os.path.join(HERE, "native.md")
+    if os.path.exists(notes):
+        out.append(open(notes).read())
+    return "\n".join(out)
+
+
+STABLE_LEGEND = ("c abi3/full = c-api-abi3 / c-api, rs abi3/full = hpy-rs-abi3 / hpy-rs-native, rs-abi3/c-api = "
+                 "hpy-rs-abi3 / c-api")
+
+
+def stable_abi_markdown(stable):
+    """"The stable ABI (abi3)": the --stable-abi run's tables, hpy-rs-abi3 checked against the
+    C API (full API) with the native build's target, then bench/abi3.md (the hand-written why)."""
+    out = ["## The stable ABI (abi3)\n"]
+    if stable is None:
+        out.append("Not measured: this run had no stable-ABI part (`make bench` runs one on CPython 3.12).\n")
+        return "\n".join(out)
+    if "ops" not in stable:
+        out.append("Not measured in this run: %s.\n" % stable.get("skipped", "unknown reason"))
+        return "\n".join(out)
+    out.append("CPython %s, the floor of the limited API 3.12 that the abi3 build targets, in a process of its\n"
+               "own (`run.py --stable-abi`; hpy not loaded): **c-api** is `bench/c/bench_capi.c` built for\n"
+               "3.12, **c-api-abi3** the same file with `-DPy_LIMITED_API=0x030c0000` (the stable ABI: what the\n"
+               "limited API hides becomes its function form, `PyTuple_GetItem`, `PyType_GetSlot`, ...),\n"
+               "**hpy-rs-native** `bench/hpyrs` built for 3.12 with the feature `hpy/native`, **hpy-rs-abi3**\n"
+               "the same with `hpy/abi3` (`tools/build-module.sh --abi3`; one binary for CPython 3.12+). Each\n"
+               "is loaded by path from a directory of its own (their module names repeat). Ratios: what the\n"
+               "stable ABI costs C (`c abi3/full`) and hpy-rs (`rs abi3/full`), and hpy-rs on the stable ABI\n"
+               "against C on the full API (`rs-abi3/c-api`, the native build's target: at most %.2fx).\n"
+               % (stable["python"], NATIVE_TARGET_CAPI))
+    args = (STABLE_RATIOS, list(STABLE_VARIANTS), STABLE_LEGEND)
+    if "ir" in stable:
+        out.append("Instructions per operation (callgrind):\n\n```\n" + table(stable["ir"], "instructions", *args)
+                   + "\n```\n")
+    out.append("Wall time (ns per operation):\n\n```\n" + table(stable["ops"], "ns", *args) + "\n```\n")
+    if "ir" in stable:
+        ir = stable["ir"]
+        above = ["`%s` %.2fx" % (op, ratio(r["hpy-rs-abi3"], r["c-api"])) for op, r in ir.items()
+                 if ratio(r["hpy-rs-abi3"], r["c-api"]) > NATIVE_TARGET_CAPI]
+        out.append(textwrap.fill("In this run, hpy-rs-abi3 against the C API on the full API (instructions): %s." % (
+            "above %.2fx on %s" % (NATIVE_TARGET_CAPI, ", ".join(above)) if above
+            else "within %.2fx on every operation" % NATIVE_TARGET_CAPI), width=96, break_on_hyphens=False) + "\n")
+    notes = os.path.join(HERE, "abi3.md")
     if os.path.exists(notes):
         out.append(open(notes).read())
     return "\n".join(out)
@@ -430,7 +575,8 @@ def write_markdown(doc, has_chart):
              "`-debug`: the same HPy binary loaded in HPy's debug mode; **hpy-rs-native**: the same Rust\n"
              "source as hpy-rs built with the cargo feature `hpy/native`, an ordinary extension on CPython's\n"
              "own C API (CPython only; see \"The native build\" below). Ratios divide the first variant by\n"
-             "the second (`rs` = hpy-rs, `nat` = hpy-rs-native; lower is better for the first).\n",
+             "the second (`rs` = hpy-rs, `nat` = hpy-rs-native; lower is better for the first). The stable\n"
+             "ABI (abi3) is measured apart, on CPython 3.12: see \"The stable ABI (abi3)\" at the end.\n",
              "Versions: " + ", ".join("%s %s" % (k, v[k]) for k in sorted(v)) + "\n"]
     if has_chart:
         parts.append("![ratios](bench/results/ratios.png)\n")
@@ -452,6 +598,7 @@ def write_markdown(doc, has_chart):
     if os.path.exists(analysis):
         parts.append(open(analysis).read())
     parts.append(native_markdown(doc))
+    parts.append(stable_abi_markdown(doc.get("stable_abi")))
     with open(os.path.join(ROOT, "BENCHMARKS.md"), "w") as f:
         f.write("\n".join(parts))
 

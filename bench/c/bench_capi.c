@@ -10,8 +10,9 @@
 #include <Python.h>
 #include <stddef.h> /* offsetof */
 
-/* Built with -DPy_LIMITED_API=... as well (bench/limited_api.sh): the stable ABI's cost, measured on
- * the same code. The few macros the limited API lacks become their function forms there. */
+/* Built with -DPy_LIMITED_API=0x030c0000 as well (bench/bench.sh's stable-ABI part, on CPython
+ * 3.12): the stable ABI's cost, measured on the same code. The few macros the limited API lacks
+ * become their function forms there. */
 #ifdef Py_LIMITED_API
 #  define BENCH_TUPLE_SIZE(t) PyTuple_Size(t)
 #  define BENCH_TUPLE_ITEM(t, i) PyTuple_GetItem((t), (i))
