@@ -52,49 +52,82 @@ python_tests() {
     fi
 }
 
-# native_tests <label> <python> [pyo3-config-file]: the macro modules built natively for <python>
-# (one cargo run, tools/build-module.sh --native; the config file for an interpreter cargo cannot
-# run, CPython 3.14 in its root), then python_tests on them with HPYRS_ABI=native. The HPYRS_*
-# variables are local: the universal ones stay for the steps after.
 native_modules=(quickstart geometry tree apitest containers)   # package = module name
-native_tests() {
-    local label="$1" python="$2" config="${3:-}" out so module i=0 args=() build=(env -u PYO3_CONFIG_FILE)
-    local -x HPYRS_ABI=native HPYRS_QUICKSTART_SO HPYRS_GEOMETRY_SO HPYRS_TREE_SO HPYRS_APITEST_SO HPYRS_CONTAINERS_SO
+
+# build_native <native|abi3> <python> [pyo3-config-file]: the macro modules built by
+# tools/build-module.sh --native (for <python>) or --abi3 (with <python>, for every CPython 3.12+)
+# in one cargo run; prints their paths in native_modules order. The config file is for an
+# interpreter cargo cannot run (CPython 3.14 in its root).
+build_native() {
+    local kind="$1" python="$2" config="${3:-}" module args=() build=(env -u PYO3_CONFIG_FILE)
     [ -n "$config" ] && build=(env PYO3_CONFIG_FILE="$config")
     for module in "${native_modules[@]}"; do args+=("$module" "$module"); done
-    if ! out="$("${build[@]}" tools/build-module.sh --native "$python" "${args[@]}")"; then
+    "${build[@]}" tools/build-module.sh --"$kind" "$python" "${args[@]}"
+}
+
+# native_paths <python>: the native modules for <python> that native_tests built
+# (build/native-cp3XY/<name><EXT_SUFFIX>), or else built now; one path per line.
+native_paths() {
+    local python="$1" tag suffix module paths=()
+    read -r tag suffix < <("$python" -c \
+        'import sys, sysconfig; print("cp%d%d" % sys.version_info[:2], sysconfig.get_config_var("EXT_SUFFIX"))')
+    for module in "${native_modules[@]}"; do paths+=("$root/build/native-$tag/$module$suffix"); done
+    if ls "${paths[@]}" >/dev/null 2>&1; then printf '%s\n' "${paths[@]}"; else build_native native "$python"; fi
+}
+
+# use_modules <paths>: HPYRS_<MODULE>_SO=<path> for each of native_modules, in the caller's
+# (local) variables; fails unless there is one existing file per module.
+use_modules() {
+    local paths=() i
+    mapfile -t paths <<< "$1"
+    [ ${#paths[@]} -eq ${#native_modules[@]} ] && ls "${paths[@]}" >/dev/null 2>&1 || return 1
+    for i in "${!native_modules[@]}"; do
+        echo "${paths[i]}"
+        printf -v "HPYRS_${native_modules[i]^^}_SO" '%s' "${paths[i]}"
+    done
+}
+
+# native_tests <label> <python> [pyo3-config-file]: the macro modules built natively for <python>,
+# then python_tests on them with HPYRS_ABI=native. The HPYRS_* variables are local: the universal
+# ones stay for the steps after.
+native_tests() {
+    local label="$1" python="$2" config="${3:-}"
+    local -x HPYRS_ABI=native HPYRS_QUICKSTART_SO HPYRS_GEOMETRY_SO HPYRS_TREE_SO HPYRS_APITEST_SO HPYRS_CONTAINERS_SO
+    if ! use_modules "$(build_native native "$python" "$config")"; then
         results+=("$label: FAILED (native build of ${native_modules[*]})")
         fail "native build for $label"
         return
     fi
-    while read -r so; do
-        echo "$so"
-        module="${native_modules[i]}"; i=$((i + 1))
-        printf -v "HPYRS_${module^^}_SO" '%s' "$so"
-    done <<< "$out"
     python_tests "$label" "$python"
 }
 
 # abi3_tests <label=python>...: the macro modules built once for CPython's stable ABI (feature
-# hpy/abi3, limited API 3.12; tools/build-module.sh --abi3, with the first interpreter), then
-# python_tests with HPYRS_ABI=native on every interpreter given: the same files on each.
+# hpy/abi3, limited API 3.12, with the first interpreter), then python_tests with HPYRS_ABI=native
+# on every interpreter given: the same files on each.
 abi3_tests() {
-    local out so module i=0 args=() pair
+    local pair
     local -x HPYRS_ABI=native HPYRS_QUICKSTART_SO HPYRS_GEOMETRY_SO HPYRS_TREE_SO HPYRS_APITEST_SO HPYRS_CONTAINERS_SO
-    for module in "${native_modules[@]}"; do args+=("$module" "$module"); done
-    if ! out="$(env -u PYO3_CONFIG_FILE tools/build-module.sh --abi3 "${1#*=}" "${args[@]}")"; then
+    if ! use_modules "$(build_native abi3 "${1#*=}")"; then
         results+=("stable ABI: FAILED (build of ${native_modules[*]} with feature hpy/abi3)")
         fail "abi3 build"
         return
     fi
-    while read -r so; do
-        echo "$so"
-        module="${native_modules[i]}"; i=$((i + 1))
-        printf -v "HPYRS_${module^^}_SO" '%s' "$so"
-    done <<< "$out"
     for pair in "$@"; do
         python_tests "${pair%%=*}" "${pair#*=}"
     done
+}
+
+# attack_native <minor> <python>, soak_native <python>: tests/attack and tools/soak.py on the
+# native modules for <python> (native_paths), with local HPYRS_* variables.
+attack_native() {
+    local -x HPYRS_QUICKSTART_SO HPYRS_GEOMETRY_SO HPYRS_TREE_SO HPYRS_APITEST_SO HPYRS_CONTAINERS_SO
+    use_modules "$(native_paths "$2")" >/dev/null || { echo "no native build of ${native_modules[*]} for CPython $1"; return 1; }
+    HPYRS_ATTACK_EXAMPLES="${HPYRS_ATTACK_EXAMPLES:-30}" "$2" tests/attack/run.py --modes native "$1=$2"
+}
+soak_native() {
+    local -x HPYRS_QUICKSTART_SO HPYRS_GEOMETRY_SO HPYRS_TREE_SO HPYRS_APITEST_SO HPYRS_CONTAINERS_SO
+    use_modules "$(native_paths "$1")" >/dev/null || { echo "no native build of ${native_modules[*]}"; return 1; }
+    env -u HPYRS_RAWADD_SO "$1" tools/soak.py --modes native --calls 100000 --compact
 }
 
 # tools/pytest_counts.py needs only the standard library
@@ -247,28 +280,16 @@ fi
 # above (build/native-cp3XY/<name><EXT_SUFFIX>), else built here; one run per interpreter (the
 # HPYRS_*_SO variables name one build). One mode only: a few seconds per interpreter.
 step "attack native: the same on the native build (run.py --modes native), every CPython 3.9+"
-attack_start=$SECONDS; attack_native=()
+attack_start=$SECONDS; attacked_native=()
 for minor in "${versions[@]}"; do
     [ "$minor" = 3.8 ] && continue   # pyo3-ffi 0.30 supports CPython 3.9+
-    attack_python="${venv_python[$minor]}"; attack_so=(); attack_env=(env)
-    read -r attack_tag attack_suffix < <("$attack_python" -c \
-        'import sys, sysconfig; print("cp%d%d" % sys.version_info[:2], sysconfig.get_config_var("EXT_SUFFIX"))')
-    for module in "${native_modules[@]}"; do attack_so+=("$root/build/native-$attack_tag/$module$attack_suffix"); done
-    if ! ls "${attack_so[@]}" >/dev/null 2>&1; then
-        attack_args=(); for module in "${native_modules[@]}"; do attack_args+=("$module" "$module"); done
-        mapfile -t attack_so < <(env -u PYO3_CONFIG_FILE tools/build-module.sh --native "$attack_python" "${attack_args[@]}")
-    fi
-    for i in "${!native_modules[@]}"; do attack_env+=("HPYRS_${native_modules[i]^^}_SO=${attack_so[i]:-}"); done
-    if ! ls "${attack_so[@]}" >/dev/null 2>&1 || [ ${#attack_so[@]} -ne ${#native_modules[@]} ]; then
-        fail "attack native: native build of ${native_modules[*]} for CPython $minor"
-    elif "${attack_env[@]}" HPYRS_ATTACK_EXAMPLES="${HPYRS_ATTACK_EXAMPLES:-30}" "$attack_python" tests/attack/run.py \
-            --modes native "$minor=$attack_python"; then
-        attack_native+=("$minor")
+    if attack_native "$minor" "${venv_python[$minor]}"; then
+        attacked_native+=("$minor")
     else
         fail "attack native on CPython $minor (tests/attack --modes native: a failure or a crash, reproducers above)"
     fi
 done
-[ ${#attack_native[@]} -gt 0 ] && results+=("attack native: no failure, no crash on CPython ${attack_native[*]}, native build ($((SECONDS - attack_start)) s; rawadd skipped: universal-only)")
+[ ${#attacked_native[@]} -gt 0 ] && results+=("attack native: no failure, no crash on CPython ${attacked_native[*]}, native build ($((SECONDS - attack_start)) s; rawadd skipped: universal-only)")
 
 # Memory, not handles: the debug-mode leak detector cannot see a leaked Rust allocation. One
 # interpreter is enough (the leaks to catch are in the module, not in the interpreter).
@@ -285,21 +306,11 @@ fi
 if [ "$soak_minor" = 3.8 ]; then
     results+=("soak native: not run (pyo3-ffi 0.30 supports CPython 3.9+)")
 else
-    soak_start=$SECONDS; soak_python="${venv_python[$soak_minor]}"; soak_so=(); soak_env=(env -u HPYRS_RAWADD_SO)
-    read -r soak_tag soak_suffix < <("$soak_python" -c \
-        'import sys, sysconfig; print("cp%d%d" % sys.version_info[:2], sysconfig.get_config_var("EXT_SUFFIX"))')
-    for module in "${native_modules[@]}"; do soak_so+=("$root/build/native-$soak_tag/$module$soak_suffix"); done
-    if ! ls "${soak_so[@]}" >/dev/null 2>&1; then
-        soak_args=(); for module in "${native_modules[@]}"; do soak_args+=("$module" "$module"); done
-        mapfile -t soak_so < <(env -u PYO3_CONFIG_FILE tools/build-module.sh --native "$soak_python" "${soak_args[@]}")
-    fi
-    for i in "${!native_modules[@]}"; do soak_env+=("HPYRS_${native_modules[i]^^}_SO=${soak_so[i]:-}"); done
-    if ! ls "${soak_so[@]}" >/dev/null 2>&1 || [ ${#soak_so[@]} -ne ${#native_modules[@]} ]; then
-        fail "soak native: native build of ${native_modules[*]} for CPython $soak_minor"
-    elif "${soak_env[@]}" "$soak_python" tools/soak.py --modes native --calls 100000 --compact; then
-        results+=("soak native: no memory growth on CPython $soak_minor, native build ($((SECONDS - soak_start)) s; rawadd skipped: universal-only)")
+    soak_start=$SECONDS
+    if ! soak_native "${venv_python[$soak_minor]}"; then
+        fail "soak native on CPython $soak_minor (tools/soak.py --modes native: memory growth, a failed workload or no build)"
     else
-        fail "soak native on CPython $soak_minor (tools/soak.py --modes native: memory growth, or a workload failed)"
+        results+=("soak native: no memory growth on CPython $soak_minor, native build ($((SECONDS - soak_start)) s; rawadd skipped: universal-only)")
     fi
 fi
 fi  # pypy_only
