@@ -56,28 +56,11 @@ EOF
 chmod +x "$base/bin/python3.14"
 
 # --- the venv ---------------------------------------------------------------------------------
-venv="$root/venv"
-stamp="$venv/.hpyrs-requirements"
 cpython_reqs="$base/requirements-cpython314.txt"   # inside the repo, so visible in the root
 # hpy 0.9.0 does not build on 3.14, and the native build does not need it
 grep -viE '^[[:space:]]*hpy[[:space:]]*([=<>!~;[]|$)' "$reqs" >"$cpython_reqs"
 wanted="$(cat "$cpython_reqs")"
-if ! { [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$wanted" ] && [ -f "$venv/pyvenv.cfg" ]; }; then
-    rm -rf "$venv"
-    echo "creating the CPython 3.14 venv /venv in $root" >&2
-    log="$base/pip-install.log"
-    # the host's pip settings (PIP_CERT, ...) are in the environment and stay; a find-links
-    # directory of the host does not exist in the root and would only make pip warn
-    if ! (cd "$here" && env -u PIP_FIND_LINKS "$base/bin/in-root" sh -c \
-            'python3.14 -m venv /venv && /venv/bin/python -m pip install --no-cache-dir -q -r "$1"' \
-            sh "$cpython_reqs") >"$log" 2>&1; then
-        cat "$log" >&2
-        echo "error: could not create the CPython 3.14 venv (log: $log)" >&2
-        exit 1
-    fi
-    echo "$wanted" >"$stamp"
-    echo "CPython 3.14 venv ready after $((SECONDS - start)) s; build/cpython314: $(du -sh "$base" | cut -f1)" >&2
-fi
+debian_root_make_venv "$base" "$here" "CPython 3.14" python3.14 python "$cpython_reqs" "$wanted" "$start"
 
 # --- the PyO3 build configuration -------------------------------------------------------------
 # The keys pyo3-build-config reads from PYO3_CONFIG_FILE, with the values it would itself take

@@ -10,7 +10,9 @@
 #                                                    make (or reuse) BASE/root
 #   debian_root_host_files BASE                      copy the host's network files into it
 #   debian_root_write_in_root BASE REPO LABEL TOOL   write BASE/bin/in-root
-# and then sets up what it needs inside the root (a venv, ...) through BASE/bin/in-root.
+# and then sets up what it needs inside the root through BASE/bin/in-root, e.g.
+#   debian_root_make_venv BASE REPO LABEL INTERP VENV_INTERP REQS WANTED START
+#                                                    make (or reuse) the venv BASE/root/venv
 #   BASE      the tool's directory, e.g. <repo>/build/pypy; the root is BASE/root
 #   SUITE     the Debian suite to debootstrap (trixie, forky, ...)
 #   PACKAGES  comma-separated packages to install on top of minbase (debootstrap --include)
@@ -20,6 +22,11 @@
 #   LABEL     how messages name the root ("PyPy", "CPython 3.14")
 #   TOOL      the tool, as messages and the generated wrapper name it (tools/pypy.sh)
 #   REPO      the repository's absolute physical path, bind-mounted at the same path in the root
+#   INTERP    the interpreter command inside the root that makes the venv (pypy3, python3.14)
+#   VENV_INTERP  the venv's interpreter, /venv/bin/VENV_INTERP (pypy3, python)
+#   REQS      the requirements file pip installs; inside the repo, so visible in the root
+#   WANTED    the text of the venv's stamp (the requirements it was made with)
+#   START     the caller's $SECONDS at its start, for the timing message
 #
 # The root is cached: BASE/root/.hpyrs-complete marks a finished root and lists its suite and
 # packages; a root without it (an interrupted run), or made with another suite or other
@@ -162,4 +169,31 @@ export PATH=/venv/bin:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/b
 exec chroot "\$root" /usr/bin/env --chdir="\$cwd" "\$@"
 EOF
     chmod +x "$base/bin/in-root"
+}
+
+# debian_root_make_venv BASE REPO LABEL INTERP VENV_INTERP REQS WANTED START: make the venv /venv
+# (BASE/root/venv) with `INTERP -m venv` and install REQS into it, unless its stamp
+# (/venv/.hpyrs-requirements) says WANTED. Logs go to stderr and BASE/pip-install.log.
+debian_root_make_venv() {
+    local base="$1" repo="$2" label="$3" interp="$4" venv_interp="$5" reqs="$6" wanted="$7" start="$8"
+    local root="$base/root" venv="$base/root/venv" stamp="$base/root/venv/.hpyrs-requirements" log
+    # (bin/<interp> in the venv may be a link to the root's /usr/bin/<interp>, as PyPy's is: test
+    # the venv by its pyvenv.cfg)
+    if [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$wanted" ] && [ -f "$venv/pyvenv.cfg" ]; then
+        return 0
+    fi
+    rm -rf "$venv"
+    echo "creating the $label venv /venv in $root" >&2
+    log="$base/pip-install.log"
+    # the host's pip settings (PIP_CERT, ...) are in the environment and stay; a find-links
+    # directory of the host does not exist in the root and would only make pip warn
+    if ! (cd "$repo" && env -u PIP_FIND_LINKS "$base/bin/in-root" sh -c \
+            "$interp"' -m venv /venv && /venv/bin/'"$venv_interp"' -m pip install --no-cache-dir -q -r "$1"' \
+            sh "$reqs") >"$log" 2>&1; then
+        cat "$log" >&2
+        echo "error: could not create the $label venv (log: $log)" >&2
+        exit 1
+    fi
+    echo "$wanted" >"$stamp"
+    echo "$label venv ready after $((SECONDS - start)) s; ${base#"$repo"/}: $(du -sh "$base" | cut -f1)" >&2
 }

@@ -57,8 +57,6 @@ EOF
 chmod +x "$base/bin/pypy3"
 
 # --- the venv ---------------------------------------------------------------------------------
-venv="$root/venv"
-stamp="$venv/.hpyrs-requirements"
 pypy_reqs="$base/requirements-pypy.txt"   # inside the repo, so visible in the root at this path
 {
     grep -viE '^[[:space:]]*hpy[[:space:]]*([=<>!~;[]|$)' "$reqs"
@@ -69,21 +67,5 @@ pypy_reqs="$base/requirements-pypy.txt"   # inside the repo, so visible in the r
 } >"$pypy_reqs"
 echo 'hypothesis<6.156' >"$base/constraints-pypy.txt"
 wanted="$(cat "$pypy_reqs" "$base/constraints-pypy.txt")"
-# (bin/pypy3 in the venv is a link to the root's /usr/bin/pypy3: test the venv by its pyvenv.cfg)
-if ! { [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$wanted" ] && [ -f "$venv/pyvenv.cfg" ]; }; then
-    rm -rf "$venv"
-    echo "creating the PyPy venv /venv in $root" >&2
-    log="$base/pip-install.log"
-    # the host's pip settings (PIP_CERT, ...) are in the environment and stay; a find-links
-    # directory of the host does not exist in the root and would only make pip warn
-    if ! (cd "$here" && env -u PIP_FIND_LINKS "$base/bin/in-root" sh -c \
-            'pypy3 -m venv /venv && /venv/bin/pypy3 -m pip install --no-cache-dir -q -r "$1"' \
-            sh "$pypy_reqs") >"$log" 2>&1; then
-        cat "$log" >&2
-        echo "error: could not create the PyPy venv (log: $log)" >&2
-        exit 1
-    fi
-    echo "$wanted" >"$stamp"
-    echo "PyPy venv ready after $((SECONDS - start)) s; build/pypy: $(du -sh "$base" | cut -f1)" >&2
-fi
+debian_root_make_venv "$base" "$here" PyPy pypy3 pypy3 "$pypy_reqs" "$wanted" "$start"
 echo "$base/bin/pypy3"
