@@ -189,6 +189,12 @@ else
     fail "native build checks: no CPython 3.9+ found"
 fi
 
+# The crates as a user would get them: every workspace crate packaged and built from its package
+# alone (hpy-sys with neither the hpy headers nor Python); publish = false on all but the four
+# library crates. --allow-dirty: `make test` also runs in a tree with uncommitted changes.
+step "cargo package --workspace (each crate built from its own package)"
+cargo package --workspace --allow-dirty --quiet || fail "cargo package --workspace"
+
 step "hpy-sys freshness (regenerating from the hpy 0.9.0 headers changes nothing)"
 "$header_python" hpy-sys/codegen/generate.py --check || fail "hpy-sys freshness"
 fi
