@@ -362,3 +362,15 @@ def test_import_through_stub(quickstart_so, hpy_env, expected):
     out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True)
     assert out.returncode == 0, out.stderr
     assert out.stdout.splitlines() == [CONTEXT_NAMES[expected], "3"]
+
+
+def test_stub_without_hpy_says_to_install_it(quickstart_so):
+    universal_only("the loader stub quickstart.py loads the .hpy0.so through hpy.universal")
+    env = dict(os.environ, PYTHONPATH=os.path.dirname(quickstart_so))
+    # as on a CPython without the hpy package: importing it fails
+    code = "import sys; sys.modules['hpy'] = None; import quickstart"
+    out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True)
+    assert out.returncode == 1
+    assert out.stderr.strip().splitlines()[-1] == (
+        "ModuleNotFoundError: quickstart is a universal HPy module and needs the HPy runtime on "
+        "CPython: pip install hpy (PyPy has it built in)")

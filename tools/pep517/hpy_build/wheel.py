@@ -27,7 +27,14 @@ LOADER = '''\
 def __bootstrap__():
     import os
     import sys
-    from hpy.universal import _load_bootstrap
+    try:
+        from hpy.universal import _load_bootstrap
+    except ModuleNotFoundError as e:
+        if e.name not in ("hpy", "hpy.universal"):
+            raise
+        raise ModuleNotFoundError(
+            "{name} is a universal HPy module and needs the HPy runtime on CPython: "
+            "pip install hpy (PyPy has it built in)", name=e.name) from None
     path = os.path.join(os.path.dirname(__file__), {file!r})
     module = _load_bootstrap({name!r}, __name__, __package__, path, __loader__, __spec__, os.environ)
     sys.modules[__name__] = module
