@@ -744,98 +744,60 @@ pub unsafe fn HPySlice_Unpack(
 // a caller checks only the result of `Build`. `Set` does not steal the caller's handle: it
 // stores a new reference.
 
-/// C `HPyListBuilder_New`: `PyList_New(size)`; on failure a 0 builder and no exception.
-#[inline]
-pub unsafe fn HPyListBuilder_New(_ctx: *mut HPyContext, size: HPy_ssize_t) -> HPyListBuilder {
-    // SAFETY: the GIL is held.
-    let list = unsafe { py::PyList_New(size) };
-    if list.is_null() {
-        // SAFETY: the GIL is held. The error is raised again (as MemoryError) by `Build`.
-        unsafe { py::PyErr_Clear() };
-    }
-    HPyListBuilder { _lst: list as isize }
-}
-
-/// C `HPyListBuilder_Set`: store a new reference to `h_item` at `index` (nothing for a 0
-/// builder).
-#[inline]
-pub unsafe fn HPyListBuilder_Set(_ctx: *mut HPyContext, builder: HPyListBuilder, index: HPy_ssize_t, h_item: HPy) {
-    let list = builder._lst as *mut py::PyObject;
-    if !list.is_null() {
-        let item = h2py(h_item);
-        // SAFETY: `list` is the builder's fresh list; `index` is in range and not yet set, as
-        // HPy requires; `PyList_SET_ITEM` steals the new reference.
-        unsafe {
-            py::Py_INCREF(item);
-            limited::list_set_item(list, index, item);
+macro_rules! builder {
+    ($ty:ident { $field:ident }, $what:literal, $new:ident, $set_item:ident,
+     $new_fn:ident, $set_fn:ident, $build_fn:ident, $cancel_fn:ident) => {
+        #[doc = concat!("C `", stringify!($new_fn), "`: `", stringify!($new), "(size)`; on failure a 0 builder and no exception.")]
+        #[inline]
+        pub unsafe fn $new_fn(_ctx: *mut HPyContext, size: HPy_ssize_t) -> $ty {
+            // SAFETY: the GIL is held.
+            let obj = unsafe { py::$new(size) };
+            if obj.is_null() {
+                // SAFETY: the GIL is held. The error is raised again (as MemoryError) by `Build`.
+                unsafe { py::PyErr_Clear() };
+            }
+            $ty { $field: obj as isize }
         }
-    }
-}
 
-/// C `HPyListBuilder_Build`: the list (the builder's reference), or MemoryError for a 0 builder.
-#[inline]
-pub unsafe fn HPyListBuilder_Build(_ctx: *mut HPyContext, builder: HPyListBuilder) -> HPy {
-    if builder._lst == 0 {
-        // SAFETY: the GIL is held.
-        unsafe { py::PyErr_NoMemory() };
-        return HPy_NULL;
-    }
-    HPy { _i: builder._lst }
-}
-
-/// C `HPyListBuilder_Cancel`: release the list (nothing for a 0 builder).
-#[inline]
-pub unsafe fn HPyListBuilder_Cancel(_ctx: *mut HPyContext, builder: HPyListBuilder) {
-    // SAFETY: the builder owns its list (or is 0); the GIL is held.
-    unsafe { py::Py_XDECREF(builder._lst as *mut py::PyObject) }
-}
-
-/// C `HPyTupleBuilder_New`: `PyTuple_New(size)`; on failure a 0 builder and no exception.
-#[inline]
-pub unsafe fn HPyTupleBuilder_New(_ctx: *mut HPyContext, size: HPy_ssize_t) -> HPyTupleBuilder {
-    // SAFETY: the GIL is held.
-    let tuple = unsafe { py::PyTuple_New(size) };
-    if tuple.is_null() {
-        // SAFETY: the GIL is held. The error is raised again (as MemoryError) by `Build`.
-        unsafe { py::PyErr_Clear() };
-    }
-    HPyTupleBuilder { _tup: tuple as isize }
-}
-
-/// C `HPyTupleBuilder_Set`: store a new reference to `h_item` at `index` (nothing for a 0
-/// builder).
-#[inline]
-pub unsafe fn HPyTupleBuilder_Set(_ctx: *mut HPyContext, builder: HPyTupleBuilder, index: HPy_ssize_t, h_item: HPy) {
-    let tuple = builder._tup as *mut py::PyObject;
-    if !tuple.is_null() {
-        let item = h2py(h_item);
-        // SAFETY: `tuple` is the builder's fresh tuple; `index` is in range and not yet set,
-        // as HPy requires; `PyTuple_SET_ITEM` steals the new reference.
-        unsafe {
-            py::Py_INCREF(item);
-            limited::tuple_set_item(tuple, index, item);
+        #[doc = concat!("C `", stringify!($set_fn), "`: store a new reference to `h_item` at `index` (nothing for a 0 builder).")]
+        #[inline]
+        pub unsafe fn $set_fn(_ctx: *mut HPyContext, builder: $ty, index: HPy_ssize_t, h_item: HPy) {
+            let obj = builder.$field as *mut py::PyObject;
+            if !obj.is_null() {
+                let item = h2py(h_item);
+                // SAFETY: `obj` is the builder's fresh object; `index` is in range and not yet
+                // set, as HPy requires; the setter steals the new reference.
+                unsafe {
+                    py::Py_INCREF(item);
+                    limited::$set_item(obj, index, item);
+                }
+            }
         }
-    }
+
+        #[doc = concat!("C `", stringify!($build_fn), "`: the ", $what, " (the builder's reference), or MemoryError for a 0 builder.")]
+        #[inline]
+        pub unsafe fn $build_fn(_ctx: *mut HPyContext, builder: $ty) -> HPy {
+            if builder.$field == 0 {
+                // SAFETY: the GIL is held.
+                unsafe { py::PyErr_NoMemory() };
+                return HPy_NULL;
+            }
+            HPy { _i: builder.$field }
+        }
+
+        #[doc = concat!("C `", stringify!($cancel_fn), "`: release the ", $what, " (nothing for a 0 builder).")]
+        #[inline]
+        pub unsafe fn $cancel_fn(_ctx: *mut HPyContext, builder: $ty) {
+            // SAFETY: the builder owns its object (or is 0); the GIL is held.
+            unsafe { py::Py_XDECREF(builder.$field as *mut py::PyObject) }
+        }
+    };
 }
 
-/// C `HPyTupleBuilder_Build`: the tuple (the builder's reference), or MemoryError for a 0
-/// builder.
-#[inline]
-pub unsafe fn HPyTupleBuilder_Build(_ctx: *mut HPyContext, builder: HPyTupleBuilder) -> HPy {
-    if builder._tup == 0 {
-        // SAFETY: the GIL is held.
-        unsafe { py::PyErr_NoMemory() };
-        return HPy_NULL;
-    }
-    HPy { _i: builder._tup }
-}
-
-/// C `HPyTupleBuilder_Cancel`: release the tuple (nothing for a 0 builder).
-#[inline]
-pub unsafe fn HPyTupleBuilder_Cancel(_ctx: *mut HPyContext, builder: HPyTupleBuilder) {
-    // SAFETY: the builder owns its tuple (or is 0); the GIL is held.
-    unsafe { py::Py_XDECREF(builder._tup as *mut py::PyObject) }
-}
+builder!(HPyListBuilder { _lst }, "list", PyList_New, list_set_item,
+    HPyListBuilder_New, HPyListBuilder_Set, HPyListBuilder_Build, HPyListBuilder_Cancel);
+builder!(HPyTupleBuilder { _tup }, "tuple", PyTuple_New, tuple_set_item,
+    HPyTupleBuilder_New, HPyTupleBuilder_Set, HPyTupleBuilder_Build, HPyTupleBuilder_Cancel);
 
 // ---- tracker (HPy's ctx_tracker.c) ----
 //
