@@ -313,20 +313,27 @@ def cpu_model():
     return platform.processor() or "unknown CPU"
 
 
-def versions():
-    import hpy.universal
-    out = {"python": sys.version.split()[0], "hpy": hpy.universal.get_version()[0],
+def toolchain(lock, crate):
+    """python, machine, rustc, and the version of `crate` in the Cargo.lock `lock`."""
+    out = {"python": sys.version.split()[0],
            "machine": "%s %s, %s, %d CPUs" % (platform.machine(), platform.system(), cpu_model(), os.cpu_count() or 0)}
     try:
         out["rustc"] = subprocess.run(["rustc", "--version"], capture_output=True, text=True).stdout.strip()
     except OSError:
         pass
-    lock = os.path.join(HERE, "pyo3", "Cargo.lock")
     if os.path.exists(lock):
         text = open(lock).read()
-        i = text.find('name = "pyo3"\nversion = "')
+        key = 'name = "%s"\nversion = "' % crate
+        i = text.find(key)
         if i >= 0:
-            out["pyo3"] = text[i + len('name = "pyo3"\nversion = "'):].split('"')[0]
+            out[crate] = text[i + len(key):].split('"')[0]
+    return out
+
+
+def versions():
+    import hpy.universal
+    out = toolchain(os.path.join(HERE, "pyo3", "Cargo.lock"), "pyo3")
+    out["hpy"] = hpy.universal.get_version()[0]
     return out
 
 
@@ -354,19 +361,7 @@ def main_pypy(args):
 
 def stable_abi_versions():
     """python, machine, rustc and pyo3-ffi of a --stable-abi run (no hpy: it does not load it)."""
-    out = {"python": sys.version.split()[0],
-           "machine": "%s %s, %s, %d CPUs" % (platform.machine(), platform.system(), cpu_model(), os.cpu_count() or 0)}
-    try:
-        out["rustc"] = subprocess.run(["rustc", "--version"], capture_output=True, text=True).stdout.strip()
-    except OSError:
-        pass
-    lock = os.path.join(ROOT, "Cargo.lock")
-    if os.path.exists(lock):
-        text = open(lock).read()
-        i = text.find('name = "pyo3-ffi"\nversion = "')
-        if i >= 0:
-            out["pyo3-ffi"] = text[i + len('name = "pyo3-ffi"\nversion = "'):].split('"')[0]
-    return out
+    return toolchain(os.path.join(ROOT, "Cargo.lock"), "pyo3-ffi")
 
 
 def main_stable_abi(args):
