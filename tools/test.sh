@@ -8,7 +8,7 @@
 #  4. the modules under test, built once, tested (tests/python) on every CPython and on PyPy
 #     7.3.19 (tools/pypy.sh: a Debian root under build/pypy, made once; needs root) in
 #     universal, debug (leak detector around every test) and trace mode; then the native build
-#     of the five macro modules (feature hpy/native: CPython's C API through pyo3-ffi, ordinary
+#     of the macro modules (feature hpy/native: CPython's C API through pyo3-ffi, ordinary
 #     extension modules), tested (tests/python, HPYRS_ABI=native) on every CPython 3.9+ found
 #     and on CPython 3.14 (tools/cpython314.sh: a Debian root under build/cpython314, made once;
 #     needs root); and the stable-ABI build (feature hpy/abi3), built once and tested on every
@@ -52,7 +52,11 @@ python_tests() {
     fi
 }
 
-native_modules=(quickstart geometry tree apitest containers)   # package = module name
+# The modules built from the macros (package = module name): every one is built and tested in
+# the universal build and natively; rawadd (hand-written against hpy-sys) is universal only.
+native_modules=(quickstart geometry tree apitest containers protocols errors layout stdtypes inherit)
+# their HPYRS_<MODULE>_SO variable names, for `local -x` in the functions below
+native_vars=(); for module in "${native_modules[@]}"; do native_vars+=("HPYRS_${module^^}_SO"); done
 
 # build_native <native|abi3> <python> [pyo3-config-file]: the macro modules built by
 # tools/build-module.sh --native (for <python>) or --abi3 (with <python>, for every CPython 3.12+)
@@ -92,7 +96,7 @@ use_modules() {
 # ones stay for the steps after.
 native_tests() {
     local label="$1" python="$2" config="${3:-}"
-    local -x HPYRS_ABI=native HPYRS_QUICKSTART_SO HPYRS_GEOMETRY_SO HPYRS_TREE_SO HPYRS_APITEST_SO HPYRS_CONTAINERS_SO
+    local -x HPYRS_ABI=native "${native_vars[@]}"
     if ! use_modules "$(build_native native "$python" "$config")"; then
         results+=("$label: FAILED (native build of ${native_modules[*]})")
         fail "native build for $label"
@@ -106,7 +110,7 @@ native_tests() {
 # on every interpreter given: the same files on each.
 abi3_tests() {
     local pair
-    local -x HPYRS_ABI=native HPYRS_QUICKSTART_SO HPYRS_GEOMETRY_SO HPYRS_TREE_SO HPYRS_APITEST_SO HPYRS_CONTAINERS_SO
+    local -x HPYRS_ABI=native "${native_vars[@]}"
     if ! use_modules "$(build_native abi3 "${1#*=}")"; then
         results+=("stable ABI: FAILED (build of ${native_modules[*]} with feature hpy/abi3)")
         fail "abi3 build"
@@ -120,12 +124,12 @@ abi3_tests() {
 # attack_native <minor> <python>, soak_native <python>: tests/attack and tools/soak.py on the
 # native modules for <python> (native_paths), with local HPYRS_* variables.
 attack_native() {
-    local -x HPYRS_QUICKSTART_SO HPYRS_GEOMETRY_SO HPYRS_TREE_SO HPYRS_APITEST_SO HPYRS_CONTAINERS_SO
+    local -x "${native_vars[@]}"
     use_modules "$(native_paths "$2")" >/dev/null || { echo "no native build of ${native_modules[*]} for CPython $1"; return 1; }
     HPYRS_ATTACK_EXAMPLES="${HPYRS_ATTACK_EXAMPLES:-30}" "$2" tests/attack/run.py --modes native "$1=$2"
 }
 soak_native() {
-    local -x HPYRS_QUICKSTART_SO HPYRS_GEOMETRY_SO HPYRS_TREE_SO HPYRS_APITEST_SO HPYRS_CONTAINERS_SO
+    local -x "${native_vars[@]}"
     use_modules "$(native_paths "$1")" >/dev/null || { echo "no native build of ${native_modules[*]}"; return 1; }
     env -u HPYRS_RAWADD_SO "$1" tools/soak.py --modes native --calls 100000 --compact
 }
@@ -200,14 +204,13 @@ step "hpy-sys freshness (regenerating from the hpy 0.9.0 headers changes nothing
 fi
 
 step "build the modules under test (build/modules/<name>.hpy0.so + loader stub)"
-# package:module pairs; each becomes HPYRS_<MODULE>_SO for the Python tests
-for pair in rawadd:rawadd quickstart:quickstart geometry:geometry tree:tree apitest:apitest containers:containers; do
-    package="${pair%%:*}"; module="${pair#*:}"
-    if so="$(tools/build-module.sh "$package" "$module")"; then
+# package = module name; each becomes HPYRS_<MODULE>_SO for the Python tests
+for module in rawadd "${native_modules[@]}"; do
+    if so="$(tools/build-module.sh "$module" "$module")"; then
         echo "$so"
         export "HPYRS_${module^^}_SO=$so"
     else
-        fail "build $package"
+        fail "build $module"
     fi
 done
 
