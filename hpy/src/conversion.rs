@@ -673,31 +673,20 @@ fn past_the_end(ctx: Context<'_>, error: Error, exact: ExactType) -> Result<()> 
 }
 
 /// The items `iter(obj)` yields, each converted by `convert`: what `list(obj)` and a `for` loop
-/// see, whatever `__len__` says. HPy 0.9 has no iterator API: this calls the builtins `iter`
-/// and `next`.
+/// see, whatever `__len__` says (see [`crate::iter`]).
 fn vec_by_iteration<'ctx, T>(
     obj: &Handle<'ctx>,
     mut convert: impl FnMut(Handle<'ctx>, usize) -> Result<T>,
 ) -> Result<Vec<T>> {
-    let ctx = obj.ctx();
     let mut out = Vec::new();
     out.try_reserve_exact(capacity_hint(obj)?).map_err(|_| cannot_allocate())?;
-    let builtins = ctx.builtins();
-    let iterator = builtins.get_item("iter")?.call1(obj)?;
-    let next = builtins.get_item("next")?;
-    // `next(iterator, end)` returns `end` when the iterator is exhausted: a new object, which
-    // the iterator never saw, so it cannot yield it as an item.
-    let end = ctx.list()?;
-    loop {
-        let item = next.call((&iterator, &end))?;
-        if item.is(&end) {
-            return Ok(out);
-        }
-        let value = convert(item, out.len())?;
+    for item in obj.iter()? {
+        let value = convert(item?, out.len())?;
         // Not `push`'s own growth, which aborts the process when memory runs out.
         out.try_reserve(1).map_err(|_| cannot_allocate())?;
         out.push(value);
     }
+    Ok(out)
 }
 
 impl<'a, 'ctx, T: FromHPyOwned<'ctx>> FromHPy<'a, 'ctx> for Vec<T> {

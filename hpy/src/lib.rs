@@ -45,6 +45,7 @@ pub mod err;
 pub mod exceptions;
 pub mod global;
 pub mod handle;
+pub mod iter;
 #[doc(hidden)]
 pub mod impl_;
 pub mod kinds;
@@ -57,6 +58,7 @@ pub use conversion::{FromHPy, FromHPyOwned, IntoHPy};
 pub use err::{Error, ExceptionType, Result};
 pub use global::Global;
 pub use handle::{Borrowed, Handle};
+pub use iter::Iter;
 pub use kinds::{Any, Bool, Bytes, Capsule, Dict, Float, Kind, List, Long, Module, NoneType, Tuple, Type, Unicode};
 pub use object::{CallArgs, CompareOp};
 pub use types::{ListBuilder, Tracker, TupleBuilder};
