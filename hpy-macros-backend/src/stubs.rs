@@ -52,6 +52,15 @@ pub fn py_type(ty: &Type, self_name: Option<&str>) -> String {
                 },
                 "Option" => format!("{} | None", arg(0)),
                 "HashMap" | "BTreeMap" => format!("dict[{}, {}]", arg(0), arg(1)),
+                // Extracted from a set or a frozenset; converted to a set.
+                "HashSet" | "BTreeSet" => format!("set[{}]", arg(0)),
+                // Extracted with `os.fsencode` (str, bytes, os.PathLike); converted to a str. One
+                // annotation serves parameters and results here: `str` is what comes back, and
+                // what a caller passes most.
+                "PathBuf" | "Path" | "OsString" | "OsStr" => "str".into(),
+                "Complex" => "complex".into(),
+                "SliceBounds" => "slice".into(),
+                "SliceOrIndex" => "int | slice".into(),
                 "Result" => arg(0),
                 "Handle" | "Borrowed" => match args.first() {
                     None => "Any".into(),
@@ -84,6 +93,10 @@ fn kind_type(kind: &Type, self_name: Option<&str>) -> String {
         "Type" => "type".into(),
         "Module" => "types.ModuleType".into(),
         "Capsule" => "Any".into(),
+        "Set" => "set[Any]".into(),
+        "FrozenSet" => "frozenset[Any]".into(),
+        "Slice" => "slice".into(),
+        "ByteArray" => "bytearray".into(),
         "Self" => self_name.unwrap_or("Any").into(),
         other => other.into(),
     }

@@ -11,6 +11,12 @@
 //! | `Vec<T>` | a sequence (not `str`, not `dict`): the items `list(obj)` holds | `list` |
 //! | `(A, B, ...)` up to 12 | `tuple` of that length (a subclass: the items it unpacks to) | `tuple` |
 //! | `HashMap<K, V>`, `BTreeMap<K, V>` | `dict` (a subclass: what `dict(obj)` holds) | `dict` |
+//! | `HashSet<T, S>`, `BTreeSet<T>` ([`crate::set`]) | `set` or `frozenset` (a subclass: the items it iterates) | `set` |
+//! | [`Complex`](crate::Complex) | `complex`, `float`, `int`, `__complex__`/`__float__`/`__index__` (not `str`) | `complex` |
+//! | `PathBuf`, `OsString` ([`crate::path`]) | `str`, `bytes`, any `os.PathLike` (`os.fsencode`) | |
+//! | `PathBuf`, `&Path`, `OsString`, `&OsStr` | | `str` (`os.fsdecode`) |
+//! | [`SliceBounds`](crate::SliceBounds) | `slice` | |
+//! | [`SliceOrIndex`](crate::SliceOrIndex) | `int` (or `__index__`) or `slice` | |
 //! | `Handle<K>`, `&Handle<K>` | an object of kind `K` | the object |
 //! | `()` | | `None` |
 

@@ -69,4 +69,35 @@ kinds! {
     };
     /// A capsule (`PyCapsule`): an opaque Rust value owned by a Python object.
     Capsule = "PyCapsule", |obj, ctx| ffi::HPy_TypeCheck(ctx, obj.as_raw(), (*ctx).h_CapsuleType) != 0;
+    /// `set` (methods in [`crate::set`]).
+    Set = "set", |obj, _ctx| is_builtin_instance(obj, c"set");
+    /// `frozenset` (methods in [`crate::set`]).
+    FrozenSet = "frozenset", |obj, _ctx| is_builtin_instance(obj, c"frozenset");
+    /// `slice` (`obj[1:5:2]` passes one to `__getitem__`; see [`crate::slice`]).
+    Slice = "slice", |obj, ctx| ffi::HPy_TypeCheck(ctx, obj.as_raw(), (*ctx).h_SliceType) != 0;
+    /// `bytearray` (methods in [`crate::bytearray`]).
+    ByteArray = "bytearray", |obj, _ctx| is_builtin_instance(obj, c"bytearray");
+}
+
+/// Is `obj` an instance of the builtin type `name` (or of a subclass)? For the types HPy 0.9 has
+/// no constant or check function for; the type is looked up in the builtins namespace, as Python
+/// code finds it. `false` if the lookup fails (someone deleted it from `builtins`), without
+/// leaving an exception behind.
+fn is_builtin_instance(obj: &Handle<'_, Any>, name: &core::ffi::CStr) -> bool {
+    let ctx = obj.ctx();
+    match builtin(ctx, name) {
+        // SAFETY: live context, open handles.
+        Ok(ty) => unsafe { ffi::HPy_TypeCheck(ctx.as_ptr(), obj.as_raw(), ty.as_raw()) != 0 },
+        Err(e) => {
+            e.clear(ctx);
+            false
+        }
+    }
+}
+
+/// `builtins.<name>` (a KeyError if it is not there).
+pub(crate) fn builtin<'ctx>(ctx: crate::Context<'ctx>, name: &core::ffi::CStr) -> crate::Result<Handle<'ctx, Any>> {
+    // SAFETY: live context, the builtins dict (a context constant), a NUL-terminated key; returns
+    // a new handle or NULL with an exception.
+    unsafe { Handle::from_new(ctx, ffi::HPy_GetItem_s(ctx.as_ptr(), ctx.builtins().as_raw(), name.as_ptr())) }
 }

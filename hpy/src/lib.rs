@@ -38,7 +38,9 @@
 #![deny(unsafe_op_in_unsafe_fn)]
 #![warn(missing_docs)]
 
+pub mod bytearray;
 pub mod class;
+pub mod complex;
 pub mod context;
 pub mod conversion;
 pub mod err;
@@ -50,17 +52,25 @@ pub mod iter;
 pub mod impl_;
 pub mod kinds;
 pub mod object;
+pub mod path;
+pub mod set;
+pub mod slice;
 pub mod types;
 
 pub use class::{Class, ClassRef, ClassRefMut, Field};
 pub use context::Context;
 pub use conversion::{FromHPy, FromHPyOwned, IntoHPy};
+pub use complex::Complex;
 pub use err::{Error, ExceptionType, Result};
 pub use global::Global;
 pub use handle::{Borrowed, Handle};
 pub use iter::Iter;
-pub use kinds::{Any, Bool, Bytes, Capsule, Dict, Float, Kind, List, Long, Module, NoneType, Tuple, Type, Unicode};
+pub use kinds::{
+    Any, Bool, ByteArray, Bytes, Capsule, Dict, Float, FrozenSet, Kind, List, Long, Module, NoneType, Set, Slice, Tuple, Type,
+    Unicode,
+};
 pub use object::{CallArgs, CompareOp};
+pub use slice::{SliceBounds, SliceIndices, SliceOrIndex};
 pub use types::{ListBuilder, Tracker, TupleBuilder};
 
 pub use hpy_macros::{class, function, init, methods, module};

@@ -309,6 +309,17 @@ impl<'ctx, K> Handle<'ctx, K> {
         self.new_result(raw)
     }
 
+    /// `obj.name(*args, **kwargs)`, e.g. `obj.call_method_kw("sort", (), &kw)` with
+    /// `kw = {"reverse": True}`.
+    pub fn call_method_kw(
+        &self,
+        name: &str,
+        args: impl CallArgs<'ctx>,
+        kwargs: &Handle<'ctx, crate::kinds::Dict>,
+    ) -> Result<Handle<'ctx>> {
+        self.getattr(name)?.call_with_kwargs(args, kwargs)
+    }
+
     /// `repr(obj)`.
     pub fn repr(&self) -> Result<Handle<'ctx, Unicode>> {
         // SAFETY: live context, open handle.
@@ -443,6 +454,45 @@ impl<'ctx, K> Handle<'ctx, K> {
         bitxor => HPy_Xor;
         /// `obj | other`.
         bitor => HPy_Or;
+    }
+
+    /// `obj **= exp` (or `pow(obj, exp, modulo)` in place); see [`iadd`](Self::iadd).
+    pub fn ipow(&self, exp: impl IntoHPy<'ctx>, modulo: Option<&Handle<'ctx>>) -> Result<Handle<'ctx>> {
+        let m = modulo.map_or(self.ctx().raw_ref().h_None, |m| m.as_raw());
+        // SAFETY: live context, open handles.
+        let raw = exp.with_raw(self.ctx(), |e| unsafe { ffi::HPy_InPlacePower(self.c(), self.as_raw(), e, m) })?;
+        self.new_result(raw)
+    }
+
+    // In-place operators: `x += y` is `x = x.iadd(y)?`. The result is the object to use from now
+    // on: a mutable object (a list) changes in place and returns itself; an immutable one (an
+    // int, a tuple) leaves `obj` unchanged and returns a new object.
+    binary_ops! {
+        /// `obj += other`: the result replaces `obj` (for a list, `obj` itself, extended; for
+        /// an int, a new int).
+        iadd => HPy_InPlaceAdd;
+        /// `obj -= other`; see [`iadd`](Self::iadd).
+        isub => HPy_InPlaceSubtract;
+        /// `obj *= other`; see [`iadd`](Self::iadd).
+        imul => HPy_InPlaceMultiply;
+        /// `obj @= other`; see [`iadd`](Self::iadd).
+        imatmul => HPy_InPlaceMatrixMultiply;
+        /// `obj //= other`; see [`iadd`](Self::iadd).
+        ifloor_div => HPy_InPlaceFloorDivide;
+        /// `obj /= other`; see [`iadd`](Self::iadd).
+        itrue_div => HPy_InPlaceTrueDivide;
+        /// `obj %= other`; see [`iadd`](Self::iadd).
+        irem => HPy_InPlaceRemainder;
+        /// `obj <<= other`; see [`iadd`](Self::iadd).
+        ilshift => HPy_InPlaceLshift;
+        /// `obj >>= other`; see [`iadd`](Self::iadd).
+        irshift => HPy_InPlaceRshift;
+        /// `obj &= other`; see [`iadd`](Self::iadd).
+        ibitand => HPy_InPlaceAnd;
+        /// `obj ^= other`; see [`iadd`](Self::iadd).
+        ibitxor => HPy_InPlaceXor;
+        /// `obj |= other`; see [`iadd`](Self::iadd).
+        ibitor => HPy_InPlaceOr;
     }
 
     unary_ops! {

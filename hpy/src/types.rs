@@ -79,6 +79,72 @@ impl<'ctx> Handle<'ctx, Dict> {
         unsafe { Handle::from_new(self.ctx(), ffi::HPyDict_Keys(self.ctx().as_ptr(), self.as_raw())) }
     }
 
+    /// The `(key, value)` pairs, in the dict's order (`list(d.items())`). A `dict` subclass
+    /// gives the pairs `dict(d)` holds, as the `HashMap` conversion reads it.
+    pub fn items(&self) -> Result<Vec<(Handle<'ctx>, Handle<'ctx>)>> {
+        let plain = self.plain()?;
+        let keys = plain.keys()?;
+        let mut out = Vec::with_capacity(keys.len()?);
+        for i in 0..keys.len()? {
+            let key = keys.get_index(i)?;
+            let value = plain.get_item(&key)?;
+            out.push((key, value));
+        }
+        Ok(out)
+    }
+
+    /// The values, in the dict's order (`list(d.values())`); for a subclass, see
+    /// [`items`](Self::items).
+    pub fn values(&self) -> Result<Vec<Handle<'ctx>>> {
+        let plain = self.plain()?;
+        let keys = plain.keys()?;
+        let mut out = Vec::with_capacity(keys.len()?);
+        for i in 0..keys.len()? {
+            out.push(plain.get_item(keys.get_index(i)?)?);
+        }
+        Ok(out)
+    }
+
+    /// `self` if it is exactly a `dict`, else `dict(self)`.
+    fn plain(&self) -> Result<std::borrow::Cow<'_, Self>> {
+        if crate::conversion::is_exact_dict(self) {
+            Ok(std::borrow::Cow::Borrowed(self))
+        } else {
+            Ok(std::borrow::Cow::Owned(crate::conversion::plain_dict(self)?))
+        }
+    }
+
+    /// `d.get(key)`: the value, or `None` if `key` is missing. Other errors of the lookup (an
+    /// unhashable key, a raising `__eq__`) propagate. Like Python's `dict.get`, a subclass's
+    /// `__missing__` is not called (a `defaultdict` is not changed).
+    pub fn get(&self, key: impl IntoHPy<'ctx>) -> Result<Option<Handle<'ctx>>> {
+        let ctx = self.ctx();
+        if crate::conversion::is_exact_dict(self) {
+            // A plain dict raises KeyError only for a missing key (no `__missing__`).
+            return match self.get_item(key) {
+                Ok(value) => Ok(Some(value)),
+                Err(e) if e.matches(ctx, crate::exceptions::KeyError::TYPE) => {
+                    e.clear(ctx);
+                    Ok(None)
+                }
+                Err(e) => Err(e),
+            };
+        }
+        // `dict.get(d, key, missing)`, with an object of our own marking a missing key (the
+        // subclass may override `get`, `__getitem__` and `__missing__`; `dict.get` is the rule).
+        let missing = ctx.list()?;
+        let value = ctx.builtins().get_type().getattr("get")?.call((self, key, &missing))?;
+        Ok(if value.is(&missing) { None } else { Some(value) })
+    }
+
+    /// `d.get(key, default)`: the value, or `default` if `key` is missing; see [`get`](Self::get).
+    pub fn get_or(&self, key: impl IntoHPy<'ctx>, default: impl IntoHPy<'ctx>) -> Result<Handle<'ctx>> {
+        match self.get(key)? {
+            Some(value) => Ok(value),
+            None => default.into_hpy(self.ctx()),
+        }
+    }
+
     /// A shallow copy (`d.copy()`).
     pub fn copy(&self) -> Result<Handle<'ctx, Dict>> {
         // SAFETY: live context, open dict handle.
