@@ -82,6 +82,14 @@ enum DunderKind {
     RichCmp,
     /// `fn __buffer__(&self) -> &[T]`: a read-only buffer (`bf_getbuffer`/`bf_releasebuffer`).
     Buffer,
+    /// `__iter__`: `tp_iter` in the native build, else a method made a slot at class creation
+    /// (`hpy::impl_::protocols`).
+    Iter,
+    /// `__next__` returning `Option<T>`: `tp_iternext` natively, else a method as `__iter__`.
+    Next,
+    /// A dunder HPy 0.9 has no slot for, emitted as a plain method that class creation makes a
+    /// slot (`hpy::impl_::protocols::SLOTLESS_DUNDERS`).
+    Slotless,
 }
 
 macro_rules! dunders {
@@ -158,18 +166,19 @@ dunders! {
     "__ge__", 1, "fn __ge__(&self, other: T) -> bool", Compare("Ge");
     "__richcmp__", 2, "fn __richcmp__(&self, other: T, op: hpy::CompareOp) -> R", RichCmp;
     "__buffer__", 0, "fn __buffer__(&self) -> &[T] (T: u8, i8, u16, i16, u32, i32, u64, i64, f32 or f64)", Buffer;
+    "__iter__", 0, "fn __iter__(slf: &Handle<'_, Self>) -> R (any object: commonly `slf.clone()`, or a new iterator)", Iter;
+    "__next__", 0, "fn __next__(&mut self) -> Option<T> (or `Result<Option<T>>`; `None` ends the iteration)", Next;
+    "__getattr__", 1, "fn __getattr__(&self, name: &str) -> R (called only when the normal lookup fails)", Slotless;
+    "__setattr__", 2, "fn __setattr__(&mut self, name: &str, value: V)", Slotless;
+    "__delattr__", 1, "fn __delattr__(&mut self, name: &str)", Slotless;
+    "__get__", 2, "fn __get__(&self, instance: Option<&Handle<'_>>, owner: Option<&Handle<'_>>) -> R", Slotless;
+    "__set__", 2, "fn __set__(&self, instance: &Handle<'_>, value: V)", Slotless;
+    "__delete__", 1, "fn __delete__(&self, instance: &Handle<'_>)", Slotless;
 }
 
-/// Dunders with no HPy 0.9 slot, and what to do instead.
+/// Dunders hpy-rs does not support, and what to do instead.
 const UNSUPPORTED: &[(&str, &str)] = &[
-    ("__iter__", "HPy 0.9 has no tp_iter slot: implement `__getitem__` with an integer index and `__len__` (Python then iterates with the sequence protocol), or return an iterator from a method"),
-    ("__next__", "HPy 0.9 has no tp_iternext slot: return a Python iterator (e.g. `iter(list)`) from a method instead"),
-    ("__getattr__", "HPy 0.9 has no tp_getattro slot: use `#[getter]`s, or subclass the class in Python and define `__getattr__` there"),
-    ("__getattribute__", "HPy 0.9 has no tp_getattro slot: use `#[getter]`s"),
-    ("__setattr__", "HPy 0.9 has no tp_setattro slot: use `#[setter]`s"),
-    ("__delattr__", "HPy 0.9 has no tp_setattro slot: use `#[setter]`s"),
-    ("__get__", "HPy 0.9 has no tp_descr_get slot (it exists only on HPy master)"),
-    ("__set__", "HPy 0.9 has no tp_descr_set slot"),
+    ("__getattribute__", "it replaces the normal lookup of every attribute, methods included, and HPy 0.9 has no generic lookup (`PyObject_GenericGetAttr`) to fall back on: implement `__getattr__`, which Python calls only when the normal lookup fails"),
     ("__init__", "use `#[new]` to construct the Rust value (HPy's tp_init would see a value that does not exist yet)"),
     ("__new__", "mark the constructor `#[new]` (any name) instead"),
     ("__getbuffer__", "export a buffer with `fn __buffer__(&self) -> &[T]` instead (hpy-rs fills the view and keeps the object borrowed until it is released)"),
@@ -504,6 +513,11 @@ pub fn expand(class_opts: &ClassOptions, clashing: &[String], class_py_name: &st
                     Hash => returned_type_name(m).is_some_and(|t| t != "isize"),
                     Bool | Contains => returned_type_name(m).is_some_and(|t| t != "bool"),
                     SetItem | DelItem | InPlace(_) | Del => returned_type_name(m).is_some_and(|t| t != "()"),
+                    Slotless if matches!(d.name, "__setattr__" | "__delattr__" | "__set__" | "__delete__") => {
+                        returned_type_name(m).is_some_and(|t| t != "()")
+                    }
+                    // `Option<T>` or `Result<Option<T>>`: a plain type (`i64`, `()`) cannot say "exhausted".
+                    Next => returned_type_name(m).is_some(),
                     _ => false,
                 };
                 let wrong_recv = recv.is_none()
@@ -529,6 +543,7 @@ pub fn expand(class_opts: &ClassOptions, clashing: &[String], class_py_name: &st
                     let sig = if d.kind == Call { call_signature.clone().unwrap_or(sig) } else { sig };
                     let ret = match d.kind {
                         InPlace(_) => cls.to_string(),
+                        Next => crate::stubs::next_item_type(&m.sig.output, Some(cls)),
                         _ => return_type(&m.sig.output, Some(cls)),
                     };
                     def_stub(&mut stub, None, d.name, annotated_signature(&sig, &params, Some("self"), Some(cls)), ret, "");
@@ -879,6 +894,30 @@ fn dunder_defs(
                 defs.push(richcmp_def(class, class_py_name, dunders, *span));
             }
             Compare(_) | RichCmp | Buffer => {}
+            Iter => {
+                let method = slotless_method(class, name, f, recv, params, *span);
+                let args = dunder_args(params, &[]);
+                let slot = quote_spanned!(*span=> ::hpy::__hpy_slot_def!(unary, ::hpy::impl_::protocols::TP_ITER, |__hpy_ctx, __hpy_a| {
+                    #receiver #borrow
+                    ::hpy::impl_::slots::SlotReturn::slot_return(#class::#f(#self_arg, #(#args),*), __hpy_ctx)
+                }));
+                defs.push(quote!(::hpy::impl_::protocols::by_abi(#slot, #method)));
+            }
+            Next => {
+                let args = dunder_args(params, &[]);
+                let call = quote_spanned!(*span=> #class::#f(#self_arg, #(#args),*));
+                let method = quote_spanned!(*span=> ::hpy::__hpy_function_def!(noargs[#class], c"__next__", c"__next__($self, /)\n--\n\nImplement next(self).", |__hpy_ctx, __hpy_slf| {
+                    let __hpy_cls: &::hpy::Handle<'_, #class> = &*__hpy_slf;
+                    #borrow
+                    ::hpy::impl_::protocols::next_method(#call, __hpy_ctx)
+                }));
+                let slot = quote_spanned!(*span=> ::hpy::__hpy_slot_def!(unary, ::hpy::impl_::protocols::TP_ITERNEXT, |__hpy_ctx, __hpy_a| {
+                    #receiver #borrow
+                    ::hpy::impl_::protocols::next_slot(#call, __hpy_ctx)
+                }));
+                defs.push(quote!(::hpy::impl_::protocols::by_abi(#slot, #method)));
+            }
+            Slotless => defs.push(slotless_method(class, name, f, recv, params, *span)),
         }
     }
     if get("__richcmp__").is_some() && dunders.keys().any(|k| matches!(*k, "__eq__" | "__ne__" | "__lt__" | "__le__" | "__gt__" | "__ge__")) {
@@ -886,6 +925,22 @@ fn dunder_defs(
         return Err(syn::Error::new(span, "define either `__richcmp__` or the individual comparisons (`__eq__`, `__lt__`, ...), not both"));
     }
     Ok(defs)
+}
+
+/// A protocol method as a plain method under its dunder name (class creation makes it a slot:
+/// `hpy::impl_::protocols::install`). Its signature is positional-only, so it needs no keyword
+/// cache.
+fn slotless_method(class: &Ident, name: &str, f: &Ident, recv: Receiver, params: &[Param], span: Span) -> TokenStream {
+    let callable = Callable {
+        py_name: name.to_string(),
+        doc: String::new(),
+        params,
+        signature: Signature::implicit(&crate::function::python_names(params)),
+        callee: quote!(#class::#f),
+        receiver: Some(SelfArg { class: class.clone(), how: recv, checked_by_runtime: true }),
+        ret_span: span,
+    };
+    callable.meth_def(&format_ident!("__HPY_NO_KWCACHE"))
 }
 
 fn forward_of(reflected: &str) -> &str {
@@ -1009,4 +1064,62 @@ fn richcmp_def(class: &Ident, class_py_name: &str, dunders: &DunderMap, span: Sp
             _ => ::core::result::Result::Ok(::hpy::impl_::slots::not_implemented(__hpy_ctx)),
         }
     }))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use syn::parse_quote;
+
+    fn expand_block(block: ItemImpl) -> syn::Result<MethodsExpansion> {
+        expand(&ClassOptions::default(), &[], "Counter", 0, block)
+    }
+
+    #[test]
+    fn iter_and_next_are_slots_or_methods_by_abi() {
+        let out = expand_block(parse_quote! {
+            impl Counter {
+                fn __iter__<'ctx>(slf: &Handle<'ctx, Self>) -> Handle<'ctx, Self> { slf.clone() }
+                fn __next__(&mut self) -> Option<i64> { None }
+            }
+        })
+        .unwrap();
+        let tokens = out.tokens.to_string();
+        assert_eq!(tokens.matches("protocols :: by_abi").count(), 2, "{tokens}");
+        assert!(tokens.contains("protocols :: TP_ITER ,"), "{tokens}");
+        assert!(tokens.contains("protocols :: TP_ITERNEXT"), "{tokens}");
+        assert!(tokens.contains("protocols :: next_method"), "{tokens}");
+        assert!(tokens.contains("protocols :: next_slot"), "{tokens}");
+        assert!(out.stub.contains("def __iter__(self) -> Counter:"), "{}", out.stub);
+        assert!(out.stub.contains("def __next__(self) -> int:"), "{}", out.stub);
+    }
+
+    #[test]
+    fn slotless_dunders_are_plain_methods() {
+        let out = expand_block(parse_quote! {
+            impl Counter {
+                fn __getattr__(&self, name: &str) -> i64 { 0 }
+                fn __setattr__(&mut self, name: &str, value: i64) {}
+                fn __get__(&self, instance: Option<&Handle<'_>>, owner: Option<&Handle<'_>>) -> i64 { 0 }
+            }
+        })
+        .unwrap();
+        let tokens = out.tokens.to_string();
+        for name in ["__getattr__", "__setattr__", "__get__"] {
+            assert!(tokens.contains(&format!("c\"{name}\"")), "{name}: {tokens}");
+        }
+        assert!(!tokens.contains("by_abi"), "{tokens}");
+        assert!(out.stub.contains("def __getattr__(self, name: str, /) -> int:"), "{}", out.stub);
+    }
+
+    #[test]
+    fn wrong_protocol_signatures_are_refused() {
+        let err = |block: ItemImpl| expand_block(block).err().expect("refused").to_string();
+        assert!(err(parse_quote!(impl Counter { fn __next__(&mut self) -> i64 { 0 } })).starts_with("wrong signature for `__next__`"));
+        assert!(err(parse_quote!(impl Counter { fn __next__(&mut self, n: i64) -> Option<i64> { None } })).starts_with("wrong signature for `__next__`"));
+        assert!(err(parse_quote!(impl Counter { fn __iter__(&self, n: i64) -> i64 { 0 } })).starts_with("wrong signature for `__iter__`"));
+        assert!(err(parse_quote!(impl Counter { fn __getattr__(&self) -> i64 { 0 } })).starts_with("wrong signature for `__getattr__`"));
+        assert!(err(parse_quote!(impl Counter { fn __delattr__(&mut self, name: &str) -> bool { true } })).starts_with("wrong signature for `__delattr__`"));
+        assert!(err(parse_quote!(impl Counter { fn __getattribute__(&self, name: &str) -> i64 { 0 } })).starts_with("`__getattribute__` is not supported"));
+    }
 }

@@ -144,6 +144,26 @@ pub fn return_type(output: &syn::ReturnType, self_name: Option<&str>) -> String 
     }
 }
 
+/// The annotation of what `__next__` yields: `T` of its `Option<T>` or `Result<Option<T>>`
+/// (`None` ends the iteration; it is not an item).
+pub fn next_item_type(output: &syn::ReturnType, self_name: Option<&str>) -> String {
+    fn option_arg(ty: &Type) -> Option<&Type> {
+        let Type::Path(p) = ty else { return None };
+        let last = p.path.segments.last()?;
+        let syn::PathArguments::AngleBracketed(a) = &last.arguments else { return None };
+        let Some(syn::GenericArgument::Type(inner)) = a.args.first() else { return None };
+        match last.ident.to_string().as_str() {
+            "Option" => Some(inner),
+            "Result" => option_arg(inner),
+            _ => None,
+        }
+    }
+    match output {
+        syn::ReturnType::Type(_, ty) => option_arg(ty).map_or_else(|| "Any".into(), |t| py_type(t, self_name)),
+        syn::ReturnType::Default => "Any".into(),
+    }
+}
+
 /// Python keywords: a function or parameter with such a name cannot be written in a stub (it is
 /// reachable only with `getattr`), so its `def` is emitted as a comment.
 pub fn is_python_keyword(name: &str) -> bool {
@@ -212,5 +232,35 @@ mod tests {
         assert_eq!(t(parse_quote!(Handle<'ctx, Self>)), "Point");
         assert_eq!(t(parse_quote!(Vector)), "Vector");
         assert_eq!(t(parse_quote!(())), "None");
+    }
+
+    #[test]
+    fn standard_types_map_to_python_annotations() {
+        let t = |ty: Type| py_type(&ty, None);
+        assert_eq!(t(parse_quote!(HashSet<i64>)), "set[int]");
+        assert_eq!(t(parse_quote!(std::collections::HashSet<String, RandomState>)), "set[str]");
+        assert_eq!(t(parse_quote!(BTreeSet<Vec<u8>>)), "set[bytes]");
+        assert_eq!(t(parse_quote!(PathBuf)), "str");
+        assert_eq!(t(parse_quote!(&Path)), "str");
+        assert_eq!(t(parse_quote!(std::ffi::OsString)), "str");
+        assert_eq!(t(parse_quote!(Option<PathBuf>)), "str | None");
+        assert_eq!(t(parse_quote!(hpy::Complex)), "complex");
+        assert_eq!(t(parse_quote!(Vec<Complex>)), "list[complex]");
+        assert_eq!(t(parse_quote!(SliceBounds)), "slice");
+        assert_eq!(t(parse_quote!(SliceOrIndex)), "int | slice");
+        assert_eq!(t(parse_quote!(&Handle<'_, Set>)), "set[Any]");
+        assert_eq!(t(parse_quote!(&Handle<'_, FrozenSet>)), "frozenset[Any]");
+        assert_eq!(t(parse_quote!(Handle<'ctx, hpy::Slice>)), "slice");
+        assert_eq!(t(parse_quote!(Handle<'ctx, ByteArray>)), "bytearray");
+    }
+
+    #[test]
+    fn next_yields_the_option_item() {
+        let t = |r: syn::ReturnType| next_item_type(&r, Some("Counter"));
+        assert_eq!(t(parse_quote!(-> Option<i64>)), "int");
+        assert_eq!(t(parse_quote!(-> hpy::Result<Option<String>>)), "str");
+        assert_eq!(t(parse_quote!(-> Option<Handle<'ctx, Self>>)), "Counter");
+        assert_eq!(t(parse_quote!(-> Option<Option<f64>>)), "float | None");
+        assert_eq!(t(parse_quote!(-> NextItem)), "Any");
     }
 }

@@ -95,6 +95,18 @@ pub fn class(_attr: TokenStream, item: TokenStream) -> TokenStream {
 /// The methods, constructor (`#[new]`), properties (`#[getter]`, `#[setter]`),
 /// `#[staticmethod]`s, `#[classmethod]`s, `#[classattr]`s and protocol methods (`__repr__`,
 /// `__add__`, `__len__`, ...) of a `#[hpy::class]` (inside the same `#[hpy::module]`).
+///
+/// Iteration: `fn __iter__(slf: &Handle<'_, Self>) -> Handle<'_, Self>` (`slf.clone()`: the
+/// object is its own iterator) or `fn __iter__(&self) -> MyIter` (a new iterator object), and
+/// `fn __next__(&mut self) -> Option<T>` (or `Result<Option<T>>`): `None` ends the iteration
+/// (Python sees StopIteration). Attribute hooks: `fn __getattr__(&self, name: &str) -> R` (called
+/// only when the normal lookup fails, as in Python), `fn __setattr__(&mut self, name: &str,
+/// value: V)`, `fn __delattr__(&mut self, name: &str)`. Descriptors: `fn __get__(&self,
+/// instance: Option<&Handle<'_>>, owner: Option<&Handle<'_>>) -> R`, `fn __set__(&self,
+/// instance: &Handle<'_>, value: V)`, `fn __delete__(&self, instance: &Handle<'_>)`. HPy 0.9 has
+/// no slots for these; hpy-rs makes them work on every runtime (`hpy::impl_::protocols`), with
+/// CPython's real `tp_iter`/`tp_iternext` slots in the native build. `__getattribute__` is not
+/// supported (use `__getattr__`).
 #[proc_macro_attribute]
 pub fn methods(_attr: TokenStream, item: TokenStream) -> TokenStream {
     hpy_macros_backend::outside_module("#[hpy::methods]", item.into()).into()

@@ -8,7 +8,7 @@
 //! | `&str` (borrows the handle), `String`, `char` | `str` | `str` |
 //! | `&[u8]` (borrows the handle), `Vec<u8>` | `bytes` | `bytes` |
 //! | `Option<T>` | `None` or `T` | `None` or `T` |
-//! | `Vec<T>` | a sequence (not `str`, not `dict`): the items `list(obj)` holds | `list` |
+//! | `Vec<T>` | any iterable but `str` and `dict`: the items `list(obj)` holds | `list` |
 //! | `(A, B, ...)` up to 12 | `tuple` of that length (a subclass: the items it unpacks to) | `tuple` |
 //! | `HashMap<K, V>`, `BTreeMap<K, V>` | `dict` (a subclass: what `dict(obj)` holds) | `dict` |
 //! | `HashSet<T, S>`, `BTreeSet<T>` ([`crate::set`]) | `set` or `frozenset` (a subclass: the items it iterates) | `set` |
@@ -678,6 +678,13 @@ fn past_the_end(ctx: Context<'_>, error: Error, exact: ExactType) -> Result<()> 
     }
 }
 
+/// Can `iter(obj)` work: has `obj` an `__iter__` or a `__getitem__` (Python's sequence
+/// iteration)? Asked before iterating, because a TypeError from `iter(obj)` could as well come
+/// from the object's own `__iter__`, and a pending exception cannot be inspected.
+fn is_iterable(obj: &Handle<'_>) -> Result<bool> {
+    Ok(obj.hasattr("__iter__")? || obj.hasattr("__getitem__")?)
+}
+
 /// The items `iter(obj)` yields, each converted by `convert`: what `list(obj)` and a `for` loop
 /// see, whatever `__len__` says (see [`crate::iter`]).
 fn vec_by_iteration<'ctx, T>(
@@ -696,11 +703,15 @@ fn vec_by_iteration<'ctx, T>(
 }
 
 impl<'a, 'ctx, T: FromHPyOwned<'ctx>> FromHPy<'a, 'ctx> for Vec<T> {
-    /// From a sequence: `list`, `tuple`, or any object with `__len__` and `__getitem__` that is
-    /// not a `str` (whose items are strings, rarely what a `Vec` means) or a `dict`. The items
-    /// are those `list(obj)` would hold: an exact `list` or `tuple` is read by index, anything
-    /// else (subclasses included) by iteration, with `len(obj)` only as a capacity hint.
-    /// `Vec<u8>` also takes `bytes`.
+    /// From any iterable but `str` and `dict`: the items `list(obj)` would hold. An exact `list`
+    /// or `tuple` is read by index, anything else (subclasses, sets, generators, iterators,
+    /// objects with `__iter__` or an integer `__getitem__`) by iteration, with `len(obj)` only
+    /// as a capacity hint. `Vec<u8>` also takes `bytes` directly.
+    ///
+    /// A `str` (its items are one-character strings, rarely what a `Vec` means) and a `dict`
+    /// (its items are only its keys, so `{0: 5, 1: 6}` would quietly give `[0, 1]`) are refused
+    /// with a message saying what to pass instead; their `list(...)`, `.keys()`, `.values()` or
+    /// `.items()` are accepted.
     fn from_hpy(obj: &'a Handle<'ctx>) -> Result<Self> {
         if let Some(fast) = T::vec_from_hpy(obj) {
             return fast;
@@ -712,13 +723,13 @@ impl<'a, 'ctx, T: FromHPyOwned<'ctx>> FromHPy<'a, 'ctx> for Vec<T> {
         if obj.is_kind::<Unicode>() {
             return Err(TypeError::new_err("can't extract a str to a Vec"));
         }
-        let is_sequence = obj.is_kind::<crate::kinds::List>()
-            || obj.is_kind::<Tuple>()
-            || (!obj.is_kind::<Dict>() && obj.hasattr("__len__")? && obj.hasattr("__getitem__")?);
-        if !is_sequence {
-            return Err(Error::wrong_type("sequence", obj));
+        if obj.is_kind::<Dict>() {
+            return Err(TypeError::new_err("can't extract a dict to a Vec: pass its .keys(), .values() or .items()"));
         }
-        vec_by_iteration(obj, |item, i| item.extract().map_err(|e: Error| e.in_part(format_args!("item {i}"))))
+        if !is_iterable(obj)? {
+            return Err(Error::wrong_type("iterable", obj));
+        }
+        vec_by_iteration(obj, |item, i| T::from_hpy(&item).map_err(|e| e.in_part(format_args!("item {i}"))))
     }
 }
 

@@ -429,9 +429,8 @@ def test_vec(api):
 def test_vec_bad_input(api):
     with pytest.raises(TypeError, match=r"^rt_vec_i64\(\) argument 'x': can't extract a str to a Vec$"):
         api.rt_vec_i64("123")
-    with pytest.raises(TypeError, match=r"^rt_vec_i64\(\) argument 'x' must be sequence, not generator$"):
-        api.rt_vec_i64(x for x in [1])
-    with pytest.raises(TypeError, match=r"^rt_vec_i64\(\) argument 'x' must be sequence, not int$"):
+    assert api.rt_vec_i64(x for x in [1]) == [1]  # any iterable
+    with pytest.raises(TypeError, match=r"^rt_vec_i64\(\) argument 'x' must be iterable, not int$"):
         api.rt_vec_i64(5)
     with pytest.raises(TypeError, match=r"^rt_vec_i64\(\) argument 'x': item 1: expected int, got str$"):
         api.rt_vec_i64([1, "2"])
@@ -658,12 +657,11 @@ def test_maps_from_dict_subclasses(api):
 
 
 def test_vec_rejects_mappings_and_sets(api):
-    with pytest.raises(TypeError, match=r"^rt_vec_i64\(\) argument 'x' must be sequence, not dict$"):
+    with pytest.raises(TypeError, match=r"^rt_vec_i64\(\) argument 'x': can't extract a dict to a Vec: pass its"):
         api.rt_vec_i64({0: 5, 1: 6})
-    with pytest.raises(TypeError, match=r"^rt_vec_i64\(\) argument 'x' must be sequence, not dict$"):
+    with pytest.raises(TypeError, match=r"^rt_vec_i64\(\) argument 'x': can't extract a dict to a Vec: pass its"):
         api.rt_vec_i64({"a": 1})
-    with pytest.raises(TypeError, match=r"^rt_vec_i64\(\) argument 'x' must be sequence, not set$"):
-        api.rt_vec_i64({1, 2})
+    assert sorted(api.rt_vec_i64({1, 2})) == [1, 2]  # a set is an iterable
 
 
 def test_tuples(api):
@@ -1179,7 +1177,7 @@ def test_calls_bad_input(api):
         api.call_with_kwargs(len, "abc", None)
     with pytest.raises(ValueError, match="exactly 8 arguments"):
         api.call8(print, [1] * 7)
-    with pytest.raises(TypeError, match=r"^call8\(\) argument 'args' must be sequence, not int$"):
+    with pytest.raises(TypeError, match=r"^call8\(\) argument 'args' must be iterable, not int$"):
         api.call8(print, 8)
 
 

@@ -159,6 +159,9 @@ def test_keyword_names_without_utf8(qs):
 def test_stats(qs):
     assert qs.stats([1, 2, 3.5]) == (6.5 / 3, 1.0, 3.5)
     assert qs.stats((4,)) == (4.0, 4.0, 4.0)
+    # any iterable: a generator, a set
+    assert qs.stats(x for x in [1.0, 3.0]) == (2.0, 1.0, 3.0)
+    assert qs.stats({2.0}) == (2.0, 2.0, 2.0)
 
 
 def test_stats_bad_input(qs):
@@ -166,8 +169,8 @@ def test_stats_bad_input(qs):
         qs.stats([])
     with pytest.raises(TypeError, match="str"):
         qs.stats("123")
-    with pytest.raises(TypeError, match="must be sequence, not generator"):
-        qs.stats(x for x in [1.0])
+    with pytest.raises(TypeError, match=r"^stats\(\) argument 'values' must be iterable, not int$"):
+        qs.stats(5)
     with pytest.raises(TypeError, match=r"^stats\(\) argument 'values': item 1: expected float, got str$"):
         qs.stats([1.0, "two"])
 

@@ -493,6 +493,9 @@ unsafe fn type_from_spec(spec: &HPyType_Spec, params: *mut HPyType_SpecParam) ->
                     // HPy's slot numbers are CPython's (typeslots.h), but for the HPy-only ones above.
                     // That includes HPy_bf_getbuffer/HPy_bf_releasebuffer, which PyType_FromSpec
                     // takes as slots (Py_bf_getbuffer/Py_bf_releasebuffer) from 3.9 on.
+                    // And CPython slots HPy 0.9 lacks, which only this build takes: `hpy` sends
+                    // Py_tp_iter/Py_tp_iternext (62/63) for `__iter__`/`__next__` here
+                    // (`hpy::impl_::protocols`), with CPython-signature trampolines.
                     slots.push(py::PyType_Slot { slot, pfunc: tramp });
                 }
             }

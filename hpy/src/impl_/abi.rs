@@ -10,8 +10,15 @@
 //! | trampoline context | the one `hpy.universal` hands over at load time | the static native context |
 //! | modes | universal, debug, trace | none: the C API itself |
 //! | a global's object against a handle | load, compare, close | one pointer comparison |
+//! | `__iter__` / `__next__` | methods made slots after creation | `tp_iter` / `tp_iternext` |
 
 use crate::ffi;
+
+/// Does `HPyType_FromSpec` take CPython's `tp_iter`/`tp_iternext` slots
+/// ([`super::protocols::TP_ITER`])? HPy 0.9 has none, so the universal build defines
+/// `__iter__` and `__next__` as methods and makes them slots after creation
+/// ([`super::protocols::install`]); the native build hands the slots to CPython directly.
+pub const HAS_ITER_SLOTS: bool = cfg!(feature = "native");
 
 #[cfg(not(feature = "native"))]
 mod universal {

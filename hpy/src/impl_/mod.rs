@@ -8,6 +8,7 @@ pub mod args;
 pub mod keyword_cache;
 pub mod cast;
 pub mod slots;
+pub mod protocols;
 mod trampoline;
 pub mod abi;
 

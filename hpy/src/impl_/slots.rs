@@ -628,6 +628,7 @@ pub fn add_class<'ctx, T: Class>(
         p.install(&ty)?;
     }
     complete_type_for_runtime::<T>(&ty, qualified_name, all)?;
+    super::protocols::install(&ty, all)?;
     T::type_global().store(ctx, &ty);
     module.setattr(T::NAME, &ty)?;
     Ok(ty)

@@ -1,17 +1,18 @@
-//! HPy 0.9 has no `tp_iter` slot, so `__iter__` cannot be a protocol method; defining it must
-//! be an error that says so and shows the workaround, not a method Python never calls for
-//! `iter(obj)`.
+//! `__getattribute__` replaces the normal attribute lookup, and HPy 0.9 has no generic lookup to
+//! fall back on; defining it must be an error that says so and points to `__getattr__`, not a
+//! method Python never calls for `obj.attr`.
 #[hpy::module]
 mod m {
     #[hpy::class]
-    struct Bag {
-        items: Vec<i64>,
+    struct Record {
+        value: i64,
     }
 
     #[hpy::methods]
-    impl Bag {
-        fn __iter__(&self) -> Vec<i64> {
-            self.items.clone()
+    impl Record {
+        fn __getattribute__(&self, name: &str) -> i64 {
+            let _ = name;
+            self.value
         }
     }
 }
