@@ -5,7 +5,7 @@
 //! holds the `unsafe` trampolines, so the user's crate needs no `unsafe`.
 
 use proc_macro2::{Span, TokenStream};
-use quote::{format_ident, quote, quote_spanned};
+use quote::{format_ident, quote, quote_spanned, ToTokens};
 use syn::parse::{Parse, ParseStream};
 use syn::spanned::Spanned;
 use syn::{Attribute, FnArg, Ident, ItemFn, LitStr, Pat, ReturnType, Token, Type};
@@ -22,6 +22,34 @@ pub fn def_ident(f: &Ident) -> Ident {
 pub struct FunctionOptions {
     pub name: Option<LitStr>,
     pub signature: Option<Signature>,
+    /// Set by `#[hpy::module]` ([`mark_in_module`]) on the functions it registers.
+    pub in_module: bool,
+}
+
+/// The hidden option [`mark_in_module`] adds.
+const IN_MODULE: &str = "__in_module";
+
+/// Rewrite a function's `#[hpy::function(...)]` to `#[hpy::function(__in_module, ...)]`: called
+/// by `#[hpy::module]` on every function it registers, so that the function macro can tell a
+/// function nobody would register (outside the module, or in a nested `mod`) and refuse it
+/// instead of leaving Python an `AttributeError`.
+pub fn mark_in_module(attr: &mut Attribute) {
+    let mark = Ident::new(IN_MODULE, Span::call_site());
+    match &mut attr.meta {
+        syn::Meta::Path(path) => {
+            attr.meta = syn::Meta::List(syn::MetaList {
+                path: path.clone(),
+                delimiter: syn::MacroDelimiter::Paren(Default::default()),
+                tokens: quote!(#mark),
+            });
+        }
+        syn::Meta::List(list) => {
+            let rest = &list.tokens;
+            list.tokens = quote!(#mark, #rest);
+        }
+        // Not an attribute form the function macro accepts: rustc reports it.
+        syn::Meta::NameValue(_) => {}
+    }
 }
 
 impl Parse for FunctionOptions {
@@ -29,6 +57,13 @@ impl Parse for FunctionOptions {
         let mut opts = FunctionOptions::default();
         while !input.is_empty() {
             let key: Ident = input.parse()?;
+            if key == IN_MODULE {
+                opts.in_module = true;
+                if !input.is_empty() {
+                    input.parse::<Token![,]>()?;
+                }
+                continue;
+            }
             input.parse::<Token![=]>()?;
             match key.to_string().as_str() {
                 "name" => opts.name = Some(input.parse()?),
@@ -96,6 +131,94 @@ fn erase_lifetimes(ty: &Type, generics: &syn::Generics) -> Type {
     let mut ty = ty.clone();
     syn::visit_mut::VisitMut::visit_type_mut(&mut Eraser(generics), &mut ty);
     ty
+}
+
+/// The collections whose `FromHPy` converts each item from a temporary handle (released before
+/// the call), so their items must own their data (`FromHPyOwned`).
+const OWNING_COLLECTIONS: &[&str] = &["Vec", "VecDeque", "HashMap", "BTreeMap", "HashSet", "BTreeSet"];
+
+/// Refuse a reference inside a collection (`Vec<&str>`, `HashMap<&str, i64>`, `(&str, i64)`,
+/// also under `Option`): each item would borrow from a temporary, which rustc reports only as
+/// "implementation of `FromHPy` is not general enough". A reference at the top (`&str`,
+/// `Option<&str>`) borrows from the argument itself and is fine.
+fn check_no_borrowed_items(ty: &Type) -> syn::Result<()> {
+    fn find(ty: &Type, in_collection: bool) -> Option<&syn::TypeReference> {
+        match ty {
+            Type::Reference(r) => in_collection.then_some(r),
+            Type::Paren(p) => find(&p.elem, in_collection),
+            Type::Group(g) => find(&g.elem, in_collection),
+            Type::Tuple(t) => t.elems.iter().find_map(|e| find(e, true)),
+            Type::Array(a) => find(&a.elem, true),
+            Type::Path(p) => {
+                let last = p.path.segments.last()?;
+                let inner = if last.ident == "Option" {
+                    in_collection
+                } else if OWNING_COLLECTIONS.iter().any(|c| last.ident == c) {
+                    true
+                } else {
+                    return None;
+                };
+                let syn::PathArguments::AngleBracketed(args) = &last.arguments else { return None };
+                args.args.iter().find_map(|a| match a {
+                    syn::GenericArgument::Type(t) => find(t, inner),
+                    _ => None,
+                })
+            }
+            _ => None,
+        }
+    }
+    let Some(r) = find(ty, false) else { return Ok(()) };
+    let item = r.elem.to_token_stream().to_string().replace(' ', "");
+    let (owned, whole) = match item.as_str() {
+        "str" => ("String", Some(owned_items(ty))),
+        "[u8]" => ("Vec<u8>", Some(owned_items(ty))),
+        _ => ("an owned type", None),
+    };
+    let borrowed = type_text(&Type::Reference(r.clone()));
+    let advice = match whole {
+        Some(w) => format!("use `{w}`"),
+        None => format!("use {owned} (e.g. `Handle<'_>` for `&Handle<'_>`)"),
+    };
+    Err(syn::Error::new_spanned(
+        r,
+        format!(
+            "a `{borrowed}` inside a collection would borrow from a temporary item (each item is converted \
+             from its own handle, released before the call): {advice}"
+        ),
+    ))
+}
+
+/// `ty` with `&str` replaced by `String` and `&[u8]` by `Vec<u8>`, as the user would write it.
+fn owned_items(ty: &Type) -> String {
+    struct Owner;
+    impl syn::visit_mut::VisitMut for Owner {
+        fn visit_type_mut(&mut self, ty: &mut Type) {
+            if let Type::Reference(r) = ty {
+                let elem = r.elem.to_token_stream().to_string().replace(' ', "");
+                if elem == "str" {
+                    *ty = syn::parse_quote!(String);
+                    return;
+                }
+                if elem == "[u8]" {
+                    *ty = syn::parse_quote!(Vec<u8>);
+                    return;
+                }
+            }
+            syn::visit_mut::visit_type_mut(self, ty);
+        }
+    }
+    let mut ty = ty.clone();
+    syn::visit_mut::VisitMut::visit_type_mut(&mut Owner, &mut ty);
+    type_text(&ty)
+}
+
+/// A type as a user writes it (`Vec<&'a str>`, not the token stream's `Vec < & 'a str >`).
+fn type_text(ty: &Type) -> String {
+    let mut text = ty.to_token_stream().to_string();
+    for (spaced, tight) in [(" :: ", "::"), (":: ", "::"), (" <", "<"), ("< ", "<"), (" >", ">"), (" ,", ","), ("& ", "&"), ("( ", "("), (" )", ")"), ("[ ", "["), (" ]", "]"), (" ;", ";")] {
+        text = text.replace(spaced, tight);
+    }
+    text
 }
 
 /// A parameter of the Rust function.
@@ -177,6 +300,7 @@ pub fn parse_params(sig: &syn::Signature, what: &str, allow_receiver: bool) -> s
                     receiver = Some(Receiver::Handle);
                     continue;
                 }
+                check_no_borrowed_items(&pt.ty)?;
                 params.push(Param::Python { ident, ty: Box::new(erase_lifetimes(&pt.ty, &sig.generics)) });
             }
         }
@@ -200,11 +324,72 @@ pub fn resolve_signature(explicit: Option<Signature>, params: &[Param], span: Sp
     let names = python_names(params);
     match explicit {
         Some(s) => {
-            check_signature_names(&s, &names, span)?;
+            let has_context = params.iter().any(|p| matches!(p, Param::Context));
+            check_signature_names(&s, &names, has_context)?;
+            let _ = span;
+            check_variadic_types(&s, params)?;
             Ok(s)
         }
         None => Ok(Signature::implicit(&names)),
     }
+}
+
+/// `*args` is passed as `&Handle<'_, Tuple>` and `**kwargs` as `Option<&Handle<'_, Dict>>`:
+/// any other declared type would be a "mismatched types" error that does not say what to write.
+/// (Checked by shape: a reference, or an `Option` of one.)
+fn check_variadic_types(sig: &Signature, params: &[Param]) -> syn::Result<()> {
+    let ty_of = |name: &Ident| {
+        params.iter().find_map(|p| match p {
+            Param::Python { ident, ty } if ident == name => Some(ty),
+            _ => None,
+        })
+    };
+    if let Some(ty) = sig.varargs.as_ref().and_then(ty_of) {
+        if !matches!(**ty, Type::Reference(_)) {
+            let name = sig.varargs.as_ref().expect("checked");
+            return Err(syn::Error::new_spanned(
+                ty,
+                format!(
+                    "`*{name}` is the tuple of extra positional arguments: declare `{name}: &hpy::Handle<'_, hpy::Tuple>` \
+                     and convert it in the body (e.g. `let v: {} = {name}.extract()?;`)",
+                    type_text(ty)
+                ),
+            ));
+        }
+    }
+    if let Some(ty) = sig.kwargs.as_ref().and_then(ty_of) {
+        if !option_inner(ty).is_some_and(|inner| matches!(inner, Type::Reference(_))) {
+            let name = sig.kwargs.as_ref().expect("checked");
+            return Err(syn::Error::new_spanned(
+                ty,
+                format!(
+                    "`**{name}` is the dict of extra keyword arguments, or `None` without any: declare \
+                     `{name}: Option<&hpy::Handle<'_, hpy::Dict>>` and convert it in the body"
+                ),
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// Check the signature of an `#[hpy::init]` function: the module calls it with the context and
+/// the module object. (Called by `#[hpy::module]`; the return type is checked by the compiler,
+/// through `IntoInitResult`.)
+pub fn check_init_signature(f: &ItemFn) -> syn::Result<()> {
+    let usage = "#[hpy::init] is called with the context and the module: \
+                 `fn init(ctx: hpy::Context<'_>, module: &hpy::Handle<'_, hpy::Module>) -> hpy::Result<()>`";
+    let inputs = &f.sig.inputs;
+    let first_is_context = matches!(inputs.first(), Some(FnArg::Typed(pt)) if is_context(&pt.ty));
+    if inputs.len() != 2 || !first_is_context {
+        if inputs.is_empty() {
+            return Err(syn::Error::new(f.sig.paren_token.span.join(), usage));
+        }
+        return Err(syn::Error::new_spanned(inputs, usage));
+    }
+    if let Some(a) = &f.sig.asyncness {
+        return Err(syn::Error::new(a.span(), format!("{usage}, not `async`")));
+    }
+    Ok(())
 }
 
 /// `name(sig)\n--\n\ndoc`: CPython takes `__text_signature__` from this first line.
@@ -298,6 +483,7 @@ impl Callable<'_> {
                         match &param.default {
                             None => quote_spanned!(ty.span()=> let #var: #ty = __hpy_args.extract(#slot, #arg_name)?;),
                             Some(d) => {
+                                let d = default_value(d, ty);
                                 quote_spanned!(ty.span()=> let #var: #ty = __hpy_args.extract_or(#slot, #arg_name, || #d)?;)
                             }
                         }
@@ -432,8 +618,66 @@ impl Callable<'_> {
     }
 }
 
+/// The default of a parameter of type `ty`, as an expression of that type. A string literal
+/// converts with `From` (`String`, `Cow<str>`, `PathBuf`, ...; a `&str` takes it as it is),
+/// inside `Some` for an `Option<...>` parameter; any other default is used as written.
+fn default_value(default: &syn::Expr, ty: &Type) -> TokenStream {
+    let syn::Expr::Lit(syn::ExprLit { lit: syn::Lit::Str(text), .. }) = default else { return quote!(#default) };
+    match option_inner(ty) {
+        Some(inner) => {
+            let value = default_value(default, inner);
+            quote_spanned!(default.span()=> ::core::option::Option::Some(#value))
+        }
+        // rustc would say "`i64: From<&str>` is not satisfied" and list every `From` of `i64`.
+        None if is_number_or_bool(ty) => {
+            let ty = type_text(ty);
+            let value = text.value();
+            let example = if value.parse::<f64>().is_ok() || value == "true" || value == "false" { value } else { "...".into() };
+            let msg = format!("a string default for parameter type `{ty}`: write the value itself, without quotes (`{example}`)");
+            quote_spanned!(default.span()=> ::core::compile_error!(#msg))
+        }
+        // `&str` takes the literal as it is (a conversion would be clippy's `useless_conversion`).
+        None if matches!(ty, Type::Reference(_)) => quote!(#default),
+        None => quote_spanned!(default.span()=> ::core::convert::From::from(#default)),
+    }
+}
+
+/// Is `ty` one of Rust's number types or `bool` (written as a plain name)?
+fn is_number_or_bool(ty: &Type) -> bool {
+    const NAMES: &[&str] = &[
+        "i8", "i16", "i32", "i64", "i128", "isize", "u8", "u16", "u32", "u64", "u128", "usize", "f32", "f64", "bool",
+    ];
+    matches!(ty, Type::Path(p) if p.qself.is_none() && p.path.get_ident().is_some_and(|i| NAMES.iter().any(|n| i == n)))
+}
+
+/// `T` of `Option<T>`.
+fn option_inner(ty: &Type) -> Option<&Type> {
+    let Type::Path(p) = ty else { return None };
+    let last = p.path.segments.last()?;
+    if last.ident != "Option" {
+        return None;
+    }
+    let syn::PathArguments::AngleBracketed(args) = &last.arguments else { return None };
+    match args.args.first()? {
+        syn::GenericArgument::Type(t) => Some(t),
+        _ => None,
+    }
+}
+
 /// Expand `#[hpy::function(opts)] item`.
 pub fn expand(opts: FunctionOptions, mut func: ItemFn) -> syn::Result<TokenStream> {
+    if !opts.in_module {
+        // The function stays (other Rust code may call it): only the error is added.
+        let msg = if func.sig.receiver().is_some() {
+            "a method needs no #[hpy::function]: every fn of an `#[hpy::methods]` impl is exported; remove the attribute"
+        } else {
+            "#[hpy::function] must be directly inside an `#[hpy::module] mod` (not outside it, not in \
+             a nested `mod`, fn or impl): the module registers its functions when it is imported"
+        };
+        let err = syn::Error::new(Span::call_site(), msg);
+        let err = err.into_compile_error();
+        return Ok(quote!(#err #func));
+    }
     let (_, params) = parse_params(&func.sig, "#[hpy::function]", false)?;
     let signature = resolve_signature(opts.signature, &params, func.sig.ident.span())?;
     let fn_ident = func.sig.ident.clone();
@@ -466,11 +710,15 @@ pub fn expand(opts: FunctionOptions, mut func: ItemFn) -> syn::Result<TokenStrea
 }
 
 /// Every Rust parameter (but the context) must appear in the signature, and nothing else.
-fn check_signature_names(sig: &Signature, rust: &[Ident], span: Span) -> syn::Result<()> {
+fn check_signature_names(sig: &Signature, rust: &[Ident], has_context: bool) -> syn::Result<()> {
     let declared = sig.all_names();
     for d in &declared {
         if !rust.iter().any(|r| r == *d) {
-            return Err(syn::Error::new(d.span(), format!("`{d}` is in the signature but is not a parameter of the function")));
+            let hint = if has_context { "; a `Context` parameter is not one: leave it out of the signature" } else { "" };
+            return Err(syn::Error::new(
+                d.span(),
+                format!("`{d}` is in the signature but is not a Python parameter of the function{hint}"),
+            ));
         }
     }
     for (i, d) in declared.iter().enumerate() {
@@ -486,7 +734,6 @@ fn check_signature_names(sig: &Signature, rust: &[Ident], span: Span) -> syn::Re
             ));
         }
     }
-    let _ = span;
     Ok(())
 }
 
@@ -537,7 +784,9 @@ mod tests {
     use super::*;
     use syn::parse_quote;
 
+    /// Expand as inside a module (`#[hpy::module]` marks its functions).
     fn expand_str(opts: TokenStream, item: TokenStream) -> Result<String, String> {
+        let opts = if opts.is_empty() { quote!(__in_module) } else { quote!(__in_module, #opts) };
         let opts: FunctionOptions = syn::parse2(opts).map_err(|e| e.to_string())?;
         let func: ItemFn = syn::parse2(item).map_err(|e| e.to_string())?;
         expand(opts, func).map(|t| t.to_string()).map_err(|e| e.to_string())
@@ -573,8 +822,108 @@ mod tests {
             /// Really.
             fn add(a: i64, b: i64) -> i64 { a + b }
         };
-        let out = expand(FunctionOptions::default(), item).unwrap().to_string();
+        let opts = FunctionOptions { in_module: true, ..Default::default() };
+        let out = expand(opts, item).unwrap().to_string();
         assert!(out.contains(r#"c"add(a, b, /)\n--\n\nAdd two numbers.\n\nReally.""#), "{out}");
+    }
+
+    #[test]
+    fn outside_a_module_is_an_error_and_keeps_the_function() {
+        let out = expand(FunctionOptions::default(), parse_quote!(fn f() -> i64 { 1 })).unwrap().to_string();
+        assert!(out.contains("compile_error"), "{out}");
+        assert!(out.contains("must be directly inside an `#[hpy::module] mod`"), "{out}");
+        assert!(out.contains("fn f () -> i64"), "the function stays: {out}");
+        assert!(!out.contains("__HPY_DEF_f"), "no def nobody registers: {out}");
+    }
+
+    #[test]
+    fn the_module_mark_is_added_to_every_attribute_form() {
+        let mark = |mut attr: Attribute| {
+            mark_in_module(&mut attr);
+            attr.to_token_stream().to_string()
+        };
+        assert_eq!(mark(parse_quote!(#[hpy::function])), "# [hpy :: function (__in_module)]");
+        assert_eq!(mark(parse_quote!(#[function])), "# [function (__in_module)]");
+        assert_eq!(
+            mark(parse_quote!(#[hpy::function(name = "g")])),
+            r#"# [hpy :: function (__in_module , name = "g")]"#
+        );
+        let opts: FunctionOptions = syn::parse2(quote!(__in_module, name = "g")).unwrap();
+        assert!(opts.in_module);
+        assert_eq!(opts.name.unwrap().value(), "g");
+        assert!(!syn::parse2::<FunctionOptions>(quote!(name = "g")).unwrap().in_module);
+    }
+
+    #[test]
+    fn mistakes_get_messages_that_say_what_to_write() {
+        let e = expand_str(quote!(signature = (ctx, x)), quote!(fn f(ctx: hpy::Context<'_>, x: i64) {})).unwrap_err();
+        assert!(e.contains("a `Context` parameter is not one: leave it out of the signature"), "{e}");
+        let e = expand_str(quote!(signature = (*args)), quote!(fn f(args: Vec<i64>) {})).unwrap_err();
+        assert!(e.contains("declare `args: &hpy::Handle<'_, hpy::Tuple>`"), "{e}");
+        assert!(e.contains("let v: Vec<i64> = args.extract()?;"), "{e}");
+        let e = expand_str(quote!(signature = (**kw)), quote!(fn f(kw: HashMap<String, i64>) {})).unwrap_err();
+        assert!(e.contains("declare `kw: Option<&hpy::Handle<'_, hpy::Dict>>`"), "{e}");
+        expand_str(quote!(signature = (*a, **k)), quote!(fn f(a: &Handle<'_, Tuple>, k: Option<&Handle<'_, Dict>>) {})).unwrap();
+        let out = expand_str(quote!(signature = (n = "10")), quote!(fn f(n: i64) {})).unwrap();
+        assert!(out.contains("compile_error"), "{out}");
+        assert!(out.contains("a string default for parameter type `i64`: write the value itself, without quotes (`10`)"), "{out}");
+        let on_method = expand(FunctionOptions::default(), parse_quote!(fn x(&self) -> f64 { 1.0 })).unwrap().to_string();
+        assert!(on_method.contains("a method needs no #[hpy::function]"), "{on_method}");
+    }
+
+    #[test]
+    fn the_module_marks_its_functions_and_checks_its_init() {
+        let m: syn::ItemMod = parse_quote! {
+            mod demo {
+                #[hpy::function] fn a() {}
+                #[hpy::function(name = "bee")] fn b() {}
+            }
+        };
+        let out = crate::module::expand(Default::default(), m).unwrap().to_string();
+        assert!(out.contains("# [hpy :: function (__in_module)] fn a"), "{out}");
+        assert!(out.contains(r#"# [hpy :: function (__in_module , name = "bee")] fn b"#), "{out}");
+        for bad in [
+            quote!(fn init(m: &Handle<'_, Module>) -> Result<()> { Ok(()) }),
+            quote!(fn init() {}),
+            quote!(fn init(m: &Handle<'_, Module>, ctx: Context<'_>) {}),
+            quote!(async fn init(ctx: Context<'_>, m: &Handle<'_, Module>) {}),
+        ] {
+            let m: syn::ItemMod = parse_quote!(mod demo { #[hpy::init] #bad });
+            let e = crate::module::expand(Default::default(), m).unwrap_err().to_string();
+            assert!(e.contains("#[hpy::init] is called with the context and the module"), "{e}");
+        }
+    }
+
+    #[test]
+    fn string_literal_defaults_convert_to_the_parameter_type() {
+        let out = expand_str(quote!(signature = (s = "x")), quote!(fn f(s: String) {})).unwrap();
+        assert!(out.contains(r#"|| :: core :: convert :: From :: from ("x")"#), "{out}");
+        let out = expand_str(quote!(signature = (s = "x")), quote!(fn f(s: Option<String>) {})).unwrap();
+        assert!(out.contains(r#"|| :: core :: option :: Option :: Some (:: core :: convert :: From :: from ("x"))"#), "{out}");
+        let out = expand_str(quote!(signature = (s = "x", t = "y")), quote!(fn f(s: &str, t: Option<&str>) {})).unwrap();
+        assert!(out.contains(r#"|| "x")"#), "{out}");
+        assert!(out.contains(r#"|| :: core :: option :: Option :: Some ("y"))"#), "{out}");
+        // Other defaults are used as written (they may rely on inference).
+        let out = expand_str(quote!(signature = (n = 1, v = Vec::new())), quote!(fn f(n: i64, v: Vec<i64>) {})).unwrap();
+        assert!(out.contains("|| 1)"), "{out}");
+        assert!(out.contains("|| Vec :: new ())"), "{out}");
+    }
+
+    #[test]
+    fn borrowed_items_in_collections_are_refused() {
+        let err = |ty: TokenStream| expand_str(quote!(), quote!(fn f(x: #ty) {})).unwrap_err();
+        let e = err(quote!(Vec<&str>));
+        assert!(e.contains("a `&str` inside a collection would borrow from a temporary item"), "{e}");
+        assert!(e.contains("use `Vec<String>`"), "{e}");
+        assert!(err(quote!(Option<Vec<&'a str>>)).contains("use `Option<Vec<String>>`"));
+        assert!(err(quote!(std::collections::HashMap<&str, i64>)).contains("use `std::collections::HashMap<String, i64>`"));
+        assert!(err(quote!((&str, i64))).contains("use `(String, i64)`"));
+        assert!(err(quote!(Vec<&[u8]>)).contains("use `Vec<Vec<u8>>`"));
+        assert!(err(quote!(Vec<&hpy::Handle<'_>>)).contains("e.g. `Handle<'_>`"));
+        // A reference at the top borrows from the argument itself.
+        for ok in [quote!(&str), quote!(Option<&str>), quote!(&hpy::Handle<'_>), quote!(Vec<String>), quote!(Cow<'_, str>)] {
+            expand_str(quote!(), quote!(fn f(x: #ok) {})).unwrap();
+        }
     }
 
     #[test]
@@ -588,7 +937,7 @@ mod tests {
         let e = expand_str(quote!(signature = (a)), quote!(fn f(a: i64, b: i64) {})).unwrap_err();
         assert!(e.contains("missing from `signature"), "{e}");
         let e = expand_str(quote!(signature = (a, c)), quote!(fn f(a: i64) {})).unwrap_err();
-        assert!(e.contains("not a parameter"), "{e}");
+        assert!(e.contains("not a Python parameter"), "{e}");
         let e = expand_str(quote!(nmae = "x"), quote!(fn f() {})).unwrap_err();
         assert!(e.contains("unknown option `nmae`"), "{e}");
     }

@@ -157,11 +157,16 @@ pub fn expand(opts: ModuleOptions, mut module: ItemMod) -> syn::Result<TokenStre
                         }
                     }
                 }
+                // Tell #[hpy::function] that it is registered: it refuses functions elsewhere.
+                if let Some(attr) = f.attrs.iter_mut().find(|a| is_hpy_attr(a, "function")) {
+                    crate::function::mark_in_module(attr);
+                }
                 if let Some(pos) = f.attrs.iter().position(|a| is_hpy_attr(a, "init")) {
                     let attr = f.attrs.remove(pos);
                     if init.is_some() {
                         return Err(syn::Error::new(attr.span(), "a module can have only one `#[hpy::init]` function"));
                     }
+                    crate::function::check_init_signature(f)?;
                     init = Some(f.sig.ident.clone());
                 }
             }
@@ -419,7 +424,7 @@ mod tests {
         assert!(expand(opts, m).unwrap().to_string().contains(r#""HPyInit_other""#));
         let outline: ItemMod = parse_quote!(mod demo;);
         assert!(expand(ModuleOptions::default(), outline).unwrap_err().to_string().contains("inline"));
-        let two_inits: ItemMod = parse_quote!(mod d { #[hpy::init] fn a() {} #[init] fn b() {} });
+        let two_inits: ItemMod = parse_quote!(mod d { #[hpy::init] fn a(c: Context<'_>, m: &M) {} #[init] fn b(c: Context<'_>, m: &M) {} });
         assert!(expand(ModuleOptions::default(), two_inits).unwrap_err().to_string().contains("only one"));
         let bad: ModuleOptions = syn::parse2(quote!(name = "a.b")).unwrap();
         assert!(expand(bad, parse_quote!(mod d {})).unwrap_err().to_string().contains("identifier"));

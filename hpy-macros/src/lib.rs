@@ -31,13 +31,16 @@ pub fn module(attr: TokenStream, item: TokenStream) -> TokenStream {
     hpy_macros_backend::module(attr.into(), item.into()).into()
 }
 
-/// Make a Rust function callable from Python (inside an `#[hpy::module]`).
+/// Make a Rust function callable from Python. It must be directly inside the `#[hpy::module]
+/// mod`, which registers it: anywhere else it is a compile error.
 ///
 /// Parameters are converted with `hpy::FromHPy`, the result with `hpy::IntoHPy` (or returned
 /// as `Result`). A parameter of type `hpy::Context<'_>` receives the call's context.
 /// Without options, parameters are positional-only; `signature = (a, b = 1, *, c, **kw)`
-/// declares keyword, keyword-only, defaulted, `*args` and `**kwargs` parameters. `name = "..."`
-/// sets the Python name. The `///` docs become the docstring.
+/// declares keyword, keyword-only, defaulted, `*args` (`&Handle<'_, Tuple>`) and `**kwargs`
+/// (`Option<&Handle<'_, Dict>>`) parameters. A string default converts into the parameter's
+/// type (`name = "x"` on a `String`, `&str` or `Option<String>`). `name = "..."` sets the
+/// Python name. The `///` docs become the docstring.
 #[proc_macro_attribute]
 pub fn function(attr: TokenStream, item: TokenStream) -> TokenStream {
     hpy_macros_backend::function(attr.into(), item.into()).into()

@@ -20,10 +20,50 @@ use crate::{Error, IntoHPy, Result};
 /// `Context` is `Copy`: pass it by value.
 #[derive(Copy, Clone)]
 pub struct Context<'ctx> {
-    raw: NonNull<ffi::HPyContext>,
-    // `'ctx` is the call; `*mut ()` (like the NonNull) makes the type neither Send nor Sync.
-    _call: PhantomData<(&'ctx (), *mut ())>,
+    raw: RawContext,
+    // `'ctx` is the call.
+    _call: PhantomData<&'ctx ()>,
 }
+
+/// The context pointer, and what makes `Context` (and every handle, which holds one) neither
+/// `Send` nor `Sync`. A raw pointer would do that too, but rustc would then explain a handle
+/// captured by `allow_threads` as "`NonNull<HPyContext>` cannot be sent between threads safely"
+/// (and again for every other raw field). Instead, `Send` and `Sync` are implemented under a
+/// bound that never holds, [`InterpreterHeld`] for [`PythonObjectNeedsTheInterpreter`], and
+/// that trait's `on_unimplemented` message is what the user reads.
+/// Public (hidden), with private fields, only so that rustc names it the same way in every build.
+#[doc(hidden)]
+#[derive(Copy, Clone)]
+pub struct RawContext<T = PythonObjectNeedsTheInterpreter>(NonNull<ffi::HPyContext>, PhantomData<T>);
+
+// SAFETY: the bound never holds (the trait is sealed and implemented for no type), so these
+// impls never apply: they replace the auto impls, which the pointer would refuse anyway.
+unsafe impl<T: InterpreterHeld> Send for RawContext<T> {}
+// SAFETY: as above.
+unsafe impl<T: InterpreterHeld> Sync for RawContext<T> {}
+
+/// Named in the error for a handle or `Context` that would cross threads (see [`RawContext`]).
+/// Public (hidden) only so that rustc names it the same way in every build; it cannot be made.
+#[doc(hidden)]
+#[derive(Copy, Clone)]
+pub struct PythonObjectNeedsTheInterpreter(());
+
+mod sealed {
+    /// Keeps [`super::InterpreterHeld`] unimplementable outside this module.
+    pub trait Sealed {}
+}
+
+/// Never implemented (sealed: no type can implement it): see [`RawContext`]. Public (hidden) for
+/// the same reason as [`PythonObjectNeedsTheInterpreter`].
+#[diagnostic::on_unimplemented(
+    message = "Python objects cannot be used while the interpreter is released, nor from another thread",
+    label = "a handle or the `Context` would cross here",
+    note = "handles, `Borrowed` and `Context` belong to the call's thread, with the interpreter held: \
+            inside `allow_threads` (or another thread) work on Rust values, converted before \
+            (e.g. `let n: i64 = h.extract()?;`), and make Python objects from the result after"
+)]
+#[doc(hidden)]
+pub trait InterpreterHeld: sealed::Sealed {}
 
 /// A Python exception type to test with [`Context::err_matches`] or to raise; see
 /// [`crate::exceptions`].
@@ -53,7 +93,7 @@ impl<'ctx> Context<'ctx> {
     pub unsafe fn from_raw(raw: *mut ffi::HPyContext) -> Self {
         Context {
             // SAFETY: HPy never calls a function with a NULL context.
-            raw: unsafe { NonNull::new_unchecked(raw) },
+            raw: RawContext(unsafe { NonNull::new_unchecked(raw) }, PhantomData),
             _call: PhantomData,
         }
     }
@@ -61,13 +101,13 @@ impl<'ctx> Context<'ctx> {
     /// The raw `HPyContext*` for calls into `hpy_sys`. Valid only during this call.
     #[inline]
     pub fn as_ptr(self) -> *mut ffi::HPyContext {
-        self.raw.as_ptr()
+        self.raw.0.as_ptr()
     }
 
     #[inline]
     pub(crate) fn raw_ref(self) -> &'ctx ffi::HPyContext {
         // SAFETY: the context is live for 'ctx.
-        unsafe { self.raw.as_ref() }
+        unsafe { self.raw.0.as_ref() }
     }
 
     /// Is this HPy's debug-mode context? (Its name is fixed by the runtime.) Compares the prefix

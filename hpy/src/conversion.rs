@@ -93,10 +93,45 @@ pub trait IntoHPy<'ctx> {
 
 impl<'ctx> Handle<'ctx> {
     /// Convert to a Rust value: `let n: i64 = obj.extract()?;`.
+    ///
+    /// An error names the Rust type: `TypeError: cannot convert to f64: expected float, got
+    /// str`. (A conversion that is part of a bigger one, such as an item of a `Vec`, or a
+    /// function's argument, is reported without it, "f() argument 'x': item 1: expected int,
+    /// got str": such conversions call `FromHPy::from_hpy`.) A pending error is left as it is.
     #[inline]
     pub fn extract<'a, T: FromHPy<'a, 'ctx>>(&'a self) -> Result<T> {
-        T::from_hpy(self)
+        T::from_hpy(self).map_err(|e| e.in_part(format_args!("cannot convert to {}", rust_type_name::<T>())))
     }
+}
+
+/// `T`'s name as written in code, without module paths and lifetimes: `Vec<String>`, not
+/// `alloc::vec::Vec<alloc::string::String>`; `Handle<Float>`, not `hpy::handle::Handle<'_, ...>`.
+#[cold]
+fn rust_type_name<T>() -> String {
+    let full = core::any::type_name::<T>();
+    let mut out = String::with_capacity(full.len());
+    let mut segment = String::new();
+    let mut chars = full.chars().peekable();
+    while let Some(c) = chars.next() {
+        if c.is_alphanumeric() || c == '_' {
+            segment.push(c);
+        } else if c == ':' && chars.peek() == Some(&':') {
+            // `segment` was a module path: drop it.
+            chars.next();
+            segment.clear();
+        } else if c == '\'' {
+            // A lifetime (`'_`, `'a`), with the `, ` or ` ` after it.
+            while chars.next_if(|c| c.is_alphanumeric() || *c == '_').is_some() {}
+            chars.next_if_eq(&',');
+            chars.next_if_eq(&' ');
+        } else {
+            out.push_str(&segment);
+            segment.clear();
+            out.push(c);
+        }
+    }
+    out.push_str(&segment);
+    out.replace("<>", "")
 }
 
 #[inline]
@@ -652,7 +687,7 @@ fn vec_by_index<'ctx, T: FromHPyOwned<'ctx>>(obj: &Handle<'ctx>, exact: ExactTyp
                     return Ok(out);
                 }
             };
-            out.push(item.extract().map_err(|e: Error| e.in_part(format_args!("item {i}")))?);
+            out.push(T::from_hpy(&item).map_err(|e| e.in_part(format_args!("item {i}")))?);
         }
         if exact == ExactType::Tuple {
             return Ok(out);
@@ -775,8 +810,8 @@ macro_rules! maps {
                 for i in 0..keys.len()? {
                     let key = keys.get_index(i)?;
                     let value = dict.get_item(&key)?;
-                    let k = key.extract().map_err(|e: Error| e.in_part("key"))?;
-                    let v = value.extract().map_err(|e: Error| e.in_part(format_args!("value for key {key:?}")))?;
+                    let k = K::from_hpy(&key).map_err(|e| e.in_part("key"))?;
+                    let v = V::from_hpy(&value).map_err(|e| e.in_part(format_args!("value for key {key:?}")))?;
                     out.insert(k, v);
                 }
                 Ok(out)
@@ -817,7 +852,7 @@ macro_rules! tuples {
                     if len != $len {
                         return Err(wrong_length(len));
                     }
-                    return Ok(($( obj.get_index($idx)?.extract::<$name>().map_err(|e| e.in_part(concat!("item ", $idx)))?, )+));
+                    return Ok(($( $name::from_hpy(&obj.get_index($idx)?).map_err(|e| e.in_part(concat!("item ", $idx)))?, )+));
                 }
                 // A subclass: its items are the ones unpacking (`a, b = obj`) takes, iteration's.
                 obj.downcast::<Tuple>()?;
@@ -825,7 +860,7 @@ macro_rules! tuples {
                 if items.len() != $len {
                     return Err(wrong_length(items.len()));
                 }
-                Ok(($( items[$idx].extract::<$name>().map_err(|e| e.in_part(concat!("item ", $idx)))?, )+))
+                Ok(($( $name::from_hpy(&items[$idx]).map_err(|e| e.in_part(concat!("item ", $idx)))?, )+))
             }
         }
 

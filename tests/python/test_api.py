@@ -735,8 +735,61 @@ def test_unit_and_extract(api):
     assert api.unit() is None
     assert api.unit_result() is None
     assert api.extract_pair((1, "a")) == (1, "a")
-    with pytest.raises(TypeError, match=r"^expected tuple, got list$"):
+    with pytest.raises(TypeError, match=r"^cannot convert to \(i64, String\): expected tuple, got list$"):
         api.extract_pair([1, "a"])
+    with pytest.raises(TypeError, match=r"^cannot convert to \(i64, String\): item 1: expected str, got int$"):
+        api.extract_pair((1, 2))
+
+
+EXTRACT_OK = [
+    ("f64", 1.5), ("i64", -3), ("u8", 255), ("String", "é"), ("&str", "s"), ("Option<i64>", None),
+    ("Option<i64>", 4), ("Vec<i64>", [1, 2]), ("HashMap<String, Vec<i64>>", {"a": [1]}), ("Handle<Float>", 2.5),
+]
+
+
+@pytest.mark.parametrize("target, value", EXTRACT_OK, ids=[t for t, _ in EXTRACT_OK])
+def test_extract_converts(api, target, value):
+    assert api.extract_as(target, value) == value
+
+
+EXTRACT_ERRORS = [
+    # target, bad input, exception, message: `Handle::extract` names the Rust type it converts to
+    ("f64", "s", TypeError, r"cannot convert to f64: expected float, got str"),
+    ("i64", 1.5, TypeError, r"cannot convert to i64: expected int, got float"),
+    ("u8", 256, OverflowError, r"cannot convert to u8: int out of range for u8"),
+    ("String", b"b", TypeError, r"cannot convert to String: expected str, got bytes"),
+    ("&str", 1, TypeError, r"cannot convert to &str: expected str, got int"),
+    ("Option<i64>", "s", TypeError, r"cannot convert to Option<i64>: expected int, got str"),
+    ("Vec<i64>", [1, "a"], TypeError, r"cannot convert to Vec<i64>: item 1: expected int, got str"),
+    ("HashMap<String, Vec<i64>>", {"a": [1, None]}, TypeError,
+     r"cannot convert to HashMap<String, Vec<i64>>: value for key 'a': item 1: expected int, got NoneType"),
+    ("Handle<Float>", Foo(), TypeError, r"cannot convert to Handle<Float>: expected float, got Foo"),
+]
+
+
+@pytest.mark.parametrize("target, bad, exc, message", EXTRACT_ERRORS, ids=[t for t, *_ in EXTRACT_ERRORS])
+def test_extract_errors_name_the_rust_type(api, target, bad, exc, message):
+    with pytest.raises(exc, match="^%s$" % message):  # (no regex metacharacters in them)
+        api.extract_as(target, bad)
+
+
+def test_extract_errors_in_arguments_keep_the_argument_wording(api):
+    # The same conversions as a function's parameters: CPython's wording, no Rust type.
+    with pytest.raises(TypeError, match=r"^rt_f64\(\) argument 'x' must be float, not str$"):
+        api.rt_f64("s")
+    with pytest.raises(TypeError, match=r"^rt_vec_i64\(\) argument 'x': item 1: expected int, got str$"):
+        api.rt_vec_i64([1, "a"])
+
+
+def test_string_literal_defaults(api):
+    assert api.str_defaults() == "Hello, world! [Some(\"plain\") Some(\"-\") None]"
+    assert api.str_defaults("you", "Hi", tag=None, note=None, extra="e") == "Hi, you! [None None Some(\"e\")]"
+    assert api.str_defaults(greeting="Yo") == "Yo, world! [Some(\"plain\") Some(\"-\") None]"
+    with pytest.raises(TypeError, match=r"^str_defaults\(\) argument 'name' must be str, not int$"):
+        api.str_defaults(1)
+    with pytest.raises(TypeError, match=r"^str_defaults\(\) argument 'tag' must be str, not int$"):
+        api.str_defaults(tag=1)
+    assert api.str_defaults.__text_signature__ == "(name='world', greeting='Hello', *, tag='plain', note='-', extra=None)"
 
 
 # ======================================================================================

@@ -425,9 +425,9 @@ def test_intlist_reentrant_access_raises_runtime_error(IntList, touch, message):
 
 def test_intlist_map_in_place_bad_callbacks(IntList):
     lst = IntList([1, 2])
-    with pytest.raises(TypeError, match=r"^expected int, got str$"):
+    with pytest.raises(TypeError, match=r"^cannot convert to i64: expected int, got str$"):
         lst.map_in_place(lambda x: "a")
-    with pytest.raises(OverflowError, match=r"^int out of range for i64$"):
+    with pytest.raises(OverflowError, match=r"^cannot convert to i64: int out of range for i64$"):
         lst.map_in_place(lambda x: 2**64)
     with pytest.raises(TypeError, match=r"^'int' object is not callable$"):
         lst.map_in_place(5)

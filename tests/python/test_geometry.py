@@ -738,7 +738,7 @@ def test_reentrant_access_raises_runtime_error(V, P, touch, message):
 
 def test_update_x_bad_callbacks(P):
     p = P(1, 2)
-    with pytest.raises(TypeError, match=r"^expected float, got str$"):
+    with pytest.raises(TypeError, match=r"^cannot convert to f64: expected float, got str$"):
         p.update_x(lambda x: "a")
     with pytest.raises(ZeroDivisionError):
         p.update_x(lambda x: 1 / 0)
