@@ -24,7 +24,46 @@ pub struct ClassOptions {
     pub subclass: bool,
     pub frozen: bool,
     pub unsendable: bool,
-    pub extends: Option<Ident>,
+    pub extends: Option<Extends>,
+}
+
+/// What `extends = X` names.
+#[derive(Clone)]
+pub enum Extends {
+    /// A built-in shape (`int`, `float`, `str`, `tuple`, `list`, `type`): the base's `__new__`
+    /// makes the object, `#[new]` runs as `__init__`.
+    Shape(Ident),
+    /// Another `#[hpy::class]` of the module, with its Python name.
+    Class { ident: Ident, py_name: String },
+    /// As written, before the module macro resolves it to a class of the module.
+    Unresolved(Ident),
+}
+
+/// What `extends = ...` accepts, for error messages.
+pub const EXTENDS_ACCEPTS: &str = "`extends` takes a `#[hpy::class(subclass)]` struct of this module, \
+     or one of the built-in shapes HPy can extend: `int`, `float`, `str`, `tuple`, `list`, `type`";
+
+impl Extends {
+    pub fn ident(&self) -> &Ident {
+        match self {
+            Extends::Shape(i) | Extends::Class { ident: i, .. } | Extends::Unresolved(i) => i,
+        }
+    }
+}
+
+impl ClassOptions {
+    /// Does the class extend a built-in shape (so `#[new]` is its `__init__`)?
+    pub fn extends_shape(&self) -> bool {
+        matches!(self.extends, Some(Extends::Shape(_)))
+    }
+
+    /// The class of the module this class extends, if any.
+    pub fn base_class(&self) -> Option<&Ident> {
+        match &self.extends {
+            Some(Extends::Class { ident, .. }) | Some(Extends::Unresolved(ident)) => Some(ident),
+            _ => None,
+        }
+    }
 }
 
 impl Parse for ClassOptions {
@@ -39,14 +78,9 @@ impl Parse for ClassOptions {
                 }
                 "extends" => {
                     input.parse::<Token![=]>()?;
-                    let shape: Ident = input.parse()?;
-                    if shape_of(&shape).is_none() {
-                        return Err(syn::Error::new(
-                            shape.span(),
-                            "HPy can extend only the built-in shapes: `int`, `float`, `str`, `tuple`, `list`, `type`",
-                        ));
-                    }
-                    opts.extends = Some(shape);
+                    let base: Ident = input.parse()?;
+                    // Another name is resolved by the module macro, which knows its classes.
+                    opts.extends = Some(if shape_of(&base).is_some() { Extends::Shape(base) } else { Extends::Unresolved(base) });
                 }
                 "subclass" => opts.subclass = true,
                 "frozen" => opts.frozen = true,
@@ -56,7 +90,7 @@ impl Parse for ClassOptions {
                         key.span(),
                         format!(
                             "unknown option `{key}`: expected `name = \"...\"`, `subclass`, `frozen`, `unsendable` \
-                             or `extends = int|float|str|tuple|list|type`"
+                             or `extends = Base` (a class of this module, or int|float|str|tuple|list|type)"
                         ),
                     ))
                 }
@@ -82,11 +116,15 @@ fn shape_of(shape: &Ident) -> Option<&'static str> {
     })
 }
 
-/// The Python base type of a shape, for `add_class` (`extends = float` subclasses `float`).
+/// The Python base type, for `add_class` (`extends = float` subclasses `float`).
 pub fn base_expr(opts: &ClassOptions) -> TokenStream {
-    match opts.extends.as_ref().map(|s| s.to_string()) {
+    match &opts.extends {
         None => quote!(::core::option::Option::None),
-        Some(s) => {
+        Some(Extends::Class { ident, .. } | Extends::Unresolved(ident)) => {
+            quote!(::core::option::Option::Some(::hpy::class::base_type::<#ident>))
+        }
+        Some(Extends::Shape(s)) => {
+            let s = s.to_string();
             let method = format_ident!(
                 "{}",
                 match s.as_str() {
@@ -98,9 +136,118 @@ pub fn base_expr(opts: &ClassOptions) -> TokenStream {
                     _ => "type_type",
                 }
             );
-            quote!(::core::option::Option::Some(|ctx: ::hpy::Context<'_>| ctx.#method().to_owned()))
+            quote!(::core::option::Option::Some(|ctx: ::hpy::Context<'_>| ::core::result::Result::Ok(ctx.#method().to_owned())))
         }
     }
+}
+
+/// A class of the module: its struct's name, options and Python name.
+pub type DeclaredClass = (Ident, ClassOptions, String);
+
+/// Every `#[hpy::class]` struct among `items` (those whose options parse), in definition order:
+/// `extends = Base` may name a class defined further down.
+pub fn declared_classes(items: &[syn::Item]) -> Vec<DeclaredClass> {
+    let is_class_attr = |a: &syn::Attribute| {
+        let segs: Vec<String> = a.path().segments.iter().map(|s| s.ident.to_string()).collect();
+        matches!(segs.iter().map(String::as_str).collect::<Vec<_>>().as_slice(), ["class"] | ["hpy", "class"])
+    };
+    items
+        .iter()
+        .filter_map(|item| {
+            let syn::Item::Struct(st) = item else { return None };
+            let attr = st.attrs.iter().find(|a| is_class_attr(a))?;
+            let opts: ClassOptions = match &attr.meta {
+                syn::Meta::Path(_) => ClassOptions::default(),
+                _ => attr.parse_args().ok()?,
+            };
+            let name = py_name(st, &opts);
+            Some((st.ident.clone(), opts, name))
+        })
+        .collect()
+}
+
+/// Resolve `extends = Name` of class `this` against the classes of the module, and check the
+/// rules for extending a class: the base is marked `subclass`, is laid out as a plain object,
+/// is not `this` or one of its subclasses, and is `frozen` exactly when `this` is.
+pub fn resolve_extends(opts: &mut ClassOptions, this: &Ident, classes: &[DeclaredClass]) -> syn::Result<()> {
+    let Some(Extends::Unresolved(base)) = &opts.extends else { return Ok(()) };
+    let base = base.clone();
+    let err = |msg: String| Err(syn::Error::new(base.span(), msg));
+    let Some((_, base_opts, base_py)) = classes.iter().find(|(i, _, _)| *i == base) else {
+        if is_exception_name(&base.to_string()) {
+            return err(format!(
+                "`{base}` cannot be extended: HPy 0.9 has no built-in shape for exceptions, so a pure HPy type cannot \
+                 hold a Rust value inside an exception object (`extends` takes a class of this module or \
+                 `int`, `float`, `str`, `tuple`, `list`, `type`); declare an exception class with \
+                 `#[hpy::exception(extends = {base})]` and pass data as its arguments"
+            ));
+        }
+        return err(format!("`{base}` is not a class of this module: {EXTENDS_ACCEPTS}"));
+    };
+    if base == *this {
+        return err(format!("`{this}` cannot extend itself"));
+    }
+    // Walk up from the base: reaching `this` again is a cycle.
+    let mut up = Some(&base);
+    let mut steps = 0;
+    while let Some(b) = up {
+        if b == this || steps > classes.len() {
+            return err(format!("`{this}` cannot extend `{base}`: `{base}` already extends `{this}` (directly or through other classes)"));
+        }
+        up = classes.iter().find(|(i, _, _)| i == b).and_then(|(_, o, _)| o.base_class());
+        steps += 1;
+    }
+    if !base_opts.subclass {
+        return err(format!(
+            "`{base}` cannot be extended: it is not marked `subclass`; write `#[hpy::class(subclass)]` on `{base}`"
+        ));
+    }
+    if base_opts.extends_shape() {
+        return err(format!(
+            "`{base}` extends a built-in shape: a class can extend only a class laid out as a plain object"
+        ));
+    }
+    if base_opts.frozen != opts.frozen {
+        let (frozen, mutable) = if base_opts.frozen { (&base, this) } else { (this, &base) };
+        return err(format!(
+            "`{frozen}` is `frozen` and `{mutable}` is not: a class and its base are frozen alike, as Python's \
+             frozen dataclasses are (an object is frozen as a whole); mark both `frozen`, or neither"
+        ));
+    }
+    opts.extends = Some(Extends::Class { ident: base.clone(), py_name: base_py.clone() });
+    Ok(())
+}
+
+/// Does `name` look like a built-in exception type (`Exception`, `ValueError`, `UserWarning`, ...)?
+fn is_exception_name(name: &str) -> bool {
+    name.ends_with("Error")
+        || name.ends_with("Exception")
+        || name.ends_with("Warning")
+        || matches!(name, "KeyboardInterrupt" | "SystemExit" | "GeneratorExit" | "StopIteration" | "StopAsyncIteration")
+}
+
+/// `classes` with every base before the classes that extend it (the module creates the types
+/// in this order: a type's base must exist first). Otherwise in definition order.
+pub fn bases_first(classes: &[DeclaredClass]) -> Vec<&DeclaredClass> {
+    fn place<'a>(c: &'a DeclaredClass, classes: &'a [DeclaredClass], ordered: &mut Vec<&'a DeclaredClass>, depth: usize) {
+        if ordered.iter().any(|(o, _, _)| *o == c.0) {
+            return;
+        }
+        // (A cycle, reported by `resolve_extends`, stops after as many steps as there are classes.)
+        if let Some(base) = c.1.base_class().and_then(|b| classes.iter().find(|(i, _, _)| i == b)) {
+            if depth < classes.len() {
+                place(base, classes, ordered, depth + 1);
+            }
+        }
+        if !ordered.iter().any(|(o, _, _)| *o == c.0) {
+            ordered.push(c);
+        }
+    }
+    let mut ordered = Vec::new();
+    for c in classes {
+        place(c, classes, &mut ordered, 0);
+    }
+    ordered
 }
 
 pub fn type_global(ident: &Ident) -> Ident {
@@ -208,7 +355,11 @@ fn nested_field(ty: &Type) -> bool {
 /// `#[hpy(get)]`/`#[hpy(set)]` field. Call before `expand` (which strips the field attributes).
 pub fn stub_header(item: &ItemStruct, opts: &ClassOptions) -> String {
     let name = py_name(item, opts);
-    let base = opts.extends.as_ref().map(|b| format!("({b})")).unwrap_or_default();
+    let base = match &opts.extends {
+        None => String::new(),
+        Some(Extends::Class { py_name, .. }) => format!("({py_name})"),
+        Some(b) => format!("({})", b.ident()),
+    };
     let mut out = format!("class {name}{base}:\n");
     out.push_str(&crate::stubs::doc_block(&doc_string(&item.attrs), "    "));
     for field in &item.fields {
@@ -257,7 +408,12 @@ pub fn expand(opts: &ClassOptions, mut item: ItemStruct) -> syn::Result<TokenStr
     let ident = item.ident.clone();
     let name = py_name(&item, opts);
     let frozen = opts.frozen;
-    let shape = format_ident!("{}", opts.extends.as_ref().and_then(shape_of).unwrap_or("HPyType_BuiltinShape_Object"));
+    let shape = match &opts.extends {
+        Some(Extends::Shape(s)) => shape_of(s),
+        _ => None,
+    };
+    let shape = format_ident!("{}", shape.unwrap_or("HPyType_BuiltinShape_Object"));
+    let base_class = opts.base_class();
 
     let mut field_members = Vec::new();
     let mut getsets = Vec::new();
@@ -353,11 +509,14 @@ pub fn expand(opts: &ClassOptions, mut item: ItemStruct) -> syn::Result<TokenStr
     if opts.subclass {
         flags.push(quote!(::hpy::ffi::HPy_TPFLAGS_BASETYPE));
     }
-    if has_fields {
+    // A class that extends another visits the base's fields too: the collector calls only the
+    // traverse slot of the object's type (and PyPy traces an object's fields with it alone).
+    let traverses = has_fields || base_class.is_some();
+    if traverses {
         flags.push(quote!(::hpy::ffi::HPy_TPFLAGS_HAVE_GC));
     }
     let mut defs = Vec::new();
-    if has_fields {
+    if traverses {
         defs.push(quote!(::hpy::impl_::traverse_def::<#ident>()));
     }
     defs.extend(getsets);
@@ -385,6 +544,32 @@ pub fn expand(opts: &ClassOptions, mut item: ItemStruct) -> syn::Result<TokenStr
     };
     let unsendable = opts.unsendable;
     let subclass = opts.subclass;
+    let base_ty = match base_class {
+        Some(b) => quote!(#b),
+        None => quote!(::hpy::class::NoBase),
+    };
+    // The base's cells come first in the struct: it must be a class HPy lays out as `object`.
+    let base_check = match base_class {
+        Some(b) => quote_spanned! {b.span()=>
+            const _: () = ::core::assert!(
+                <#b as ::hpy::Class>::SUBCLASSABLE
+                    && <#b as ::hpy::Class>::SHAPE == ::hpy::ffi::HPyType_BuiltinShape_Object,
+                "`extends` needs a `#[hpy::class(subclass)]` base that does not itself extend a built-in shape"
+            );
+        },
+        None => quote!(),
+    };
+    // Returning the value alone makes an instance only when there is no base value to build.
+    let into_hpy = match base_class {
+        Some(_) => quote!(),
+        None => quote! {
+            impl<'ctx> ::hpy::IntoHPy<'ctx> for #ident {
+                fn into_hpy(self, ctx: ::hpy::Context<'ctx>) -> ::hpy::Result<::hpy::Handle<'ctx>> {
+                    ::core::result::Result::Ok(ctx.instance(self)?.into_any())
+                }
+            }
+        },
+    };
     let from_hpy = if derives_clone(&item) {
         quote! {
             impl<'a, 'ctx> ::hpy::FromHPy<'a, 'ctx> for #ident {
@@ -404,6 +589,7 @@ pub fn expand(opts: &ClassOptions, mut item: ItemStruct) -> syn::Result<TokenStr
 
         #send_check
         #align_check
+        #base_check
 
         #[doc(hidden)]
         #[allow(non_upper_case_globals)]
@@ -420,16 +606,12 @@ pub fn expand(opts: &ClassOptions, mut item: ItemStruct) -> syn::Result<TokenStr
 
         ::hpy::__hpy_impl_class! {
             type = #ident, name = #name, frozen = #frozen, unsendable = #unsendable, subclass = #subclass,
-            shape = #shape, global = #tg, fields = [#(#field_members),*]
+            shape = #shape, base = #base_ty, global = #tg, fields = [#(#field_members),*]
         }
 
         #from_hpy
 
-        impl<'ctx> ::hpy::IntoHPy<'ctx> for #ident {
-            fn into_hpy(self, ctx: ::hpy::Context<'ctx>) -> ::hpy::Result<::hpy::Handle<'ctx>> {
-                ::core::result::Result::Ok(ctx.instance(self)?.into_any())
-            }
-        }
+        #into_hpy
     })
 }
 
@@ -462,11 +644,77 @@ mod tests {
         for opts in [
             ClassOptions::default(),
             ClassOptions { unsendable: true, ..frozen.clone() },
-            ClassOptions { extends: Some(parse_quote!(int)), ..frozen.clone() },
+            ClassOptions { extends: Some(Extends::Shape(parse_quote!(int))), ..frozen.clone() },
         ] {
             let out = expand_with(opts, item.clone());
             assert!(!out.contains("readonly_member_def"), "{out}");
             assert_eq!(out.matches("__hpy_getset_def").count(), 3, "{out}");
         }
+    }
+
+    fn declared(src: syn::ItemMod) -> Vec<DeclaredClass> {
+        declared_classes(&src.content.expect("inline").1)
+    }
+
+    fn resolve(classes: &[DeclaredClass], this: &str) -> syn::Result<ClassOptions> {
+        let (ident, opts, _) = classes.iter().find(|(i, _, _)| i == this).expect("declared");
+        let mut opts = opts.clone();
+        resolve_extends(&mut opts, ident, classes).map(|()| opts)
+    }
+
+    #[test]
+    fn extends_resolves_to_a_class_of_the_module_defined_anywhere() {
+        let classes = declared(parse_quote! {
+            mod m {
+                #[hpy::class(extends = Base)] struct Derived;
+                #[hpy::class(subclass, name = "PyBase")] struct Base;
+                #[class(extends = Derived)] struct Leaf;
+                #[hpy::class(extends = float)] struct Meters(f64);
+            }
+        });
+        let derived = resolve(&classes, "Derived").unwrap_or_else(|e| panic!("{e}"));
+        assert!(matches!(&derived.extends, Some(Extends::Class { ident, py_name }) if ident == "Base" && py_name == "PyBase"));
+        assert!(!derived.extends_shape());
+        assert!(resolve(&classes, "Meters").unwrap_or_else(|e| panic!("{e}")).extends_shape());
+        // `Derived` is not `subclass`
+        let leaf = resolve(&classes, "Leaf").err().expect("an error").to_string();
+        assert!(leaf.contains("`Derived` cannot be extended: it is not marked `subclass`"), "{leaf}");
+        // The types are created bases first.
+        let order: Vec<String> = bases_first(&classes).iter().map(|(i, _, _)| i.to_string()).collect();
+        assert_eq!(order, ["Base", "Derived", "Leaf", "Meters"]);
+        // The stub names the base by its Python name.
+        let item: ItemStruct = parse_quote!(struct Derived;);
+        assert!(stub_header(&item, &derived).starts_with("class Derived(PyBase):\n"));
+        // and the expansion declares the base, traverses (the base's fields) and has no IntoHPy.
+        let out = expand_with(derived, item);
+        assert!(out.contains("base = Base"), "{out}");
+        assert!(out.contains("traverse_def :: < Derived >"), "{out}");
+        assert!(!out.contains("IntoHPy"), "{out}");
+    }
+
+    #[test]
+    fn extends_errors() {
+        let classes = declared(parse_quote! {
+            mod m {
+                #[hpy::class(extends = dict)] struct A;
+                #[hpy::class(subclass, extends = C)] struct B;
+                #[hpy::class(subclass, extends = B)] struct C;
+                #[hpy::class(subclass, frozen)] struct F;
+                #[hpy::class(extends = F)] struct G;
+                #[hpy::class(subclass, extends = int)] struct I;
+                #[hpy::class(extends = I)] struct J;
+                #[hpy::class(subclass, extends = S)] struct S;
+                #[hpy::class(extends = ValueError)] struct E;
+            }
+        });
+        let err = |c: &str| resolve(&classes, c).err().expect("an error").to_string();
+        assert!(err("A").contains("`dict` is not a class of this module: `extends` takes"), "{}", err("A"));
+        assert!(err("B").contains("`C` already extends `B`"), "{}", err("B"));
+        assert!(err("G").contains("`F` is `frozen` and `G` is not"), "{}", err("G"));
+        assert!(err("J").contains("`I` extends a built-in shape"), "{}", err("J"));
+        assert!(err("S").contains("`S` cannot extend itself"), "{}", err("S"));
+        assert!(err("E").contains("HPy 0.9 has no built-in shape for exceptions"), "{}", err("E"));
+        // A cycle still yields every class once, in some order.
+        assert_eq!(bases_first(&classes).len(), classes.len());
     }
 }

@@ -6,11 +6,14 @@
 //! * [`signature`]: the `signature = (...)` option and `__text_signature__`
 
 pub mod class;
+pub mod constant;
+pub mod exception;
 pub mod function;
 pub mod methods;
 pub mod module;
 pub mod signature;
 pub mod stubs;
+pub mod submodule;
 
 use proc_macro2::TokenStream;
 
@@ -41,6 +44,14 @@ pub fn module(attr: TokenStream, item: TokenStream) -> TokenStream {
 /// them, because it registers the type; on their own they are a mistake.
 pub fn outside_module(what: &str, item: TokenStream) -> TokenStream {
     let msg = format!("{what} must be inside an `#[hpy::module] mod`: the module creates the type when it is imported");
+    let err = syn::Error::new(proc_macro2::Span::call_site(), msg).into_compile_error();
+    quote::quote!(#err #item)
+}
+
+/// `#[hpy::exception]`, `#[hpy::constant]` or `#[hpy::submodule]` outside an `#[hpy::module]`:
+/// the module macro expands them; `why` says what the module does with it.
+pub fn outside_module_because(what: &str, why: &str, item: TokenStream) -> TokenStream {
+    let msg = format!("{what} must be inside an `#[hpy::module] mod`: {why}");
     let err = syn::Error::new(proc_macro2::Span::call_site(), msg).into_compile_error();
     quote::quote!(#err #item)
 }

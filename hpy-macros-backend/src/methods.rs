@@ -405,8 +405,8 @@ pub fn expand(class_opts: &ClassOptions, clashing: &[String], class_py_name: &st
                     return Err(syn::Error::new(fn_ident.span(), "#[new] builds the value: it takes no `self`"));
                 }
                 let signature = resolve_signature(opts.signature, &params, fn_ident.span())?;
-                let (dunder, first) = if class_opts.extends.is_some() { ("__init__", "self") } else { ("__new__", "cls") };
-                let ret = if class_opts.extends.is_some() { "None".to_string() } else { cls.to_string() };
+                let (dunder, first) = if class_opts.extends_shape() { ("__init__", "self") } else { ("__new__", "cls") };
+                let ret = if class_opts.extends_shape() { "None".to_string() } else { cls.to_string() };
                 def_stub(&mut stub, None, dunder, annotated_signature(&signature, &params, Some(first), Some(cls)), ret, &doc);
                 let callable = Callable {
                     py_name: class_py_name.to_string(),
@@ -417,7 +417,7 @@ pub fn expand(class_opts: &ClassOptions, clashing: &[String], class_py_name: &st
                     receiver: None,
                     ret_span: ret_span(m),
                 };
-                if class_opts.extends.is_some() {
+                if class_opts.extends_shape() {
                     // The built-in base's tp_new makes the object; `#[new]` runs as tp_init.
                     let (desc, n, body) = callable.parsed_slot(false, None, |call| {
                         quote!(::hpy::impl_::slots::IntoNew::<#class>::into_init(#call, &*__hpy_slf))

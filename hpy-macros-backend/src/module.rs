@@ -46,7 +46,7 @@ impl Parse for ModuleOptions {
 }
 
 /// Is `attr` `#[hpy::<name>]` or `#[<name>]`?
-fn is_hpy_attr(attr: &Attribute, name: &str) -> bool {
+pub(crate) fn is_hpy_attr(attr: &Attribute, name: &str) -> bool {
     let path = attr.path();
     let segs: Vec<String> = path.segments.iter().map(|s| s.ident.to_string()).collect();
     match segs.as_slice() {
@@ -56,14 +56,14 @@ fn is_hpy_attr(attr: &Attribute, name: &str) -> bool {
     }
 }
 
-fn is_global_type(ty: &Type) -> bool {
+pub(crate) fn is_global_type(ty: &Type) -> bool {
     matches!(ty, Type::Path(p) if p.path.segments.last().is_some_and(|s| s.ident == "Global"))
 }
 
 /// What the module needs of a `#[hpy::function]` (from the same options and signature its
 /// expansion uses): its `.pyi` lines, and whether it takes keywords (then it has a keyword cache
 /// to register).
-fn function_info(attr: &Attribute, f: &syn::ItemFn) -> syn::Result<(String, bool)> {
+pub(crate) fn function_info(attr: &Attribute, f: &syn::ItemFn) -> syn::Result<(String, bool)> {
     let opts: crate::function::FunctionOptions = match &attr.meta {
         syn::Meta::Path(_) => Default::default(),
         _ => attr.parse_args()?,
@@ -121,6 +121,117 @@ fn clashing_module_function_names(items: &[Item]) -> Vec<String> {
     clashing
 }
 
+/// The module's `#[hpy::exception]`s, `#[hpy::constant]`s and `#[hpy::submodule]`s.
+#[derive(Default)]
+struct Declarations {
+    exceptions: Vec<crate::exception::ExceptionDecl>,
+    constants: Vec<crate::constant::ConstantDecl>,
+    submodules: Vec<crate::submodule::Submodule>,
+}
+
+impl Declarations {
+    /// If `item` is one of them: expand it and keep what the module needs.
+    fn take(&mut self, item: &mut Item, module: &str) -> syn::Result<bool> {
+        if let Some(decl) = crate::exception::take(item, &quote!())? {
+            self.exceptions.push(decl);
+        } else if let Some(decl) = crate::constant::take(item)? {
+            self.constants.push(decl);
+        } else if let Some(sub) = crate::submodule::take(item, module)? {
+            self.submodules.push(sub);
+        } else {
+            return Ok(false);
+        }
+        Ok(true)
+    }
+
+    /// The function definitions they add (the submodules' functions).
+    fn defs(&self) -> Vec<TokenStream> {
+        self.submodules.iter().flat_map(|s| s.defs.iter().cloned()).collect()
+    }
+
+    /// The globals they add: hpy-rs's own for taking exceptions (see `hpy::err`), the exception
+    /// classes, the submodules' globals.
+    fn globals(&self) -> Vec<TokenStream> {
+        let mut out = vec![
+            quote!(::hpy::err::SYS_DICT),
+            quote!(::hpy::err::HOOK_DISPATCH),
+            quote!(::hpy::err::HOOK_TARGETS),
+            quote!(::hpy::err::HOOK_SAVED),
+        ];
+        out.extend(self.exceptions.iter().map(|d| {
+            let g = crate::exception::global_ident(&d.ident);
+            quote!(#g)
+        }));
+        out.extend(self.submodules.iter().flat_map(|s| s.globals.iter().cloned()));
+        out
+    }
+
+    /// The start of the module's exec: what taking exceptions needs, then the exception
+    /// classes, the constants and the submodules (before classes and the init function, which
+    /// may use them).
+    fn setup(&self, module: &str) -> syn::Result<TokenStream> {
+        let ctx = Ident::new("__hpy_ctx", proc_macro2::Span::call_site());
+        let m = Ident::new("__hpy_module", proc_macro2::Span::call_site());
+        let exceptions = crate::exception::setup(&self.exceptions, module, &ctx, &m)?;
+        let constants = crate::constant::setup(&self.constants, &m);
+        let submodules = self.submodules.iter().map(|s| &s.exec);
+        Ok(quote! {
+            ::hpy::err::prepare_fetch(__hpy_ctx)?;
+            #exceptions
+            #constants
+            #(#submodules)*
+        })
+    }
+
+    fn constant_stubs(&self) -> String {
+        let stubs = crate::constant::stubs(&self.constants);
+        if stubs.is_empty() { stubs } else { format!("{stubs}\n") }
+    }
+
+    fn other_stubs(&self) -> String {
+        let mut out = crate::exception::stubs(&self.exceptions);
+        for s in &self.submodules {
+            out.push_str(&s.stub);
+        }
+        out
+    }
+
+    /// Every module attribute they define: (name, span, what).
+    fn names(&self) -> Vec<(String, proc_macro2::Span, &'static str)> {
+        let mut out: Vec<_> = self.exceptions.iter().map(|d| (d.py_name.clone(), d.ident.span(), "an exception")).collect();
+        out.extend(self.constants.iter().map(|d| (d.py_name.clone(), d.ident.span(), "a constant")));
+        out.extend(self.submodules.iter().map(|s| (s.py_name.clone(), s.span, "a submodule")));
+        out
+    }
+}
+
+/// The Python names of the module's functions and classes.
+fn items_names(functions: &[Ident], classes: &[(Ident, ClassOptions, String)]) -> Vec<(String, proc_macro2::Span, &'static str)> {
+    let mut out: Vec<_> = functions.iter().map(|f| (f.to_string(), f.span(), "a function")).collect();
+    out.extend(classes.iter().map(|(i, _, n)| (n.clone(), i.span(), "a class")));
+    out
+}
+
+/// Two module attributes of the same name (a constant and a function, ...): the second would
+/// replace the first at import. Function and class names among themselves are checked where
+/// they are collected.
+fn check_attribute_names(
+    items: &[(String, proc_macro2::Span, &'static str)],
+    declarations: &Declarations,
+) -> syn::Result<()> {
+    let declared = declarations.names();
+    for (i, (name, span, what)) in declared.iter().enumerate() {
+        let earlier = items.iter().chain(&declared[..i]).find(|(n, _, _)| n == name);
+        if let Some((_, _, other)) = earlier {
+            return Err(syn::Error::new(
+                *span,
+                format!("`{name}` is {what} of this module and also {other}: one module attribute cannot be both; rename one"),
+            ));
+        }
+    }
+    Ok(())
+}
+
 /// Expand `#[hpy::module(opts)] mod ... { ... }`.
 pub fn expand(opts: ModuleOptions, mut module: ItemMod) -> syn::Result<TokenStream> {
     let Some((_, items)) = module.content.as_mut() else {
@@ -144,7 +255,14 @@ pub fn expand(opts: ModuleOptions, mut module: ItemMod) -> syn::Result<TokenStre
     let mut classes: Vec<(Ident, ClassOptions, String)> = Vec::new();
     // Attribute names defined by `#[hpy(get, set)]` fields, per class.
     let mut class_props: Vec<(Ident, String)> = Vec::new();
+    // Every class, for `extends = OtherClass` wherever that class is defined.
+    let declared = crate::class::declared_classes(items);
+    // Exceptions, constants and submodules (exception.rs, constant.rs, submodule.rs).
+    let mut declarations = Declarations::default();
     for item in items.iter_mut() {
+        if declarations.take(item, &name)? {
+            continue;
+        }
         match item {
             Item::Fn(f) => {
                 if let Some(attr) = f.attrs.iter().find(|a| is_hpy_attr(a, "function")) {
@@ -185,10 +303,11 @@ pub fn expand(opts: ModuleOptions, mut module: ItemMod) -> syn::Result<TokenStre
             Item::Struct(st) => {
                 if let Some(pos) = st.attrs.iter().position(|a| is_hpy_attr(a, "class")) {
                     let attr = st.attrs.remove(pos);
-                    let opts: ClassOptions = match &attr.meta {
+                    let mut opts: ClassOptions = match &attr.meta {
                         syn::Meta::Path(_) => ClassOptions::default(),
                         _ => attr.parse_args()?,
                     };
+                    crate::class::resolve_extends(&mut opts, &st.ident, &declared)?;
                     let py_name = crate::class::py_name(st, &opts);
                     class_stubs.push((st.ident.clone(), crate::class::stub_header(st, &opts)));
                     if let Some((other, _, _)) = classes.iter().find(|(_, _, n)| *n == py_name) {
@@ -252,7 +371,7 @@ pub fn expand(opts: ModuleOptions, mut module: ItemMod) -> syn::Result<TokenStre
     }
     let mut class_setup = Vec::new();
     let mut modfuncs = Vec::new();
-    for (class, opts, py_name) in &classes {
+    for (class, opts, py_name) in crate::class::bases_first(&classes) {
         let qualified = c_str(&format!("{name}.{py_name}"));
         let doc = crate::class::doc_const(class);
         let flags = crate::class::flags_const(class);
@@ -265,7 +384,7 @@ pub fn expand(opts: ModuleOptions, mut module: ItemMod) -> syn::Result<TokenStre
         globals.push(crate::class::type_global(class));
         // Without `#[new]`, Python code must not create instances: they would have no value.
         // (A class that `extends` a built-in gets its objects from the base's constructor.)
-        let no_constructor = !constructible.contains(class) && opts.extends.is_none();
+        let no_constructor = !constructible.contains(class) && !opts.extends_shape();
         let (no_constructor_static, no_constructor) = if no_constructor {
             (
                 quote! {
@@ -299,13 +418,19 @@ pub fn expand(opts: ModuleOptions, mut module: ItemMod) -> syn::Result<TokenStre
         quote!(::core::option::Option::Some(#d))
     };
     let defs: Vec<Ident> = functions.iter().map(def_ident).chain(modfuncs).collect();
-    let n_defines = defs.len() + 2; // + the exec slot + NULL
-    let n_globals = globals.len() + 2; // + hpy's module-type global + NULL
+    let more_defs = declarations.defs();
+    let more_globals = declarations.globals();
+    let n_defines = defs.len() + more_defs.len() + 2; // + the exec slot + NULL
+    let n_globals = globals.len() + more_globals.len() + 2; // + hpy's module-type global + NULL
+    check_attribute_names(&items_names(&functions, &classes), &declarations)?;
+    let declared_setup = declarations.setup(&name)?;
     let init_call = init.as_ref().map(|i| {
         quote_spanned!(i.span()=> ::hpy::impl_::IntoInitResult::into_init_result(#i(__hpy_ctx, __hpy_module))?;)
     });
     let mut stub_text = crate::stubs::module_header(&name, &doc);
+    stub_text.push_str(&declarations.constant_stubs());
     stub_text.push_str(&function_stubs);
+    stub_text.push_str(&declarations.other_stubs());
     for (_, text) in &class_stubs {
         stub_text.push('\n');
         stub_text.push_str(text);
@@ -327,6 +452,7 @@ pub fn expand(opts: ModuleOptions, mut module: ItemMod) -> syn::Result<TokenStre
         syn::parse_quote! {
             #[doc(hidden)]
             static __HPY_MOD_EXEC: ::hpy::ffi::HPyDef = ::hpy::__hpy_mod_exec_def!(|__hpy_ctx, __hpy_module| {
+                #declared_setup
                 #(#class_setup)*
                 #init_call
                 ::core::result::Result::Ok(())
@@ -336,6 +462,7 @@ pub fn expand(opts: ModuleOptions, mut module: ItemMod) -> syn::Result<TokenStre
             #[doc(hidden)]
             static __HPY_DEFINES: [::hpy::ffi::HPyDefPtr; #n_defines] = [
                 #(::hpy::ffi::HPyDefPtr(&#defs),)*
+                #(::hpy::ffi::HPyDefPtr(&#more_defs),)*
                 ::hpy::ffi::HPyDefPtr(&__HPY_MOD_EXEC),
                 ::hpy::ffi::HPyDefPtr::NULL,
             ];
@@ -344,6 +471,7 @@ pub fn expand(opts: ModuleOptions, mut module: ItemMod) -> syn::Result<TokenStre
             #[doc(hidden)]
             static __HPY_GLOBALS: [::hpy::impl_::GlobalPtr; #n_globals] = [
                 #(::hpy::impl_::GlobalPtr(#globals.as_raw_ptr()),)*
+                #(::hpy::impl_::GlobalPtr(#more_globals.as_raw_ptr()),)*
                 ::hpy::impl_::GlobalPtr(::hpy::impl_::MODULE_TYPE.as_raw_ptr()),
                 ::hpy::impl_::GlobalPtr::NULL,
             ];

@@ -79,12 +79,26 @@ fn quote_compile_error(span: proc_macro2::Span, msg: proc_macro2::Literal) -> pr
 
 /// Make a struct a Python class (inside an `#[hpy::module]`, which creates the type at import).
 ///
-/// Options: `name = "..."`, `subclass` (Python may subclass it), `frozen` (never mutated:
-/// no `&mut self`), `unsendable` (the struct is not `Send`), `extends = int|float|str|tuple|list|type`.
+/// Options: `name = "..."`, `subclass` (Python code and other classes may subclass it), `frozen`
+/// (never mutated: no `&mut self`), `unsendable` (the struct is not `Send`), `extends = Base`.
 /// Fields marked `#[hpy(get)]`/`#[hpy(set)]` become attributes; `hpy::Field` members hold
 /// references to Python objects and are reported to the garbage collector. Python code creates
 /// instances through the `#[new]` constructor; a class without one can only be instantiated by
 /// Rust code (`ctx.instance(value)`, or returning the value), and calling it raises `TypeError`.
+/// `#[new]` returns `Self`, or `hpy::Init<'ctx, Self>` to fill `Field`s once the object exists
+/// (`Init::new(value).field(|v| &v.callback, &callback)`).
+///
+/// `extends = Base` with `Base` a `#[hpy::class(subclass)]` struct of the same module (defined
+/// anywhere in it; the module creates bases first): the class is a Python subclass of `Base`,
+/// whose methods, properties and protocol methods it inherits. Each instance holds `Base`'s
+/// value and its own, each with its own borrow flag; `slf.as_base()` turns a
+/// `&Handle<'_, Self>` into a `&Handle<'_, Base>` (`slf.as_base().borrow()?`). `#[new]` builds
+/// both: it returns `(Self, Base)` or `hpy::Init::new(base).add_subclass(value)` (chains of
+/// any depth; `.field(...)` after a level fills that level's fields). Both values are dropped
+/// once, and the fields of both are reported to the garbage collector. A class and its base are
+/// `frozen` alike. `extends = int|float|str|tuple|list|type` extends a built-in type instead
+/// (the base's constructor makes the object; `#[new]` runs as `__init__`). Exceptions cannot be
+/// extended (HPy 0.9 has no built-in shape for them): declare them with `#[hpy::exception]`.
 ///
 /// In a `frozen` class (not `unsendable`, not `extends`), a `#[hpy(get)]` field of a number type
 /// (`i8` ... `u64`, `isize`, `usize`, `f32`, `f64`) or `bool` is an HPy *member*: the interpreter
@@ -113,4 +127,35 @@ pub fn class(_attr: TokenStream, item: TokenStream) -> TokenStream {
 #[proc_macro_attribute]
 pub fn methods(_attr: TokenStream, item: TokenStream) -> TokenStream {
     hpy_macros_backend::outside_module("#[hpy::methods]", item.into()).into()
+}
+
+/// Declare a Python exception class in an `#[hpy::module]` (or `#[hpy::submodule]`), on a unit
+/// struct: `#[hpy::exception(extends = ValueError)] pub struct ParseError;`.
+///
+/// The module creates the class at import as `module.ParseError` (so `__module__` is the module
+/// and pickling finds it) and sets it as a module attribute; the `.pyi` declares it. `extends`
+/// takes a built-in exception (default `Exception`) or another `#[hpy::exception]` (created
+/// first); `name = "..."` sets the Python name; `///` docs become the docstring. The struct gets
+/// `TYPE` (an `hpy::ExceptionType`), `new_err(msg)` and `new_err_args(args)`, as the built-in
+/// exceptions in `hpy::exceptions` have.
+#[proc_macro_attribute]
+pub fn exception(_attr: TokenStream, item: TokenStream) -> TokenStream {
+    hpy_macros_backend::outside_module_because("#[hpy::exception]", "the module creates the exception class when it is imported", item.into()).into()
+}
+
+/// A module attribute set at import from a `const` of any `hpy::IntoHPy` type, inside an
+/// `#[hpy::module]` (or `#[hpy::submodule]`): `#[hpy::constant] pub const VERSION: &str = "1.0";`
+/// (`name = "..."` sets the attribute's name). The `.pyi` declares it.
+#[proc_macro_attribute]
+pub fn constant(_attr: TokenStream, item: TokenStream) -> TokenStream {
+    hpy_macros_backend::outside_module_because("#[hpy::constant]", "the module sets it as an attribute when it is imported", item.into()).into()
+}
+
+/// A submodule `parent.child` of an `#[hpy::module] mod parent`: `#[hpy::submodule] mod child {
+/// ... }` with `#[hpy::function]`s, `#[hpy::constant]`s and `#[hpy::exception]`s. It is an
+/// attribute of the parent and importable (`import parent.child`, `from parent.child import
+/// f`). Classes and nested submodules belong in the top module. `name = "..."` sets its name.
+#[proc_macro_attribute]
+pub fn submodule(_attr: TokenStream, item: TokenStream) -> TokenStream {
+    hpy_macros_backend::outside_module_because("#[hpy::submodule]", "it is a submodule of that module", item.into()).into()
 }

@@ -1,7 +1,10 @@
 //! Python classes backed by Rust structs: what `#[hpy::class]` and `#[hpy::methods]` build on.
 //!
 //! An instance stores a [`ClassCell<T>`] right after the object header (HPy's `HPy_New` hands
-//! out zeroed memory of `basicsize` bytes). The cell holds the Rust value and a borrow flag:
+//! out zeroed memory of `basicsize` bytes). A class that extends another hpy-rs class
+//! (`#[hpy::class(extends = Base)]`) stores the cells of its bases first, then its own: HPy
+//! finds the struct of every pure type of an object at the same place, so the base's methods
+//! find the base's cell where they expect it (see [`ClassBase`] and [`Init`]). The cell holds the Rust value and a borrow flag:
 //! Python can reach one object from many places and re-enter a method, so `&self` and
 //! `&mut self` are handed out like a `RefCell` does, and a conflicting borrow raises
 //! `RuntimeError` instead of creating two `&mut`.
@@ -28,8 +31,8 @@ use crate::{Context, Error, Result};
 /// # Safety
 /// The implementation must describe `Self` truthfully: `TYPE` is the global the module stores
 /// the created type in, `SHAPE` the built-in shape the type was created with, `SUBCLASSABLE`
-/// whether it was created subclassable, and `visit_fields` visits exactly the [`Field`]s inside
-/// `Self`.
+/// whether it was created subclassable, `Base` the class whose type the type was created with as
+/// its base (or `NoBase`), and `visit_fields` visits exactly the [`Field`]s inside `Self`.
 pub unsafe trait Class: Sized + 'static {
     /// The Python name of the class (without the module).
     const NAME: &'static str;
@@ -39,8 +42,12 @@ pub unsafe trait Class: Sized + 'static {
     const UNSENDABLE: bool;
     /// The built-in shape the class extends (`HPyType_BuiltinShape_Object` for plain classes).
     const SHAPE: ffi::HPyType_BuiltinShape;
-    /// `subclass`: Python code may subclass the type (it has `HPy_TPFLAGS_BASETYPE`).
+    /// `subclass`: Python code and other classes may subclass the type (it has
+    /// `HPy_TPFLAGS_BASETYPE`).
     const SUBCLASSABLE: bool;
+    /// The hpy-rs class this one extends (`#[hpy::class(extends = Base)]`), or [`NoBase`].
+    /// An instance's struct holds the cells of the bases first, then the class's own.
+    type Base: ClassBase;
 
     /// The global holding the type object once the module has created it.
     fn type_global() -> &'static Global;
@@ -89,9 +96,10 @@ pub struct ClassCell<T> {
 }
 
 impl<T: Class> ClassCell<T> {
-    /// HPy allocates the object's memory with this size (`HPyType_Spec.basicsize`).
-    /// (`#[hpy::class]` checks that `T` needs no alignment above 8 bytes: HPy guarantees no more.)
-    pub const BASICSIZE: usize = core::mem::size_of::<ClassCell<T>>();
+    /// HPy allocates the object's struct with this size (`HPyType_Spec.basicsize`): the cells
+    /// of `T`'s bases, then `T`'s. (`#[hpy::class]` checks that `T` needs no alignment above 8
+    /// bytes: HPy guarantees no more.)
+    pub const BASICSIZE: usize = cell_offset::<T>() + core::mem::size_of::<ClassCell<T>>();
 
     /// Where the value starts in the object's data.
     const VALUE_OFFSET: usize = core::mem::offset_of!(ClassCell<T>, value);
@@ -108,8 +116,9 @@ impl<T: Class> ClassCell<T> {
         // SAFETY (both branches): per the contract, the object has the layout of `T`'s shape.
         if T::SHAPE == ffi::HPyType_BuiltinShape_Object && T::SUBCLASSABLE && obj.ctx().is_debug() {
             if let Some(data) = unsafe { python_subclass_data(obj) } {
-                // SAFETY: the class struct of a Python subclass instance, found by `python_subclass_data`.
-                return unsafe { &*(data as *const ClassCell<T>) };
+                // SAFETY: the class struct of a Python subclass instance, found by
+                // `python_subclass_data`; `T`'s cell lies at its offset in it.
+                return unsafe { Self::at(data as *const u8) };
             }
         }
         if !matches!(T::SHAPE, ffi::HPyType_BuiltinShape_Object | ffi::HPyType_BuiltinShape_Type)
@@ -136,8 +145,25 @@ impl<T: Class> ClassCell<T> {
             // refuses: "object.__new__(T) is not safe"); C on HPy dereferences NULL there.
             no_struct::<T>();
         }
-        // SAFETY: HPy returns the start of the `basicsize` bytes reserved for the cell.
-        unsafe { &*(data as *const ClassCell<T>) }
+        // SAFETY: HPy returns the start of the `basicsize` bytes reserved for the struct, which
+        // holds `T`'s cell at its offset.
+        unsafe { Self::at(data as *const u8) }
+    }
+
+    /// The cell of `T` in the struct starting at `start`.
+    ///
+    /// # Safety
+    /// `start` is the struct of an instance of `T` (or of a subclass), alive for `'a`.
+    #[inline]
+    unsafe fn at<'a>(start: *const u8) -> &'a ClassCell<T> {
+        // SAFETY: per the contract, the struct holds `T`'s cell at `cell_offset::<T>()`.
+        unsafe { &*(start.add(cell_offset::<T>()) as *const ClassCell<T>) }
+    }
+
+    /// The start of the struct this cell is part of.
+    #[inline]
+    fn struct_start(&self) -> *const u8 {
+        (self as *const Self as *const u8).wrapping_sub(cell_offset::<T>())
     }
 
     /// Is the value usable from this thread? (Always, unless the class is `unsendable`.)
@@ -191,7 +217,7 @@ impl<T: Class> ClassCell<T> {
     /// # Safety
     /// `data` comes from HPy for an instance of `T` or of a Python subclass of it.
     unsafe fn locate<'a>(data: *mut core::ffi::c_void) -> Option<&'a ClassCell<T>> {
-        let direct = data as *const ClassCell<T>;
+        let direct = (data as *const u8).wrapping_add(cell_offset::<T>()) as *const ClassCell<T>;
         // SAFETY: `data` points into the object; for a direct instance it is the cell, for a
         // subclass instance the `me` word overlaps the (readable) object header.
         if unsafe { (*direct).me.get() } == direct as usize {
@@ -201,7 +227,7 @@ impl<T: Class> ClassCell<T> {
         if T::SHAPE == ffi::HPyType_BuiltinShape_Object {
             // SAFETY: only reached for a Python-subclass instance, whose allocation covers the
             // base struct after the header.
-            let shifted = unsafe { (data as *const u8).add(PYOBJECT_HEADER) } as *const ClassCell<T>;
+            let shifted = unsafe { (data as *const u8).add(PYOBJECT_HEADER + cell_offset::<T>()) } as *const ClassCell<T>;
             if unsafe { (*shifted).me.get() } == shifted as usize {
                 // SAFETY: an initialised cell at the shifted address.
                 return Some(unsafe { &*shifted });
@@ -215,20 +241,63 @@ impl<T: Class> ClassCell<T> {
     ///
     /// # Safety
     /// `data` is the data pointer HPy passes for an object being destroyed.
+    ///
+    /// It drops the values of `T`'s bases too: PyPy calls only the `tp_destroy` of the object's
+    /// own type, CPython's runtime (and the native build) that of every HPy type of its
+    /// hierarchy. A dropped cell is marked uninitialised, so each value is dropped once either way.
     pub unsafe fn destroy(data: *mut core::ffi::c_void) {
         // SAFETY: per the contract.
-        let Some(cell) = (unsafe { Self::locate(data) }) else { return };
-        if T::UNSENDABLE && cell.thread.get() != Some(std::thread::current().id()) {
+        let Some(start) = (unsafe { Self::locate_struct(data) }) else { return };
+        // SAFETY: the struct of a dying instance of `T`.
+        unsafe { <T as ClassBase>::destroy_levels(start) }
+    }
+
+    /// The start of the struct that HPy's `data` pointer designates, found through the first
+    /// initialised cell from `T` down to its root class (`Base.__new__(Derived)`, which PyPy
+    /// allows, leaves the `Derived` cell uninitialised but still the base's to drop).
+    ///
+    /// # Safety
+    /// As [`locate`](Self::locate).
+    unsafe fn locate_struct(data: *mut core::ffi::c_void) -> Option<*const u8> {
+        // SAFETY: per the contract.
+        match unsafe { Self::locate(data) } {
+            Some(cell) => Some(cell.struct_start()),
+            // SAFETY: per the contract, `data` is also that of an instance of each base.
+            None => unsafe { <T::Base as ClassBase>::locate_struct(data) },
+        }
+    }
+
+    /// Drop this cell's value, if it holds one.
+    ///
+    /// # Safety
+    /// The object is dying: no borrow can be live.
+    unsafe fn destroy_level(&self) {
+        if T::UNSENDABLE && self.thread.get() != Some(std::thread::current().id()) {
             // Dropping a non-Send value on another thread is unsound: leak it instead.
             return;
         }
-        if cell.flag.replace(UNINITIALISED) != UNINITIALISED {
+        if self.flag.replace(UNINITIALISED) != UNINITIALISED {
             // A panic in Drop must not unwind into the interpreter's deallocator.
             let _ = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
                 // SAFETY: initialised, and the object is dying: no borrow can be live.
-                unsafe { (*cell.value.get()).assume_init_drop() }
+                unsafe { (*self.value.get()).assume_init_drop() }
             }));
         }
+    }
+
+    /// Call `visit` on every `Field` of this cell's value (none while it is uninitialised or
+    /// mutably borrowed).
+    ///
+    /// # Safety
+    /// The cell belongs to a live object.
+    unsafe fn visit_level(&self, visit: &mut dyn FnMut(*mut ffi::HPyField) -> c_int) -> c_int {
+        // While the value is mutably borrowed, reading its fields would alias the `&mut`: skip.
+        // Not visiting only keeps the referents alive longer; it never frees a live object.
+        if self.flag.get() < FREE {
+            return 0;
+        }
+        // SAFETY: initialised; the fields are read through raw pointers only.
+        unsafe { T::visit_fields(self.value.get() as *const T, visit) }
     }
 
     /// The `HPy_tp_traverse` implementation: report every non-NULL `Field` to the GC.
@@ -237,24 +306,20 @@ impl<T: Class> ClassCell<T> {
     /// `data` is the cell of a live object; `visit`/`arg` come from HPy.
     pub unsafe fn traverse(data: *mut core::ffi::c_void, visit: ffi::HPyFunc_visitproc, arg: *mut core::ffi::c_void) -> c_int {
         // SAFETY: per the contract.
-        let Some(cell) = (unsafe { Self::locate(data) }) else { return 0 };
+        let Some(start) = (unsafe { Self::locate_struct(data) }) else { return 0 };
         let Some(visit) = visit else { return 0 };
-        // While the value is mutably borrowed, reading its fields would alias the `&mut`: skip.
-        // Not visiting only keeps the referents alive longer; it never frees a live object.
-        if cell.flag.get() < FREE {
-            return 0;
-        }
-        let value = cell.value.get() as *const T;
-        // SAFETY: initialised; the fields are read through raw pointers only.
-        unsafe {
-            T::visit_fields(value, &mut |field: *mut ffi::HPyField| {
-                if (*field)._i == 0 {
-                    0
-                } else {
-                    visit(field, arg)
-                }
-            })
-        }
+        let mut visit_set = |field: *mut ffi::HPyField| {
+            // SAFETY: `field` points into the live object (from `visit_fields`).
+            if unsafe { (*field)._i } == 0 {
+                0
+            } else {
+                // SAFETY: HPy's visitor with its own argument, on a field of the object.
+                unsafe { visit(field, arg) }
+            }
+        };
+        // The fields of the bases too: the GC calls only the traverse slot of the object's type.
+        // SAFETY: the struct of a live instance of `T`.
+        unsafe { <T as ClassBase>::traverse_levels(start, &mut visit_set) }
     }
 }
 
@@ -383,13 +448,239 @@ impl<'ctx, T: Class> Handle<'ctx, T> {
 /// constructors, `#[new]` and `Context::instance`, store it at once; without `#[new]` Python
 /// cannot create instances), never borrowed mutably, and usable from any thread. Then `borrow`
 /// checks nothing, and read-only fields can be members the interpreter reads itself.
+///
+/// Not for a class that extends another: `Base.__new__(Derived)` (which PyPy allows) would make
+/// an instance whose `Derived` cell is left uninitialised.
 pub(crate) const fn reads_need_no_check<T: Class>() -> bool {
-    T::FROZEN && !T::UNSENDABLE && T::SHAPE == ffi::HPyType_BuiltinShape_Object
+    T::FROZEN
+        && !T::UNSENDABLE
+        && T::SHAPE == ffi::HPyType_BuiltinShape_Object
+        && <T::Base as ClassBase>::STRUCT_SIZE == 0
 }
 
 /// The offset in an instance's data of the field at `field_offset` in `T`.
 pub(crate) const fn data_offset<T: Class>(field_offset: usize) -> usize {
-    ClassCell::<T>::VALUE_OFFSET + field_offset
+    cell_offset::<T>() + ClassCell::<T>::VALUE_OFFSET + field_offset
+}
+
+/// Where `T`'s cell starts in an instance's struct: after the cells of its bases.
+pub(crate) const fn cell_offset<T: Class>() -> usize {
+    let after_bases = <T::Base as ClassBase>::STRUCT_SIZE;
+    let align = core::mem::align_of::<ClassCell<T>>();
+    after_bases.div_ceil(align) * align
+}
+
+/// Does an instance of `T` hold a value that needs dropping (`T`'s, or a base's)? Then its type
+/// has `tp_destroy`.
+pub const fn needs_destroy<T: Class>() -> bool {
+    core::mem::needs_drop::<T>() || <T::Base as ClassBase>::NEEDS_DESTROY
+}
+
+// ---- inheritance between hpy-rs classes ----
+
+/// The [`Class::Base`] of a class that extends no other hpy-rs class.
+pub enum NoBase {}
+
+/// What a class can extend: [`NoBase`], or another [`Class`]. Implemented here for both, and
+/// by nothing else; it walks the levels of an instance's struct, base classes first.
+///
+/// # Safety
+/// Only the two implementations in this module exist.
+pub unsafe trait ClassBase: 'static {
+    /// The bytes of an instance's struct used by the cells of this class and its bases.
+    #[doc(hidden)]
+    const STRUCT_SIZE: usize;
+    /// Does any of the values need dropping?
+    #[doc(hidden)]
+    const NEEDS_DESTROY: bool;
+    /// What a new instance's values of these levels are built from.
+    #[doc(hidden)]
+    type Init<'ctx>;
+
+    /// Write `init` into the levels of the zeroed struct at `start` of `obj`.
+    ///
+    /// # Safety
+    /// `obj` is a new instance of this class (or a subclass) whose struct starts at `start`.
+    #[doc(hidden)]
+    unsafe fn write_levels<'ctx>(obj: &Handle<'ctx, Any>, start: *mut u8, init: Self::Init<'ctx>) -> Result<()>;
+
+    /// Visit the fields of these levels.
+    ///
+    /// # Safety
+    /// `start` is the struct of a live instance of this class (or a subclass).
+    #[doc(hidden)]
+    unsafe fn traverse_levels(start: *const u8, visit: &mut dyn FnMut(*mut ffi::HPyField) -> c_int) -> c_int;
+
+    /// Drop the values of these levels.
+    ///
+    /// # Safety
+    /// `start` is the struct of a dying instance of this class (or a subclass).
+    #[doc(hidden)]
+    unsafe fn destroy_levels(start: *const u8);
+
+    /// The struct designated by HPy's `data` pointer, through an initialised cell of these levels.
+    ///
+    /// # Safety
+    /// `data` comes from HPy for an instance of this class (or of a subclass).
+    #[doc(hidden)]
+    unsafe fn locate_struct(data: *mut core::ffi::c_void) -> Option<*const u8>;
+}
+
+// SAFETY: the empty level.
+unsafe impl ClassBase for NoBase {
+    const STRUCT_SIZE: usize = 0;
+    const NEEDS_DESTROY: bool = false;
+    type Init<'ctx> = ();
+    unsafe fn write_levels<'ctx>(_: &Handle<'ctx, Any>, _: *mut u8, (): ()) -> Result<()> {
+        Ok(())
+    }
+    unsafe fn traverse_levels(_: *const u8, _: &mut dyn FnMut(*mut ffi::HPyField) -> c_int) -> c_int {
+        0
+    }
+    unsafe fn destroy_levels(_: *const u8) {}
+    unsafe fn locate_struct(_: *mut core::ffi::c_void) -> Option<*const u8> {
+        None
+    }
+}
+
+// SAFETY: `B`'s cell at its offset, then `B`'s bases.
+unsafe impl<B: Class> ClassBase for B {
+    const STRUCT_SIZE: usize = ClassCell::<B>::BASICSIZE;
+    const NEEDS_DESTROY: bool = needs_destroy::<B>();
+    type Init<'ctx> = Init<'ctx, B>;
+
+    unsafe fn write_levels<'ctx>(obj: &Handle<'ctx, Any>, start: *mut u8, init: Init<'ctx, B>) -> Result<()> {
+        let Init { value, base, fields } = init;
+        // SAFETY: per the contract (the bases first: a level's fields are stored through a
+        // handle whose class, and hence whose bases, are initialised).
+        unsafe { <B::Base as ClassBase>::write_levels(obj, start, base)? };
+        // SAFETY: per the contract, the struct holds `B`'s cell.
+        let cell = unsafe { ClassCell::<B>::at(start) };
+        if cell.flag.get() != UNINITIALISED {
+            return Err(RuntimeError::new_err(format!("{} object initialised twice", B::NAME)));
+        }
+        // SAFETY: the new object's zeroed cell, seen by nobody else yet.
+        unsafe { cell.init(value) };
+        // SAFETY: `obj` is an instance of `B` (or of a subclass of it).
+        let owner = unsafe { obj.cast_unchecked::<B>() };
+        fields.into_iter().try_for_each(|store| store(owner))
+    }
+
+    unsafe fn traverse_levels(start: *const u8, visit: &mut dyn FnMut(*mut ffi::HPyField) -> c_int) -> c_int {
+        // SAFETY: per the contract.
+        unsafe {
+            match ClassCell::<B>::at(start).visit_level(visit) {
+                0 => <B::Base as ClassBase>::traverse_levels(start, visit),
+                stop => stop,
+            }
+        }
+    }
+
+    unsafe fn destroy_levels(start: *const u8) {
+        // SAFETY: per the contract.
+        unsafe {
+            ClassCell::<B>::at(start).destroy_level();
+            <B::Base as ClassBase>::destroy_levels(start);
+        }
+    }
+
+    unsafe fn locate_struct(data: *mut core::ffi::c_void) -> Option<*const u8> {
+        // SAFETY: per the contract.
+        unsafe { ClassCell::<B>::locate_struct(data) }
+    }
+}
+
+/// A field store that waits for the new object: see [`Init::field`].
+type FieldStore<'ctx, T> = Box<dyn FnOnce(&Handle<'ctx, T>) -> Result<()> + 'ctx>;
+
+/// How to build a new instance of `T`: its value, the values of the classes it extends, and
+/// [`Field`]s to fill once the object exists. What `#[new]` returns when `Self` is not enough
+/// (it may also return `(Self, Base)` for a class that extends `Base`), and what
+/// [`Context::instance_init`] takes.
+///
+/// ```ignore
+/// #[new]
+/// fn new<'ctx>(name: String, fallback: &Handle<'ctx>) -> Init<'ctx, Self> {
+///     // the base's value, then this class's; `fallback` goes into the field once the object exists
+///     Init::new(Named { name })
+///         .add_subclass(EventBus { fallback: Field::new() })
+///         .field(|bus| &bus.fallback, fallback)
+/// }
+/// ```
+pub struct Init<'ctx, T: Class> {
+    value: T,
+    base: <T::Base as ClassBase>::Init<'ctx>,
+    fields: Vec<FieldStore<'ctx, T>>,
+}
+
+impl<'ctx, T: Class<Base = NoBase>> Init<'ctx, T> {
+    /// The value of a class that extends no other hpy-rs class.
+    pub fn new(value: T) -> Self {
+        Init { value, base: (), fields: Vec::new() }
+    }
+}
+
+impl<'ctx, T: Class> Init<'ctx, T> {
+    /// Build an instance of `D`, a class that extends `T`, from this and `D`'s own value.
+    pub fn add_subclass<D: Class<Base = T>>(self, value: D) -> Init<'ctx, D> {
+        Init { value, base: self, fields: Vec::new() }
+    }
+
+    /// Once the object exists, store `value` in the field of `T`'s value that `field` selects
+    /// (e.g. `|v| &v.callback`): a `Field` is stored through its owner, which `#[new]` does not
+    /// have yet. Fields are stored in the order given, after every value is in place.
+    pub fn field<K: 'ctx>(mut self, field: impl for<'a> FnOnce(&'a T) -> &'a Field<K> + 'ctx, value: &Handle<'ctx, K>) -> Self {
+        let value = value.clone();
+        self.fields.push(Box::new(move |owner: &Handle<'ctx, T>| {
+            let this = owner.borrow()?;
+            // (`store` refuses a field that is not inside `owner`'s value.)
+            field(&this).store(owner, &value)
+        }));
+        self
+    }
+}
+
+impl<'ctx, T: Class<Base = NoBase>> From<T> for Init<'ctx, T> {
+    fn from(value: T) -> Self {
+        Init::new(value)
+    }
+}
+
+impl<'ctx, D: Class<Base = B>, B: Class<Base = NoBase>> From<(D, B)> for Init<'ctx, D> {
+    /// `(Derived, Base)`: the values of a class and of the class it extends.
+    fn from((value, base): (D, B)) -> Self {
+        Init::new(base).add_subclass(value)
+    }
+}
+
+impl<'ctx, T: Class> crate::IntoHPy<'ctx> for Init<'ctx, T> {
+    fn into_hpy(self, ctx: Context<'ctx>) -> Result<Handle<'ctx>> {
+        Ok(ctx.instance_init(self)?.into_any())
+    }
+}
+
+impl<'ctx, T: Class> Handle<'ctx, T> {
+    /// The same object as an instance of the class `T` extends (`extends = Base`): to borrow
+    /// the base's value (`slf.as_base().borrow()?`) or call what takes a `Handle<Base>`.
+    #[inline]
+    pub fn as_base(&self) -> &Handle<'ctx, T::Base>
+    where
+        T::Base: Class,
+    {
+        // SAFETY: every instance of `T` is an instance of its base: `T`'s type was created with
+        // the base's type as its base, and its struct begins with the base's cells.
+        unsafe { self.cast_unchecked() }
+    }
+
+    /// [`as_base`](Self::as_base), by value.
+    #[inline]
+    pub fn into_base(self) -> Handle<'ctx, T::Base>
+    where
+        T::Base: Class,
+    {
+        // SAFETY: as in `as_base`.
+        unsafe { self.cast_into_unchecked() }
+    }
 }
 
 /// Can this runtime find `T`'s struct in its instances? (No for a class that extends a
@@ -444,48 +735,62 @@ pub(crate) fn type_of<'ctx, T: Class>(ctx: Context<'ctx>) -> Result<Handle<'ctx>
         .ok_or_else(|| RuntimeError::new_err(format!("the {} type is not created yet (is its module imported?)", T::NAME)))
 }
 
-/// A new instance of `ty` (`T`'s type or a subclass of it) holding `value`.
-pub fn new_instance<'ctx, T: Class>(ctx: Context<'ctx>, ty: &Handle<'ctx>, value: T) -> Result<Handle<'ctx, T>> {
+/// The type object of `T`, for creating the type of a class that extends `T` (the module
+/// creates each base before the classes that extend it).
+#[doc(hidden)]
+pub fn base_type<'ctx, T: Class>(ctx: Context<'ctx>) -> Result<Handle<'ctx, crate::Type>> {
+    type_of::<T>(ctx)?.downcast_into()
+}
+
+/// A new instance of `ty` (`T`'s type or a subclass of it) built from `init` (a value of a
+/// class that extends no other, or an [`Init`]).
+pub fn new_instance<'ctx, T: Class>(ctx: Context<'ctx>, ty: &Handle<'ctx>, init: impl Into<Init<'ctx, T>>) -> Result<Handle<'ctx, T>> {
     shape_supported::<T>()?;
+    let init = init.into();
     let mut data: *mut core::ffi::c_void = core::ptr::null_mut();
     // SAFETY: live context, a type handle; HPy_New returns a zeroed struct of `basicsize`.
     let raw = unsafe { ffi::_HPy_New(ctx.as_ptr(), ty.as_raw(), &mut data) };
     // SAFETY: a new handle or NULL.
     let obj: Handle<'ctx, T> = unsafe { Handle::from_new(ctx, raw)? };
-    // `data` is the cell for a plain class that Python cannot subclass. Otherwise `ty` may be a
-    // Python subclass, for which hpy 0.9's HPy_New returns the start of the object (it treats
+    // `data` is the struct for a plain class that Python cannot subclass. Otherwise `ty` may be
+    // a Python subclass, for which hpy 0.9's HPy_New returns the start of the object (it treats
     // the subclass as a legacy type), while the class's struct follows the object header:
     // `_HPy_AsStruct_*` of the class's shape finds it in all cases.
-    let cell = if T::SHAPE == ffi::HPyType_BuiltinShape_Object && !T::SUBCLASSABLE && !data.is_null() {
-        // SAFETY: HPy_New's struct of the new instance of `T`'s own type (see above).
-        unsafe { &*(data as *const ClassCell<T>) }
+    let start = if T::SHAPE == ffi::HPyType_BuiltinShape_Object && !T::SUBCLASSABLE && !data.is_null() {
+        data as *mut u8
     } else {
-        obj.cell()
+        obj.cell().struct_start() as *mut u8
     };
-    // SAFETY: the fresh, zeroed cell of the new object, seen by nobody else yet.
-    unsafe { cell.init(value) };
+    // SAFETY: the fresh, zeroed struct of the new instance of `T` (or a subclass), seen by
+    // nobody else yet.
+    unsafe { <T as ClassBase>::write_levels(obj.as_any(), start, init)? };
     Ok(obj)
 }
 
-/// Put `value` into `obj`, a fresh instance of `T`'s type (or a subclass) made by a built-in
+/// Put `init` into `obj`, a fresh instance of `T`'s type (or a subclass) made by a built-in
 /// base type's `__new__`, whose zeroed memory holds the cell.
-pub(crate) fn init_instance<'ctx, T: Class>(obj: Handle<'ctx>, value: T) -> Result<Handle<'ctx, T>> {
+pub(crate) fn init_instance<'ctx, T: Class>(obj: Handle<'ctx>, init: Init<'ctx, T>) -> Result<Handle<'ctx, T>> {
     shape_supported::<T>()?;
     let obj = obj.downcast_into::<T>()?;
-    let cell = obj.cell();
-    if cell.flag.get() != UNINITIALISED {
-        return Err(RuntimeError::new_err(format!("{} object initialised twice", T::NAME)));
-    }
-    // SAFETY: a new object whose cell is zeroed (not initialised, checked) and seen by nobody else.
-    unsafe { cell.init(value) };
+    let start = obj.cell().struct_start() as *mut u8;
+    // SAFETY: the struct of an instance of `T` made by its base's `__new__` (zeroed); each
+    // level refuses to be initialised twice (a second `__init__` call).
+    unsafe { <T as ClassBase>::write_levels(obj.as_any(), start, init)? };
     Ok(obj)
 }
 
 impl<'ctx> Context<'ctx> {
-    /// A new Python instance of class `T` holding `value` (what returning a `T` does).
-    pub fn instance<T: Class>(self, value: T) -> Result<Handle<'ctx, T>> {
+    /// A new Python instance of class `T` holding `value` (what returning a `T` does). For a
+    /// class that extends another, use [`instance_init`](Self::instance_init).
+    pub fn instance<T: Class<Base = NoBase>>(self, value: T) -> Result<Handle<'ctx, T>> {
+        self.instance_init(Init::new(value))
+    }
+
+    /// A new Python instance of class `T` built from `init`: the values of `T` and of the
+    /// classes it extends, and fields to fill.
+    pub fn instance_init<T: Class>(self, init: Init<'ctx, T>) -> Result<Handle<'ctx, T>> {
         let ty = type_of::<T>(self)?;
-        new_instance(self, &ty, value)
+        new_instance(self, &ty, init)
     }
 }
 

@@ -12,13 +12,26 @@
 //! assert_eq!(check_width(0).unwrap_err().to_string(), "ValueError: width must be positive");
 //! ```
 //!
-//! Each type has `TYPE` (an [`ExceptionType`], e.g. for [`Error::matches`]) and `new_err(msg)`.
+//! Each type has `TYPE` (an [`ExceptionType`], e.g. for [`Error::matches`]), `new_err(msg)`
+//! and `new_err_args(args)` (`KeyError::new_err_args((key,))`: `KeyError(key)`, see
+//! [`Error::with_args`]). Types declared with `#[hpy::exception]` have the same items.
 
 use std::borrow::Cow;
 use std::mem::offset_of;
 
-use crate::err::{Error, ExceptionType};
+use crate::err::{Error, ExceptionArgs, ExceptionType};
 use crate::ffi::HPyContext;
+
+/// A Rust name for a Python exception type: the built-in ones here and the ones declared with
+/// `#[hpy::exception]` (what `#[hpy::exception(extends = ...)]` accepts as a base).
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` is not a Python exception type",
+    note = "`extends` takes a built-in exception (`ValueError`, `hpy::exceptions::KeyError`, ...) or an `#[hpy::exception]` type"
+)]
+pub trait PyException {
+    /// The type as an [`ExceptionType`].
+    const TYPE: ExceptionType;
+}
 
 macro_rules! exceptions {
     ($($name:ident = $field:ident;)*) => {$(
@@ -35,6 +48,15 @@ macro_rules! exceptions {
             pub fn new_err(msg: impl Into<Cow<'static, str>>) -> Error {
                 Error::new(Self::TYPE, msg)
             }
+
+            #[doc = concat!("A new `", stringify!($name), "(*args)`, raised when it reaches Python (see [`Error::with_args`]).")]
+            pub fn new_err_args(args: impl ExceptionArgs) -> Error {
+                Error::with_args(Self::TYPE, args)
+            }
+        }
+
+        impl PyException for $name {
+            const TYPE: ExceptionType = $name::TYPE;
         }
 
         impl From<$name> for ExceptionType {
@@ -57,6 +79,10 @@ macro_rules! match_only_exceptions {
             #[doc = concat!("`", stringify!($name), "` as an [`ExceptionType`].")]
             pub const TYPE: ExceptionType =
                 ExceptionType::builtin(offset_of!(HPyContext, $field), stringify!($name));
+        }
+
+        impl PyException for $name {
+            const TYPE: ExceptionType = $name::TYPE;
         }
 
         impl From<$name> for ExceptionType {

@@ -55,13 +55,14 @@ pub mod object;
 pub mod path;
 pub mod set;
 pub mod slice;
+pub mod submodule;
 pub mod types;
 
-pub use class::{Class, ClassRef, ClassRefMut, Field};
+pub use class::{Class, ClassRef, ClassRefMut, Field, Init};
 pub use context::Context;
 pub use conversion::{FromHPy, FromHPyOwned, IntoHPy};
 pub use complex::Complex;
-pub use err::{Error, ExceptionType, Result};
+pub use err::{Error, ExceptionArgs, ExceptionType, Result};
 pub use global::Global;
 pub use handle::{Borrowed, Handle};
 pub use iter::Iter;
@@ -73,7 +74,7 @@ pub use object::{CallArgs, CompareOp};
 pub use slice::{SliceBounds, SliceIndices, SliceOrIndex};
 pub use types::{ListBuilder, Tracker, TupleBuilder};
 
-pub use hpy_macros::{class, function, init, methods, module};
+pub use hpy_macros::{class, constant, exception, function, init, methods, module, submodule};
 
 /// The raw HPy 0.9.0 universal ABI, re-exported from `hpy-sys`.
 pub use hpy_sys as ffi;

@@ -523,6 +523,31 @@ pub unsafe fn HPyErr_WriteUnraisable(_ctx: *mut HPyContext, obj: HPy) {
     unsafe { py::PyErr_WriteUnraisable(h2py(obj)) }
 }
 
+/// Not in HPy 0.9: take the pending exception out of the interpreter, as its normalized
+/// exception object with its traceback attached (a new handle), or `HPy_NULL` if none is
+/// pending. (`PyErr_Fetch` rather than 3.12's `PyErr_GetRaisedException`: this crate does not
+/// know the CPython version it is compiled for; both exist in every version it supports.)
+#[inline]
+#[allow(deprecated)] // PyErr_Fetch and PyErr_NormalizeException are deprecated from 3.12, not removed
+pub unsafe fn hpyrs_Err_Fetch(_ctx: *mut HPyContext) -> HPy {
+    let (mut ty, mut value, mut tb) = (core::ptr::null_mut(), core::ptr::null_mut(), core::ptr::null_mut());
+    // SAFETY: the GIL is held; the three out-pointers receive new references (or NULL), each
+    // released below except the value, which is returned.
+    unsafe {
+        py::PyErr_Fetch(&mut ty, &mut value, &mut tb);
+        if ty.is_null() {
+            return HPy_NULL;
+        }
+        py::PyErr_NormalizeException(&mut ty, &mut value, &mut tb);
+        if !tb.is_null() && !value.is_null() {
+            py::PyException_SetTraceback(value, tb);
+        }
+        py::Py_XDECREF(ty);
+        py::Py_XDECREF(tb);
+        py2h(value)
+    }
+}
+
 // ---- attributes and items ----
 
 /// C `HPy_GetAttr_s`: `PyObject_GetAttrString`.

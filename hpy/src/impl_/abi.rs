@@ -69,6 +69,23 @@ pub(crate) fn global_is(_ctx: crate::Context<'_>, global: ffi::HPyGlobal, h: ffi
     global._i == h._i
 }
 
+/// Take the pending exception out of the interpreter, if the build can do it directly (a new
+/// handle to the exception object). Universal: HPy 0.9 cannot; `err` takes it another way.
+#[cfg(not(feature = "native"))]
+#[inline]
+pub(crate) fn fetch_raised(_ctx: crate::Context<'_>) -> Option<ffi::HPy> {
+    None
+}
+
+/// Native: `PyErr_Fetch`, normalized (`None` only if nothing was pending).
+#[cfg(feature = "native")]
+#[inline]
+pub(crate) fn fetch_raised(ctx: crate::Context<'_>) -> Option<ffi::HPy> {
+    // SAFETY: live context (the GIL is held).
+    let raw = unsafe { ffi::hpyrs_Err_Fetch(ctx.as_ptr()) };
+    (raw._i != 0).then_some(raw)
+}
+
 /// The context of the native build, for CPython trampolines: a constant.
 #[cfg(feature = "native")]
 #[inline(always)]

@@ -7,7 +7,7 @@ use core::ffi::{c_int, c_void};
 use super::args::{Args, FunctionDescription};
 use super::ffi;
 use super::trampoline::run;
-use crate::class::{Class, ClassCell};
+use crate::class::{Class, ClassCell, Init, NoBase};
 use crate::handle::{Borrowed, Handle};
 use crate::object::CompareOp;
 use crate::{Context, Error, IntoHPy, Result};
@@ -326,17 +326,26 @@ pub const fn no_constructor_def<T: Class>() -> ffi::HPyDef {
     super::slot_def(ffi::HPy_tp_new, super::cast::newfunc(no_constructor::<T>), super::cast::cpy_newfunc(cpy_no_constructor::<T>))
 }
 
-/// What `#[new]` may return: the value, or `Result` of it.
+/// What `#[new]` may return: the value of a class that extends no other hpy-rs class, an
+/// [`Init`] (values of the class and its bases, fields to fill), `(Self, Base)` for a class that
+/// extends `Base`, or a `Result` of one of these.
+#[diagnostic::on_unimplemented(
+    message = "`#[new]` of `{T}` cannot return `{Self}`",
+    label = "this does not build a `{T}`",
+    note = "`#[new]` returns `Self`, `hpy::Init<'_, Self>` (to fill `Field`s, or for a class that extends another), \
+            `(Self, Base)` for a class that `extends = Base`, or a `Result` of one of these; a class that extends \
+            another must build the base's value too"
+)]
 pub trait IntoNew<'ctx, T: Class> {
-    /// The value, as an hpy `Result`.
-    fn into_value(self) -> Result<T>;
+    /// What to build the instance from, as an hpy `Result`.
+    fn into_initializer(self) -> Result<Init<'ctx, T>>;
 
-    /// A new instance of `ty` holding the value, as a raw handle for HPy (`tp_new`).
+    /// A new instance of `ty` built from the value(s), as a raw handle for HPy (`tp_new`).
     fn into_new(self, ctx: Context<'ctx>, ty: &Handle<'ctx>) -> Result<ffi::HPy>
     where
         Self: Sized,
     {
-        Ok(crate::class::new_instance(ctx, ty, self.into_value()?)?.into_raw())
+        Ok(crate::class::new_instance(ctx, ty, self.into_initializer()?)?.into_raw())
     }
 
     /// Store the value in `slf`, just created by the built-in base type's `__new__` (`tp_init`
@@ -345,20 +354,32 @@ pub trait IntoNew<'ctx, T: Class> {
     where
         Self: Sized,
     {
-        crate::class::init_instance::<T>(slf.clone(), self.into_value()?)?;
+        crate::class::init_instance::<T>(slf.clone(), self.into_initializer()?)?;
         Ok(0)
     }
 }
 
-impl<'ctx, T: Class> IntoNew<'ctx, T> for T {
-    fn into_value(self) -> Result<T> {
+impl<'ctx, T: Class<Base = NoBase>> IntoNew<'ctx, T> for T {
+    fn into_initializer(self) -> Result<Init<'ctx, T>> {
+        Ok(Init::new(self))
+    }
+}
+
+impl<'ctx, T: Class> IntoNew<'ctx, T> for Init<'ctx, T> {
+    fn into_initializer(self) -> Result<Init<'ctx, T>> {
         Ok(self)
     }
 }
 
-impl<'ctx, T: Class, E: Into<Error>> IntoNew<'ctx, T> for core::result::Result<T, E> {
-    fn into_value(self) -> Result<T> {
-        self.map_err(Into::into)
+impl<'ctx, D: Class<Base = B>, B: Class<Base = NoBase>> IntoNew<'ctx, D> for (D, B) {
+    fn into_initializer(self) -> Result<Init<'ctx, D>> {
+        Ok(self.into())
+    }
+}
+
+impl<'ctx, T: Class, V: IntoNew<'ctx, T>, E: Into<Error>> IntoNew<'ctx, T> for core::result::Result<V, E> {
+    fn into_initializer(self) -> Result<Init<'ctx, T>> {
+        self.map_err(Into::into)?.into_initializer()
     }
 }
 
@@ -571,6 +592,9 @@ pub const fn getset_def(
     }
 }
 
+/// Gives the base type of a class: a built-in type, or the type of the hpy-rs class it extends.
+pub type BaseType<'ctx> = fn(Context<'ctx>) -> Result<Handle<'ctx, crate::Type>>;
+
 /// Create the type of `T` from its defines, store it in `T`'s global and add it to `module`.
 /// Run by the module's exec slot.
 pub fn add_class<'ctx, T: Class>(
@@ -579,13 +603,13 @@ pub fn add_class<'ctx, T: Class>(
     qualified_name: &'static core::ffi::CStr,
     doc: Option<&'static core::ffi::CStr>,
     flags: core::ffi::c_ulong,
-    base: Option<fn(Context<'ctx>) -> Handle<'ctx, crate::Type>>,
+    base: Option<BaseType<'ctx>>,
     defines: &[&'static [ffi::HPyDefPtr]],
 ) -> Result<Handle<'ctx>> {
     // HPy keeps pointers into the spec (the name, the defines) for the type's lifetime, so it
     // is leaked: one small allocation per class per import.
     let mut all: Vec<ffi::HPyDefPtr> = defines.iter().flat_map(|d| d.iter().copied()).collect();
-    if core::mem::needs_drop::<T>() {
+    if crate::class::needs_destroy::<T>() {
         // Only then does the type need `tp_destroy`: without it (and without `Field`s, which
         // bring `tp_traverse`), HPy keeps the interpreter's own deallocator, which is cheaper
         // than its generic one. Nothing else is lost: for a `T` without drop glue, destroying the
@@ -614,7 +638,7 @@ pub fn add_class<'ctx, T: Class>(
         defines: all.as_ptr() as *mut *mut ffi::HPyDef,
         doc: doc.map_or(core::ptr::null(), |d| d.as_ptr()),
     }));
-    let base = base.map(|b| b(ctx));
+    let base = base.map(|b| b(ctx)).transpose()?;
     let mut params = [
         ffi::HPyType_SpecParam { kind: ffi::HPyType_SpecParam_Base, object: base.as_ref().map_or(ffi::HPy_NULL, |b| b.as_raw()) },
         ffi::HPyType_SpecParam { kind: 0, object: ffi::HPy_NULL },
@@ -644,7 +668,7 @@ fn complete_type_for_runtime<T: Class>(ty: &Handle<'_>, qualified_name: &core::f
     // subclass of a type with `tp_destroy`, which every class whose value needs dropping has.
     let refusal = if !crate::impl_::runtime_honours_basetype() && !T::SUBCLASSABLE {
         Some(format!("type '{}' is not an acceptable base type", qualified_name.to_string_lossy()))
-    } else if core::mem::needs_drop::<T>() && !crate::impl_::runtime_finalizes_python_subclasses() {
+    } else if crate::class::needs_destroy::<T>() && !crate::impl_::runtime_finalizes_python_subclasses() {
         Some(format!(
             "{} cannot be subclassed in Python on PyPy: PyPy 7.3.19 aborts when it frees an instance of a \
              Python subclass of an HPy type that has a destructor",
@@ -695,6 +719,8 @@ fn install_python(ty: &Handle<'_>, source: &str, name: &str) -> Result<()> {
     // owned by a Handle.
     let code: Handle<'_> = unsafe { Handle::from_new(ctx, ffi::HPy_Compile_s(c, source.as_ptr(), c"<hpy-rs>".as_ptr(), ffi::HPy_SourceKind_File))? };
     let namespace = ctx.dict()?;
+    // Before CPython 3.10, code run in globals without `__builtins__` has no builtins at all.
+    namespace.set_item("__builtins__", ctx.builtins())?;
     // SAFETY: as above; the code object and the dict are open handles.
     let _: Handle<'_> = unsafe { Handle::from_new(ctx, ffi::HPy_EvalCode(c, code.as_raw(), namespace.as_raw(), namespace.as_raw()))? };
     ty.setattr(name, namespace.get_item(name)?)
@@ -1094,16 +1120,18 @@ macro_rules! __hpy_getset_def {
 macro_rules! __hpy_impl_class {
     (
         type = $ty:ident, name = $name:expr, frozen = $frozen:expr, unsendable = $unsendable:expr,
-        subclass = $subclass:expr, shape = $shape:ident, global = $global:ident, fields = [$($member:tt),*]
+        subclass = $subclass:expr, shape = $shape:ident, base = $base:ty, global = $global:ident, fields = [$($member:tt),*]
     ) => {
         // SAFETY: generated by #[hpy::class] from the struct definition and options: the global
-        // is this type's, the shape and subclassability are the type's, every `Field` is visited.
+        // is this type's, the shape, subclassability and base are the type's (the module creates
+        // the type with the base's type as its base), every `Field` is visited.
         unsafe impl $crate::Class for $ty {
             const NAME: &'static str = $name;
             const FROZEN: bool = $frozen;
             const UNSENDABLE: bool = $unsendable;
             const SHAPE: $crate::ffi::HPyType_BuiltinShape = $crate::ffi::$shape;
             const SUBCLASSABLE: bool = $subclass;
+            type Base = $base;
             fn type_global() -> &'static $crate::Global {
                 &$global
             }

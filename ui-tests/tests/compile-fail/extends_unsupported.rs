@@ -1,6 +1,6 @@
-//! HPy 0.9 can only extend built-in types whose layout it knows (`int`, `float`, `str`,
-//! `tuple`, `list`, `type`); `extends = dict` is an error listing them, not a type with a
-//! corrupt layout.
+//! `extends` takes a `#[hpy::class(subclass)]` struct of the module or a built-in shape HPy can
+//! extend (`int`, `float`, `str`, `tuple`, `list`, `type`); `extends = dict` is an error listing
+//! them, not a type with a corrupt layout.
 #[hpy::module]
 mod m {
     #[hpy::class(extends = dict)]
