@@ -25,10 +25,13 @@
 //!   [kind](kinds) (`Handle<'ctx, Long>`, `Handle<'ctx, Unicode>`, ...), with checked downcasts.
 //! * [`Result`] and [`Error`] everywhere; Python's exceptions as [`exceptions`]`::ValueError` etc.
 //! * [`FromHPy`] / [`IntoHPy`] conversions for Rust's numbers, strings, bytes, options,
-//!   vectors, tuples and maps.
+//!   vectors, tuples, maps, sets, paths and [`Complex`]; [`SliceOrIndex`] for `__getitem__`.
+//! * [`Handle::iter`]: iterate any Python iterable.
+//! * exceptions with arguments and causes, caught exceptions as objects ([`Error::into_value`]).
 //! * [`Global`] for module-level state; [`Context::allow_threads`] to release the interpreter.
-//! * the macros `#[hpy::module]`, `#[hpy::function]` that generate HPy's definitions, the
-//!   exported entry points and the CPython trampolines.
+//! * the macros `#[hpy::module]`, `#[hpy::function]`, `#[hpy::class]`, `#[hpy::methods]`,
+//!   `#[hpy::exception]`, `#[hpy::constant]`, `#[hpy::submodule]` that generate HPy's
+//!   definitions, the exported entry points and the CPython trampolines.
 //!
 //! The same source also builds as an ordinary CPython extension (`PyInit_<name>`, no `hpy`
 //! runtime): the feature `native` compiles it against CPython's C API for one version, `abi3` for
