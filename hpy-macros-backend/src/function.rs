@@ -665,7 +665,7 @@ fn option_inner(ty: &Type) -> Option<&Type> {
 }
 
 /// Expand `#[hpy::function(opts)] item`.
-pub fn expand(opts: FunctionOptions, mut func: ItemFn) -> syn::Result<TokenStream> {
+pub fn expand(opts: FunctionOptions, func: ItemFn) -> syn::Result<TokenStream> {
     if !opts.in_module {
         // The function stays (other Rust code may call it): only the error is added.
         let msg = if func.sig.receiver().is_some() {
@@ -678,6 +678,7 @@ pub fn expand(opts: FunctionOptions, mut func: ItemFn) -> syn::Result<TokenStrea
         let err = err.into_compile_error();
         return Ok(quote!(#err #func));
     }
+    check_no_method_options(&func)?;
     let (_, params) = parse_params(&func.sig, "#[hpy::function]", false)?;
     let signature = resolve_signature(opts.signature, &params, func.sig.ident.span())?;
     let fn_ident = func.sig.ident.clone();
@@ -697,7 +698,6 @@ pub fn expand(opts: FunctionOptions, mut func: ItemFn) -> syn::Result<TokenStrea
     let def_expr = callable.meth_def(&cache);
     let cache_item = callable.takes_keywords().then(|| keyword_cache_item(&cache));
     let def = def_ident(&fn_ident);
-    func.attrs.retain(|a| !a.path().is_ident("hpy"));
     Ok(quote! {
         #func
 
@@ -707,6 +707,17 @@ pub fn expand(opts: FunctionOptions, mut func: ItemFn) -> syn::Result<TokenStrea
         #[allow(non_upper_case_globals)]
         static #def: ::hpy::ffi::HPyDef = #def_expr;
     })
+}
+
+/// `#[hpy(name = ..., signature = ...)]` is how a method of `#[hpy::methods]` takes its options; on
+/// a function it would be ignored (the function's own attribute takes them), so it is refused.
+fn check_no_method_options(func: &ItemFn) -> syn::Result<()> {
+    let Some(attr) = func.attrs.iter().find(|a| a.path().is_ident("hpy")) else { return Ok(()) };
+    Err(syn::Error::new_spanned(
+        attr,
+        "`#[hpy(...)]` holds the options of a method in `#[hpy::methods]`; a function takes them in its \
+         own attribute: write `#[hpy::function(signature = (...))]` (or `name = \"...\"`) instead",
+    ))
 }
 
 /// Every Rust parameter (but the context) must appear in the signature, and nothing else.
@@ -806,6 +817,18 @@ mod tests {
         assert!(varargs.contains("(varargs"), "{varargs}");
         let kw = expand_str(quote!(signature = (a, b = 1)), quote!(fn f(a: i64, b: i64) -> i64 { a + b })).unwrap();
         assert!(kw.contains("(keywords"), "{kw}");
+    }
+
+    #[test]
+    fn method_options_on_a_function_are_refused() {
+        let e = expand_str(quote!(), quote!(#[hpy(signature = (a, b = 1))] fn f(a: i64, b: i64) {})).unwrap_err();
+        assert!(e.starts_with("`#[hpy(...)]` holds the options of a method"), "{e}");
+        assert!(e.contains("`#[hpy::function(signature = (...))]`"), "{e}");
+        let e = expand_str(quote!(signature = (a)), quote!(#[hpy(name = "g")] fn f(a: i64) {})).unwrap_err();
+        assert!(e.starts_with("`#[hpy(...)]` holds the options of a method"), "{e}");
+        // other attributes stay
+        let ok = expand_str(quote!(), quote!(#[inline] #[allow(unused)] fn f() {})).unwrap();
+        assert!(ok.contains("# [inline] # [allow (unused)] fn f"), "{ok}");
     }
 
     #[test]

@@ -18,7 +18,7 @@ use syn::{Attribute, Ident, ImplItem, ImplItemFn, ItemImpl, LitStr, ReturnType, 
 use crate::class::ClassOptions;
 use crate::function::{c_str, doc_string, parse_params, resolve_signature, Callable, Param, Receiver, SelfArg};
 use crate::signature::{parse_signature, Signature};
-use crate::stubs::{annotated_signature, py_type, return_type};
+use crate::stubs::{annotated_signature, param_type, return_type};
 
 pub fn methods_static(class: &Ident, k: usize) -> Ident {
     format_ident!("__HPY_METHODS_{}_{}", class, k)
@@ -263,6 +263,19 @@ fn ret_span(m: &ImplItemFn) -> Span {
     }
 }
 
+/// A `frozen` class is never borrowed mutably (`hpy::Class::FROZEN`): `&mut self` in one of its
+/// methods, getters included, is an error at the receiver instead of a TypeError at every call.
+fn check_frozen_receiver(class_opts: &ClassOptions, m: &ImplItemFn) -> syn::Result<()> {
+    match m.sig.receiver() {
+        Some(r) if class_opts.frozen && r.reference.is_some() && r.mutability.is_some() => Err(syn::Error::new_spanned(
+            r,
+            "`&mut self` in a `frozen` class: frozen objects are never borrowed mutably; take `&self` \
+             (a value that changes needs interior mutability, e.g. a `Cell` or an atomic)",
+        )),
+        _ => Ok(()),
+    }
+}
+
 /// The Python parameters (context excluded).
 fn py_params(params: &[Param]) -> Vec<(&Ident, &Type)> {
     params
@@ -286,6 +299,11 @@ fn is_integer_type(ty: &Type) -> bool {
     matches!(ty, Type::Path(p) if p.path.get_ident().is_some_and(|i| {
         matches!(i.to_string().as_str(), "isize" | "usize" | "i64" | "u64" | "i32" | "u32")
     }))
+}
+
+/// `SliceOrIndex` (as `hpy::SliceOrIndex` too): a key that takes integers, among others.
+fn is_slice_or_index(ty: &Type) -> bool {
+    matches!(ty, Type::Path(p) if p.qself.is_none() && p.path.segments.last().is_some_and(|s| s.ident == "SliceOrIndex"))
 }
 
 /// `Result<X>`/`X` -> `X`, textually, for checking the return type of a few dunders.
@@ -444,6 +462,7 @@ pub fn expand(class_opts: &ClassOptions, clashing: &[String], class_py_name: &st
                 if !py_params(&params).is_empty() || recv.is_none() {
                     return Err(syn::Error::new(m.sig.span(), "a #[getter] is `fn name(&self) -> T` (optionally with `ctx: Context<'_>`)"));
                 }
+                check_frozen_receiver(class_opts, m)?;
                 let callable = Callable { py_name: prop.clone(), doc: doc.clone(), params: &params, signature: Signature::implicit(&[]), callee: quote!(#class::#fn_ident), receiver: Some(SelfArg { class: class.clone(), how: recv.unwrap(), checked_by_runtime: false }), ret_span: ret_span(m) };
                 let (_, _, body) = callable.parsed_slot(false, None, |call| quote!(::hpy::impl_::IntoReturn::into_return(#call, __hpy_ctx)));
                                 def_stub(&mut stub, Some("property"), &prop, "(self)".into(), return_type(&m.sig.output, Some(cls)), &doc);
@@ -462,13 +481,11 @@ pub fn expand(class_opts: &ClassOptions, clashing: &[String], class_py_name: &st
                 if py.len() != 1 || recv.is_none() {
                     return Err(syn::Error::new(m.sig.span(), "a #[setter] is `fn set_name(&mut self, value: T)` (optionally with `ctx: Context<'_>`)"));
                 }
-                if recv == Some(Receiver::RefMut) && class_opts.frozen {
-                    return Err(syn::Error::new(m.sig.span(), "`&mut self` in a `frozen` class: frozen objects are never borrowed mutably"));
-                }
+                check_frozen_receiver(class_opts, m)?;
                 let callable = Callable { py_name: prop.clone(), doc: String::new(), params: &params, signature: Signature::implicit(&[py[0].0.clone()]), callee: quote!(#class::#fn_ident), receiver: Some(SelfArg { class: class.clone(), how: recv.unwrap(), checked_by_runtime: false }), ret_span: ret_span(m) };
                 let (_, _, body) = callable.parsed_slot(true, None, |call| quote!(::hpy::impl_::slots::unit_return(::hpy::impl_::slots::IntoResult::into_result(#call))));
                 let body = setter_body(body, &prop);
-                def_stub(&mut stub, Some(&format!("{prop}.setter")), &prop, format!("(self, value: {})", py_type(py[0].1, Some(cls))), "None".into(), "");
+                def_stub(&mut stub, Some(&format!("{prop}.setter")), &prop, format!("(self, value: {})", param_type(py[0].1, Some(cls))), "None".into(), "");
                 let entry = properties.entry(prop.clone()).or_insert(Property { getter: None, setter: None, doc: String::new(), span: fn_ident.span() });
                 if entry.setter.is_some() {
                     return Err(syn::Error::new(fn_ident.span(), format!("two #[setter]s for `{prop}`")));
@@ -526,9 +543,7 @@ pub fn expand(class_opts: &ClassOptions, clashing: &[String], class_py_name: &st
                 if (d.arity != usize::MAX && arity != d.arity) || wrong_recv || bad_ret {
                     return Err(syn::Error::new(m.sig.span(), format!("wrong signature for `{}`: expected `{}`", d.name, d.expected)));
                 }
-                if recv == Some(Receiver::RefMut) && class_opts.frozen {
-                    return Err(syn::Error::new(m.sig.span(), "`&mut self` in a `frozen` class: frozen objects are never borrowed mutably"));
-                }
+                check_frozen_receiver(class_opts, m)?;
                 if dunders.contains_key(d.name) {
                     return Err(syn::Error::new(fn_ident.span(), format!("`{}` is defined twice", d.name)));
                 }
@@ -556,9 +571,7 @@ pub fn expand(class_opts: &ClassOptions, clashing: &[String], class_py_name: &st
                 let Some(recv) = recv else {
                     return Err(syn::Error::new(m.sig.span(), "a method takes `&self`, `&mut self` or `slf: &Handle<'_, Self>`; mark functions without `self` #[staticmethod]"));
                 };
-                if recv == Receiver::RefMut && class_opts.frozen {
-                    return Err(syn::Error::new(m.sig.span(), "`&mut self` in a `frozen` class: frozen objects are never borrowed mutably"));
-                }
+                check_frozen_receiver(class_opts, m)?;
                 let signature = resolve_signature(opts.signature, &params, fn_ident.span())?;
                 def_stub(&mut stub, None, &py_name, annotated_signature(&signature, &params, Some("self"), Some(cls)), return_type(&m.sig.output, Some(cls)), &doc);
                 let callable = Callable { py_name: py_name.clone(), doc, params: &params, signature, callee: quote!(#class::#fn_ident), receiver: Some(SelfArg { class: class.clone(), how: recv, checked_by_runtime: true }), ret_span: ret_span(m) };
@@ -766,10 +779,23 @@ fn dunder_defs(
                     #conv #trusted #borrow
                     ::hpy::impl_::slots::SlotReturn::slot_return(#class::#f(#self_arg, #(#args),*), __hpy_ctx)
                 })));
-                // An integer index also makes the object a sequence, which Python can iterate.
-                if is_integer_type(py_params(params)[0].1) {
+                // An integer key also makes the object a sequence, which Python can iterate
+                // (`sq_item`); a `SliceOrIndex` gets the index as `SliceOrIndex::Index(i)`.
+                // `obj[i]` goes through `mp_subscript`, which is also `__getitem__` on every
+                // runtime. `sq_item` is reached by index (iteration, C's `PySequence_GetItem`), and
+                // the runtimes add `len(obj)` to a negative index first when the type has
+                // `__len__`: one still negative was out of range, and is given back as written
+                // (`i - len`), so the function sees the index `obj[i]` would give it and refuses it
+                // alike, instead of counting from the end a second time.
+                let key = py_params(params)[0].1;
+                if is_integer_type(key) || is_slice_or_index(key) {
                     let conv = convert(params, 0, quote!(&__hpy_key), &func, &format_ident!("__hpy_v0"));
                     defs.push(quote_spanned!(*span=> ::hpy::__hpy_slot_def!(ssizearg[#class], ::hpy::ffi::HPy_sq_item, |__hpy_ctx, __hpy_a, __hpy_i| {
+                        let __hpy_i = if __hpy_i < 0 && __hpy_a.get_type().hasattr("__len__")? {
+                            __hpy_i.saturating_sub(__hpy_a.len()? as ::core::primitive::isize)
+                        } else {
+                            __hpy_i
+                        };
                         let __hpy_key = ::hpy::IntoHPy::into_hpy(__hpy_i, __hpy_ctx)?;
                         #conv #trusted #borrow
                         ::hpy::impl_::slots::SlotReturn::slot_return(#class::#f(#self_arg, #(#args),*), __hpy_ctx)
@@ -1092,6 +1118,55 @@ mod tests {
         assert!(tokens.contains("protocols :: next_slot"), "{tokens}");
         assert!(out.stub.contains("def __iter__(self) -> Counter:"), "{}", out.stub);
         assert!(out.stub.contains("def __next__(self) -> int:"), "{}", out.stub);
+    }
+
+    #[test]
+    fn integer_and_slice_or_index_keys_make_a_sequence() {
+        for key in [quote!(isize), quote!(usize), quote!(SliceOrIndex), quote!(hpy::SliceOrIndex)] {
+            let out = expand_block(parse_quote! {
+                impl Counter {
+                    fn __getitem__(&self, key: #key) -> i64 { 0 }
+                }
+            })
+            .unwrap();
+            let tokens = out.tokens.to_string();
+            assert!(tokens.contains("HPy_mp_subscript"), "{key}: {tokens}");
+            assert!(tokens.contains("HPy_sq_item"), "{key}: {tokens}");
+            // a negative index that the runtime already counted from the end goes back as written
+            assert!(tokens.contains("saturating_sub"), "{key}: {tokens}");
+        }
+        for key in [quote!(&str), quote!(String), quote!(&Handle<'_>), quote!(SliceBounds)] {
+            let out = expand_block(parse_quote! {
+                impl Counter {
+                    fn __getitem__(&self, key: #key) -> i64 { 0 }
+                }
+            })
+            .unwrap();
+            let tokens = out.tokens.to_string();
+            assert!(tokens.contains("HPy_mp_subscript"), "{key}: {tokens}");
+            assert!(!tokens.contains("HPy_sq_item"), "a mapping only: {key}: {tokens}");
+        }
+    }
+
+    #[test]
+    fn frozen_classes_refuse_mut_self_everywhere() {
+        let frozen = ClassOptions { frozen: true, ..ClassOptions::default() };
+        let err = |block: ItemImpl| expand(&frozen, &[], "Counter", 0, block).err().expect("refused").to_string();
+        for block in [
+            parse_quote!(impl Counter { fn bump(&mut self) {} }),
+            parse_quote!(impl Counter { #[getter] fn reads(&mut self) -> u64 { 0 } }),
+            parse_quote!(impl Counter { #[getter] fn n(&self) -> u64 { 0 } #[setter] fn set_n(&mut self, v: u64) {} }),
+            parse_quote!(impl Counter { fn __setitem__(&mut self, i: usize, v: i64) {} }),
+            parse_quote!(impl Counter { fn __next__(&mut self) -> Option<i64> { None } }),
+        ] {
+            assert!(err(block).starts_with("`&mut self` in a `frozen` class"));
+        }
+        // `&self` and the handle are fine
+        assert!(expand(&frozen, &[], "Counter", 0, parse_quote!(impl Counter {
+            #[getter] fn n(&self) -> u64 { 0 }
+            fn get<'ctx>(slf: &Handle<'ctx, Self>) -> u64 { 0 }
+        }))
+        .is_ok());
     }
 
     #[test]

@@ -81,6 +81,50 @@ pub(crate) fn function_info(attr: &Attribute, f: &syn::ItemFn) -> syn::Result<(S
     Ok((stub, sig.takes_keywords()))
 }
 
+/// The Python name of a `#[hpy::function]` (its `name = "..."`, or the fn's name) and where to
+/// point at it. Malformed options are reported by `#[hpy::function]` itself.
+fn function_py_name(attr: &Attribute, f: &syn::ItemFn) -> (String, proc_macro2::Span) {
+    let opts: crate::function::FunctionOptions = match &attr.meta {
+        syn::Meta::Path(_) => Default::default(),
+        _ => attr.parse_args().unwrap_or_default(),
+    };
+    match opts.name {
+        Some(n) => (n.value(), n.span()),
+        None => (f.sig.ident.to_string(), f.sig.ident.span()),
+    }
+}
+
+/// The module's functions, by Python name: (Python name, where, Rust fn).
+type FunctionNames = Vec<(String, proc_macro2::Span, Ident)>;
+
+/// Two module functions, or a function and a class, of one Python name: the later one would
+/// replace the other in the module without a word. (Submodule functions live in their
+/// submodule; static and class methods get hidden names: see
+/// [`clashing_module_function_names`].)
+fn check_function_names(functions: &FunctionNames, classes: &[(Ident, ClassOptions, String)]) -> syn::Result<()> {
+    for (i, (name, span, f)) in functions.iter().enumerate() {
+        if let Some((_, _, other)) = functions[..i].iter().find(|(n, _, _)| n == name) {
+            return Err(syn::Error::new(
+                *span,
+                format!(
+                    "two functions of this module have the Python name `{name}`: `{other}` and `{f}` (one would \
+                     replace the other); rename one, e.g. `#[hpy::function(name = \"...\")]`"
+                ),
+            ));
+        }
+        if let Some((class, _, _)) = classes.iter().find(|(_, _, n)| n == name) {
+            return Err(syn::Error::new(
+                *span,
+                format!(
+                    "`{name}` is the Python name of the function `{f}` and of the class `{class}` (one would \
+                     replace the other); rename one, e.g. `#[hpy::function(name = \"...\")]`"
+                ),
+            ));
+        }
+    }
+    Ok(())
+}
+
 /// The Python names that more than one module function would have: `#[hpy::function]`s and the
 /// static/class methods of every class (which are module functions until import).
 fn clashing_module_function_names(items: &[Item]) -> Vec<String> {
@@ -206,8 +250,8 @@ impl Declarations {
 }
 
 /// The Python names of the module's functions and classes.
-fn items_names(functions: &[Ident], classes: &[(Ident, ClassOptions, String)]) -> Vec<(String, proc_macro2::Span, &'static str)> {
-    let mut out: Vec<_> = functions.iter().map(|f| (f.to_string(), f.span(), "a function")).collect();
+fn items_names(functions: &FunctionNames, classes: &[(Ident, ClassOptions, String)]) -> Vec<(String, proc_macro2::Span, &'static str)> {
+    let mut out: Vec<_> = functions.iter().map(|(n, span, _)| (n.clone(), *span, "a function")).collect();
     out.extend(classes.iter().map(|(i, _, n)| (n.clone(), i.span(), "a class")));
     out
 }
@@ -247,6 +291,7 @@ pub fn expand(opts: ModuleOptions, mut module: ItemMod) -> syn::Result<TokenStre
     }
 
     let mut functions = Vec::new();
+    let mut function_names = FunctionNames::new();
     let mut function_stubs = String::new();
     let mut class_stubs: Vec<(Ident, String)> = Vec::new();
     let mut globals = Vec::new();
@@ -267,6 +312,8 @@ pub fn expand(opts: ModuleOptions, mut module: ItemMod) -> syn::Result<TokenStre
             Item::Fn(f) => {
                 if let Some(attr) = f.attrs.iter().find(|a| is_hpy_attr(a, "function")) {
                     functions.push(f.sig.ident.clone());
+                    let (py_name, span) = function_py_name(attr, f);
+                    function_names.push((py_name, span, f.sig.ident.clone()));
                     // A malformed function is reported by #[hpy::function] itself: no stub for it.
                     if let Ok((stub, takes_keywords)) = function_info(attr, f) {
                         function_stubs.push_str(&stub);
@@ -327,6 +374,8 @@ pub fn expand(opts: ModuleOptions, mut module: ItemMod) -> syn::Result<TokenStre
             _ => {}
         }
     }
+
+    check_function_names(&function_names, &classes)?;
 
     // Static and class methods are module functions moved onto their class at import (see
     // methods.rs). They keep their Python name unless it clashes with another module function.
@@ -422,7 +471,7 @@ pub fn expand(opts: ModuleOptions, mut module: ItemMod) -> syn::Result<TokenStre
     let more_globals = declarations.globals();
     let n_defines = defs.len() + more_defs.len() + 2; // + the exec slot + NULL
     let n_globals = globals.len() + more_globals.len() + 2; // + hpy's module-type global + NULL
-    check_attribute_names(&items_names(&functions, &classes), &declarations)?;
+    check_attribute_names(&items_names(&function_names, &classes), &declarations)?;
     let declared_setup = declarations.setup(&name)?;
     let init_call = init.as_ref().map(|i| {
         quote_spanned!(i.span()=> ::hpy::impl_::IntoInitResult::into_init_result(#i(__hpy_ctx, __hpy_module))?;)
@@ -543,6 +592,37 @@ mod tests {
         assert!(out.contains(r#""HPyInitGlobalContext_demo""#), "{out}");
         assert!(out.contains(r#"c"The docs.""#), "{out}");
         assert!(!out.contains("# [hpy :: init]"), "the init attribute is consumed: {out}");
+    }
+
+    #[test]
+    fn functions_of_one_python_name_are_refused() {
+        let err = |m: ItemMod| expand(ModuleOptions::default(), m).err().map(|e| e.to_string());
+        // two fns exported as `f`; a `name` clashing with another fn's own name
+        let e = err(parse_quote!(mod d { #[hpy::function] fn f() {} #[hpy::function(name = "f")] fn g() {} }));
+        assert!(e.as_deref().is_some_and(|e| e.starts_with("two functions of this module have the Python name `f`: `f` and `g`")), "{e:?}");
+        let e = err(parse_quote!(mod d { #[hpy::function(name = "g")] fn a() {} #[function] fn g() {} }));
+        assert!(e.as_deref().is_some_and(|e| e.contains("the Python name `g`: `a` and `g`")), "{e:?}");
+        let e = err(parse_quote!(mod d { #[hpy::function(name = "h")] fn a() {} #[hpy::function(name = "h", signature = ())] fn b() {} }));
+        assert!(e.as_deref().is_some_and(|e| e.contains("the Python name `h`: `a` and `b`")), "{e:?}");
+        // a function and a class of one name
+        let e = err(parse_quote!(mod d { #[hpy::class] struct Point; #[hpy::function(name = "Point")] fn make() {} }));
+        assert!(e.as_deref().is_some_and(|e| e.starts_with("`Point` is the Python name of the function `make` and of the class `Point`")), "{e:?}");
+        // a constant and a function renamed to its name
+        let e = err(parse_quote!(mod d { #[hpy::function(name = "VERSION")] fn version() {} #[hpy::constant] pub const VERSION: i64 = 1; }));
+        assert!(e.as_deref().is_some_and(|e| e.contains("`VERSION` is a constant of this module and also a function")), "{e:?}");
+
+        // Not clashes: renamed apart; a static method of a function's name (it gets a hidden
+        // module name); a submodule's function (registered as `child.f`).
+        assert_eq!(err(parse_quote!(mod d { #[hpy::function(name = "g")] fn f() {} #[hpy::function(name = "f")] fn g() {} })), None);
+        assert_eq!(err(parse_quote!(mod d {
+            #[hpy::function] fn make() {}
+            #[hpy::class] struct C;
+            #[hpy::methods] impl C { #[staticmethod] fn make() {} }
+        })), None);
+        assert_eq!(err(parse_quote!(mod d {
+            #[hpy::function] fn f() {}
+            #[hpy::submodule] mod child { #[hpy::function] fn f() {} }
+        })), None);
     }
 
     #[test]

@@ -178,6 +178,17 @@ impl<'a, 'ctx> FromHPy<'a, 'ctx> for SliceBounds {
 /// with `__index__`, as `list` accepts) or a slice.
 ///
 /// Anything else is a TypeError: "indices must be integers or slices, not str", as `list`'s.
+///
+/// As the key of `__getitem__` it makes a class a sequence, as an integer key does: Python
+/// iterates it by index (`for`, `list(obj)`, `in` without `__contains__`: `Index(0)`,
+/// `Index(1)`, ... until the method raises IndexError).
+///
+/// Negative indices: `obj[-1]` (and `obj.__getitem__(-1)`) reaches the method as `Index(-1)`,
+/// on every runtime, to be resolved with [`resolve_index`](Self::resolve_index). C code reading
+/// the sequence slot (`PySequence_GetItem(obj, -1)`) has CPython add `len(obj)` first, for a class
+/// with `__len__`, as for every type: the method gets `Index(len - 1)`, the same item. An index
+/// still negative after that was out of range: it reaches the method as the caller wrote it,
+/// so it is refused as `obj[i]` is, not counted from the end a second time.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum SliceOrIndex {
     /// `obj[i]`; a negative index counts from the end (see [`resolve_index`](Self::resolve_index)).

@@ -7,6 +7,7 @@ values and `get`, method calls with keywords and in-place operators. Each gets b
 it must raise a clear Python exception, never crash or leak.
 """
 import collections
+import ctypes
 import operator
 import os
 import pathlib
@@ -14,7 +15,10 @@ import sys
 
 import pytest
 
-from conftest import built_module, load, skip_module_if_types_crash
+from conftest import PYPY, built_module, load, skip_module_if_types_crash
+
+sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "..", "tools", "pep517"))
+from hpy_build import stubs  # noqa: E402
 
 skip_module_if_types_crash()  # the fixture has a class (Seq)
 
@@ -261,6 +265,63 @@ def test_seq_getitem(Seq):
     assert len(seq) == 10
 
 
+def test_seq_iterates_through_the_sequence_protocol(Seq):
+    # Seq has no __iter__: its `__getitem__` taking a SliceOrIndex also fills `sq_item`, so
+    # Python iterates it by index (0, 1, ... until IndexError), as it does a class whose
+    # `__getitem__` takes an int.
+    items = [3, 1, 2]
+    seq = Seq(items)
+    assert list(seq) == items
+    assert [x for x in seq] == items
+    assert tuple(iter(seq)) == (3, 1, 2)
+    assert 1 in seq and 2 in seq and 5 not in seq  # `in` iterates too (no __contains__)
+    assert list(reversed(seq)) == [2, 1, 3]
+    assert sorted(seq) == [1, 2, 3]
+    assert list(enumerate(seq)) == [(0, 3), (1, 1), (2, 2)]
+    a, b, c = seq
+    assert (a, b, c) == (3, 1, 2)
+    assert list(Seq([])) == []
+    it = iter(Seq([7]))
+    assert next(it) == 7
+    with pytest.raises(StopIteration):
+        next(it)
+
+
+def test_seq_getitem_through_either_slot(Seq):
+    # `seq[k]` goes through the mapping slot with the key as written, also for a negative index
+    # and a slice; calling `__getitem__` itself does the same (it is the mapping slot's wrapper on
+    # every runtime): the sequence slot never replaces it.
+    seq = Seq([3, 1, 2])
+    for index, item in [(0, 3), (2, 2), (-1, 2), (-3, 3)]:
+        assert seq[index] == item
+        assert operator.getitem(seq, index) == item
+        assert seq.__getitem__(index) == item
+        assert Seq.__getitem__(seq, index) == item
+    assert seq.__getitem__(slice(None, None, -1)) == [2, 1, 3]
+    assert Seq.__getitem__(seq, slice(1, None)) == [1, 2]
+    for index in [3, -4, MAXSIZE, -MAXSIZE - 1]:
+        with pytest.raises(IndexError, match=r"^Seq index out of range$"):
+            seq[index]
+        with pytest.raises(IndexError, match=r"^Seq index out of range$"):
+            seq.__getitem__(index)
+
+
+@pytest.mark.skipif(PYPY, reason="PyPy has no ctypes.pythonapi to call C's PySequence_GetItem with")
+def test_seq_item_from_c(Seq):
+    # C's PySequence_GetItem calls `sq_item`, adding len() to a negative index first (the type has
+    # __len__): the function sees each index as `seq[i]` would give it, so an index still negative
+    # after that is out of range, not counted from the end a second time.
+    get_item = ctypes.pythonapi.PySequence_GetItem
+    get_item.restype = ctypes.py_object
+    get_item.argtypes = [ctypes.py_object, ctypes.c_ssize_t]
+    seq = Seq([3, 1, 2])
+    for index, item in [(0, 3), (2, 2), (-1, 2), (-3, 3)]:
+        assert get_item(seq, index) == item
+    for index in [3, -4, -MAXSIZE]:
+        with pytest.raises(IndexError, match=r"^Seq index out of range$"):
+            get_item(seq, index)
+
+
 def test_seq_getitem_bad_input(Seq):
     seq = Seq([1, 2, 3])
     with pytest.raises(ValueError, match=r"^slice step cannot be zero$"):
@@ -485,6 +546,19 @@ def test_path_bad_input(st):
         st.path_bytes(BadFsPath())
     with pytest.raises(RuntimeError, match=r"^no path today$"):
         st.os_string_roundtrip(Raising())
+
+
+def test_path_stub(stdtypes_so):
+    # A path parameter takes what os.fsencode takes; a path result is a str.
+    with open(stdtypes_so, "rb") as f:
+        text = stubs.extract(f.read())
+    any_path = "str | bytes | os.PathLike[str]"
+    assert "\nimport os\n" in text
+    assert "def path_roundtrip(path: %s, /) -> str:" % any_path in text
+    assert "def os_string_roundtrip(s: %s, /) -> str:" % any_path in text
+    assert "def path_join(base: %s, name: %s, /) -> str:" % (any_path, any_path) in text
+    assert "def path_from_bytes(data: bytes, /) -> str:" in text
+    compile(text, "stdtypes.pyi", "exec")
 
 
 # ---- dicts ----
