@@ -25,6 +25,8 @@ pub struct ClassOptions {
     pub frozen: bool,
     pub unsendable: bool,
     pub extends: Option<Extends>,
+    /// The flag options as written (`subclass`, `frozen`, `unsendable`), for error spans.
+    pub flags: Vec<Ident>,
 }
 
 /// What `extends = X` names.
@@ -35,18 +37,23 @@ pub enum Extends {
     Shape(Ident),
     /// Another `#[hpy::class]` of the module, with its Python name.
     Class { ident: Ident, py_name: String },
+    /// A built-in exception (`declared: false`) or an `#[hpy::exception]` of the module, with
+    /// its Python name: the class is an exception class holding a Rust value (see
+    /// `hpy::exception_class`).
+    Exception { ident: Ident, py_name: String, declared: bool },
     /// As written, before the module macro resolves it to a class of the module.
     Unresolved(Ident),
 }
 
 /// What `extends = ...` accepts, for error messages.
 pub const EXTENDS_ACCEPTS: &str = "`extends` takes a `#[hpy::class(subclass)]` struct of this module, \
-     or one of the built-in shapes HPy can extend: `int`, `float`, `str`, `tuple`, `list`, `type`";
+     one of the built-in shapes HPy can extend: `int`, `float`, `str`, `tuple`, `list`, `type`, \
+     or an exception (a built-in one or an `#[hpy::exception]` of this module)";
 
 impl Extends {
     pub fn ident(&self) -> &Ident {
         match self {
-            Extends::Shape(i) | Extends::Class { ident: i, .. } | Extends::Unresolved(i) => i,
+            Extends::Shape(i) | Extends::Class { ident: i, .. } | Extends::Exception { ident: i, .. } | Extends::Unresolved(i) => i,
         }
     }
 }
@@ -55,6 +62,11 @@ impl ClassOptions {
     /// Does the class extend a built-in shape (so `#[new]` is its `__init__`)?
     pub fn extends_shape(&self) -> bool {
         matches!(self.extends, Some(Extends::Shape(_)))
+    }
+
+    /// Is the class an exception class (`extends = SomeException`, once resolved)?
+    pub fn extends_exception(&self) -> bool {
+        matches!(self.extends, Some(Extends::Exception { .. }))
     }
 
     /// The class of the module this class extends, if any.
@@ -82,15 +94,25 @@ impl Parse for ClassOptions {
                     // Another name is resolved by the module macro, which knows its classes.
                     opts.extends = Some(if shape_of(&base).is_some() { Extends::Shape(base) } else { Extends::Unresolved(base) });
                 }
-                "subclass" => opts.subclass = true,
-                "frozen" => opts.frozen = true,
-                "unsendable" => opts.unsendable = true,
+                "subclass" => {
+                    opts.subclass = true;
+                    opts.flags.push(key.clone());
+                }
+                "frozen" => {
+                    opts.frozen = true;
+                    opts.flags.push(key.clone());
+                }
+                "unsendable" => {
+                    opts.unsendable = true;
+                    opts.flags.push(key.clone());
+                }
                 _ => {
                     return Err(syn::Error::new(
                         key.span(),
                         format!(
                             "unknown option `{key}`: expected `name = \"...\"`, `subclass`, `frozen`, `unsendable` \
-                             or `extends = Base` (a class of this module, or int|float|str|tuple|list|type)"
+                             or `extends = Base` (a class of this module, int|float|str|tuple|list|type, \
+                             or an exception)"
                         ),
                     ))
                 }
@@ -119,7 +141,8 @@ fn shape_of(shape: &Ident) -> Option<&'static str> {
 /// The Python base type, for `add_class` (`extends = float` subclasses `float`).
 pub fn base_expr(opts: &ClassOptions) -> TokenStream {
     match &opts.extends {
-        None => quote!(::core::option::Option::None),
+        // An exception class's value type is a plain object (its exception class is made apart).
+        None | Some(Extends::Exception { .. }) => quote!(::core::option::Option::None),
         Some(Extends::Class { ident, .. } | Extends::Unresolved(ident)) => {
             quote!(::core::option::Option::Some(::hpy::class::base_type::<#ident>))
         }
@@ -138,6 +161,35 @@ pub fn base_expr(opts: &ClassOptions) -> TokenStream {
             );
             quote!(::core::option::Option::Some(|ctx: ::hpy::Context<'_>| ::core::result::Result::Ok(ctx.#method().to_owned())))
         }
+    }
+}
+
+/// The base exception of an exception class as an `hpy::ExceptionType` expression, for
+/// `hpy::exception_class::create` (in the module's exec, where the module's items are in scope).
+pub fn exception_base_type(opts: &ClassOptions) -> Option<TokenStream> {
+    match &opts.extends {
+        Some(Extends::Exception { ident, declared: true, .. }) => {
+            Some(quote_spanned!(ident.span()=> <#ident as ::hpy::exceptions::PyException>::TYPE))
+        }
+        Some(Extends::Exception { ident, declared: false, .. }) => Some(quote!(::hpy::exceptions::#ident::TYPE)),
+        _ => None,
+    }
+}
+
+/// The protocol methods an exception class cannot forward from its exception objects to its
+/// value object: refused with the reason.
+pub fn check_exception_methods(opts: &ClassOptions, names: &[(String, Span)]) -> syn::Result<()> {
+    if !opts.extends_exception() {
+        return Ok(());
+    }
+    match names.iter().find(|(n, _)| n == "__buffer__") {
+        Some((_, span)) => Err(syn::Error::new(
+            *span,
+            "an exception class cannot export a buffer: its instances are Python exceptions, which hold the \
+             Rust value in a hidden object (before Python 3.12 a buffer cannot be forwarded); return \
+             `bytes` from a method instead",
+        )),
+        None => Ok(()),
     }
 }
 
@@ -166,24 +218,43 @@ pub fn declared_classes(items: &[syn::Item]) -> Vec<DeclaredClass> {
         .collect()
 }
 
-/// Resolve `extends = Name` of class `this` against the classes of the module, and check the
-/// rules for extending a class: the base is marked `subclass`, is laid out as a plain object,
-/// is not `this` or one of its subclasses, and is `frozen` exactly when `this` is.
-pub fn resolve_extends(opts: &mut ClassOptions, this: &Ident, classes: &[DeclaredClass]) -> syn::Result<()> {
+/// Resolve `extends = Name` of class `this` against the classes and the `#[hpy::exception]`s
+/// (`exceptions`: Rust name, Python name) of the module and the built-in exceptions, and check
+/// the rules for extending a class: the base is marked `subclass`, is laid out as a plain
+/// object, is not `this` or one of its subclasses, and is `frozen` exactly when `this` is; an
+/// exception class is neither `subclass` nor `unsendable`.
+pub fn resolve_extends(
+    opts: &mut ClassOptions,
+    this: &Ident,
+    classes: &[DeclaredClass],
+    exceptions: &[(Ident, String)],
+) -> syn::Result<()> {
     let Some(Extends::Unresolved(base)) = &opts.extends else { return Ok(()) };
     let base = base.clone();
     let err = |msg: String| Err(syn::Error::new(base.span(), msg));
     let Some((_, base_opts, base_py)) = classes.iter().find(|(i, _, _)| *i == base) else {
+        if let Some(exception) = exception_base(&base, exceptions) {
+            check_exception_options(opts, this)?;
+            opts.extends = Some(exception);
+            return Ok(());
+        }
         if is_exception_name(&base.to_string()) {
             return err(format!(
-                "`{base}` cannot be extended: HPy 0.9 has no built-in shape for exceptions, so a pure HPy type cannot \
-                 hold a Rust value inside an exception object (`extends` takes a class of this module or \
-                 `int`, `float`, `str`, `tuple`, `list`, `type`); declare an exception class with \
-                 `#[hpy::exception(extends = {base})]` and pass data as its arguments"
+                "`{base}` is neither a built-in exception nor an `#[hpy::exception]` of this module: an exception \
+                 class extends one of those (`extends = ValueError`), or another class of this module"
             ));
         }
         return err(format!("`{base}` is not a class of this module: {EXTENDS_ACCEPTS}"));
     };
+    if let Some(Extends::Unresolved(b)) = &base_opts.extends {
+        if !classes.iter().any(|(i, _, _)| i == b) && exception_base(b, exceptions).is_some() {
+            return err(format!(
+                "`{base}` is an exception class (it extends `{b}`): no class can extend it, because its instances \
+                 are Python exceptions whose Rust value lives in a hidden object. Subclass it in Python, or give \
+                 `{this}` the same base: `extends = {b}`"
+            ));
+        }
+    }
     if base == *this {
         return err(format!("`{this}` cannot extend itself"));
     }
@@ -215,6 +286,36 @@ pub fn resolve_extends(opts: &mut ClassOptions, this: &Ident, classes: &[Declare
         ));
     }
     opts.extends = Some(Extends::Class { ident: base.clone(), py_name: base_py.clone() });
+    Ok(())
+}
+
+/// `extends = name` as an exception class's base: an `#[hpy::exception]` of the module, else a
+/// built-in exception (else not an exception).
+fn exception_base(name: &Ident, exceptions: &[(Ident, String)]) -> Option<Extends> {
+    if let Some((ident, py_name)) = exceptions.iter().find(|(i, _)| i == name) {
+        return Some(Extends::Exception { ident: ident.clone(), py_name: py_name.clone(), declared: true });
+    }
+    crate::exception::BUILTINS
+        .contains(&name.to_string().as_str())
+        .then(|| Extends::Exception { ident: name.clone(), py_name: name.to_string(), declared: false })
+}
+
+/// The options that make no sense on an exception class.
+fn check_exception_options(opts: &ClassOptions, this: &Ident) -> syn::Result<()> {
+    for flag in &opts.flags {
+        let why = match flag.to_string().as_str() {
+            "subclass" => format!(
+                "an exception class is always subclassable in Python (`class Sub({this}): ...`), and no \
+                 #[hpy::class] can extend it: remove `subclass`"
+            ),
+            "unsendable" => format!(
+                "an exception class cannot be `unsendable`: raising `{this}` from Rust moves its value into an \
+                 `hpy::Error`, which is `Send` (it may cross threads and `allow_threads`); make `{this}` Send"
+            ),
+            _ => continue,
+        };
+        return Err(syn::Error::new(flag.span(), why));
+    }
     Ok(())
 }
 
@@ -261,6 +362,14 @@ pub fn flags_const(ident: &Ident) -> Ident {
 }
 pub fn doc_const(ident: &Ident) -> Ident {
     format_ident!("__HPY_DOC_{}", ident)
+}
+/// The global holding the exception class of an exception class (`extends = SomeException`).
+pub fn exception_class_global(ident: &Ident) -> Ident {
+    format_ident!("__HPY_EXCCLASS_{}", ident)
+}
+/// The global holding the Python helpers of an exception class.
+pub fn exception_helpers_global(ident: &Ident) -> Ident {
+    format_ident!("__HPY_EXCHELPERS_{}", ident)
 }
 
 /// The Python name of the class.
@@ -357,7 +466,7 @@ pub fn stub_header(item: &ItemStruct, opts: &ClassOptions) -> String {
     let name = py_name(item, opts);
     let base = match &opts.extends {
         None => String::new(),
-        Some(Extends::Class { py_name, .. }) => format!("({py_name})"),
+        Some(Extends::Class { py_name, .. } | Extends::Exception { py_name, .. }) => format!("({py_name})"),
         Some(b) => format!("({})", b.ident()),
     };
     let mut out = format!("class {name}{base}:\n");
@@ -562,6 +671,14 @@ pub fn expand(opts: &ClassOptions, mut item: ItemStruct) -> syn::Result<TokenStr
     // Returning the value alone makes an instance only when there is no base value to build.
     let into_hpy = match base_class {
         Some(_) => quote!(),
+        // An exception class's value returned to Python is an exception object holding it.
+        None if opts.extends_exception() => quote! {
+            impl<'ctx> ::hpy::IntoHPy<'ctx> for #ident {
+                fn into_hpy(self, ctx: ::hpy::Context<'ctx>) -> ::hpy::Result<::hpy::Handle<'ctx>> {
+                    ::hpy::exception_class::new_exception(ctx, self, ())
+                }
+            }
+        },
         None => quote! {
             impl<'ctx> ::hpy::IntoHPy<'ctx> for #ident {
                 fn into_hpy(self, ctx: ::hpy::Context<'ctx>) -> ::hpy::Result<::hpy::Handle<'ctx>> {
@@ -570,7 +687,16 @@ pub fn expand(opts: &ClassOptions, mut item: ItemStruct) -> syn::Result<TokenStr
             }
         },
     };
-    let from_hpy = if derives_clone(&item) {
+    let from_hpy = if derives_clone(&item) && opts.extends_exception() {
+        // Python code passes the exception object, not its (hidden) value object.
+        quote! {
+            impl<'a, 'ctx> ::hpy::FromHPy<'a, 'ctx> for #ident {
+                fn from_hpy(obj: &'a ::hpy::Handle<'ctx>) -> ::hpy::Result<Self> {
+                    ::core::result::Result::Ok(::core::clone::Clone::clone(&*obj.exception_value::<#ident>()?.borrow()?))
+                }
+            }
+        }
+    } else if derives_clone(&item) {
         quote! {
             impl<'a, 'ctx> ::hpy::FromHPy<'a, 'ctx> for #ident {
                 fn from_hpy(obj: &'a ::hpy::Handle<'ctx>) -> ::hpy::Result<Self> {
@@ -583,6 +709,7 @@ pub fn expand(opts: &ClassOptions, mut item: ItemStruct) -> syn::Result<TokenStr
     };
     let def_items = defs.iter().map(|d| quote!({ static D: ::hpy::ffi::HPyDef = #d; ::hpy::ffi::HPyDefPtr(&D) }));
     let _ = Span::call_site();
+    let exception_items = if opts.extends_exception() { exception_items(&item, &name) } else { quote!() };
 
     Ok(quote! {
         #item
@@ -612,7 +739,58 @@ pub fn expand(opts: &ClassOptions, mut item: ItemStruct) -> syn::Result<TokenStr
         #from_hpy
 
         #into_hpy
+
+        #exception_items
     })
+}
+
+/// What an exception class (`extends = SomeException`) has besides a class's items: the
+/// globals of its exception class and helpers, `T::TYPE`, `impl ExceptionClass`, and
+/// `From<T> for hpy::Error` (raising the value lazily).
+fn exception_items(item: &ItemStruct, py_name: &str) -> TokenStream {
+    let ident = &item.ident;
+    let vis = &item.vis;
+    let class_global = exception_class_global(ident);
+    let helpers_global = exception_helpers_global(ident);
+    let type_doc = format!("The Python exception class `{py_name}`, as an [`ExceptionType`](::hpy::ExceptionType).");
+    quote! {
+        #[doc(hidden)]
+        #[allow(non_upper_case_globals)]
+        static #class_global: ::hpy::Global = ::hpy::Global::new();
+        #[doc(hidden)]
+        #[allow(non_upper_case_globals)]
+        static #helpers_global: ::hpy::Global = ::hpy::Global::new();
+
+        impl #ident {
+            #[doc = #type_doc]
+            #[allow(dead_code)]
+            #vis const TYPE: ::hpy::ExceptionType = ::hpy::ExceptionType::declared(
+                {
+                    fn global() -> &'static ::hpy::Global {
+                        &#class_global
+                    }
+                    global
+                },
+                #py_name,
+            );
+        }
+
+        impl ::hpy::ExceptionClass for #ident {
+            const TYPE: ::hpy::ExceptionType = #ident::TYPE;
+            fn exception_global() -> &'static ::hpy::Global {
+                &#class_global
+            }
+            fn helpers_global() -> &'static ::hpy::Global {
+                &#helpers_global
+            }
+        }
+
+        impl ::core::convert::From<#ident> for ::hpy::Error {
+            fn from(value: #ident) -> ::hpy::Error {
+                ::hpy::Error::with_value(value, ())
+            }
+        }
+    }
 }
 
 #[cfg(test)]
@@ -659,7 +837,7 @@ mod tests {
     fn resolve(classes: &[DeclaredClass], this: &str) -> syn::Result<ClassOptions> {
         let (ident, opts, _) = classes.iter().find(|(i, _, _)| i == this).expect("declared");
         let mut opts = opts.clone();
-        resolve_extends(&mut opts, ident, classes).map(|()| opts)
+        resolve_extends(&mut opts, ident, classes, &[]).map(|()| opts)
     }
 
     #[test]
@@ -713,8 +891,62 @@ mod tests {
         assert!(err("G").contains("`F` is `frozen` and `G` is not"), "{}", err("G"));
         assert!(err("J").contains("`I` extends a built-in shape"), "{}", err("J"));
         assert!(err("S").contains("`S` cannot extend itself"), "{}", err("S"));
-        assert!(err("E").contains("HPy 0.9 has no built-in shape for exceptions"), "{}", err("E"));
+        assert!(resolve(&classes, "E").is_ok_and(|o| o.extends_exception()), "an exception class");
         // A cycle still yields every class once, in some order.
         assert_eq!(bases_first(&classes).len(), classes.len());
+    }
+
+    #[test]
+    fn exception_classes() {
+        let classes = declared(parse_quote! {
+            mod m {
+                #[hpy::class(extends = ValueError)] struct Builtin;
+                #[hpy::class(extends = Declared, frozen, name = "Py")] struct OnDeclared;
+                #[hpy::class(extends = Exception, subclass)] struct Sub;
+                #[hpy::class(extends = KeyError, unsendable)] struct Unsendable;
+                #[hpy::class(extends = Builtin)] struct OnClass;
+                #[hpy::class(extends = MissingError)] struct Missing;
+                #[hpy::class(subclass)] struct TypeError;
+                #[hpy::class(extends = TypeError)] struct Shadowed;
+            }
+        });
+        let exceptions = [(format_ident!("Declared"), "DeclaredError".to_string())];
+        let resolve = |c: &str| {
+            let (ident, opts, _) = classes.iter().find(|(i, _, _)| i == c).expect("declared");
+            let mut opts = opts.clone();
+            resolve_extends(&mut opts, ident, &classes, &exceptions).map(|()| opts)
+        };
+        let err = |c: &str| resolve(c).err().expect("an error").to_string();
+        let builtin = resolve("Builtin").unwrap_or_else(|e| panic!("{e}"));
+        assert!(matches!(&builtin.extends, Some(Extends::Exception { py_name, declared: false, .. }) if py_name == "ValueError"));
+        assert_eq!(exception_base_type(&builtin).unwrap().to_string(), ":: hpy :: exceptions :: ValueError :: TYPE");
+        let declared = resolve("OnDeclared").unwrap_or_else(|e| panic!("{e}"));
+        assert!(matches!(&declared.extends, Some(Extends::Exception { py_name, declared: true, .. }) if py_name == "DeclaredError"));
+        assert!(exception_base_type(&declared).unwrap().to_string().contains("< Declared as :: hpy :: exceptions :: PyException > :: TYPE"));
+        assert!(err("Sub").contains("remove `subclass`"), "{}", err("Sub"));
+        assert!(err("Unsendable").contains("cannot be `unsendable`"), "{}", err("Unsendable"));
+        assert!(err("OnClass").contains("`Builtin` is an exception class (it extends `ValueError`)"), "{}", err("OnClass"));
+        assert!(err("Missing").contains("neither a built-in exception nor an `#[hpy::exception]`"), "{}", err("Missing"));
+        // A class of the module named like an exception is that class.
+        assert!(matches!(resolve("Shadowed").unwrap().extends, Some(Extends::Class { .. })));
+
+        // The stub names the Python base; the expansion has the exception items, an IntoHPy that
+        // makes the exception object, no Python base type for the value type.
+        let item: ItemStruct = parse_quote!(#[derive(Clone)] pub struct OnDeclared { #[hpy(get)] code: i64 });
+        assert!(stub_header(&item, &declared).starts_with("class Py(DeclaredError):\n"));
+        assert_eq!(base_expr(&declared).to_string(), ":: core :: option :: Option :: None");
+        let out = expand_with(declared.clone(), item);
+        assert!(out.contains("static __HPY_EXCCLASS_OnDeclared : :: hpy :: Global"), "{out}");
+        assert!(out.contains("static __HPY_EXCHELPERS_OnDeclared : :: hpy :: Global"), "{out}");
+        assert!(out.contains("impl :: hpy :: ExceptionClass for OnDeclared"), "{out}");
+        assert!(out.contains("pub const TYPE : :: hpy :: ExceptionType"), "{out}");
+        assert!(out.contains("From < OnDeclared > for :: hpy :: Error"), "{out}");
+        assert!(out.contains(":: hpy :: exception_class :: new_exception (ctx , self , ())"), "{out}");
+        assert!(out.contains("exception_value :: < OnDeclared >"), "Clone extracts from the exception: {out}");
+        assert!(out.contains("subclass = false"), "{out}");
+        // A buffer cannot be forwarded.
+        let names = [("__buffer__".to_string(), Span::call_site())];
+        assert!(check_exception_methods(&declared, &names).unwrap_err().to_string().contains("cannot export a buffer"));
+        assert!(check_exception_methods(&ClassOptions::default(), &names).is_ok());
     }
 }

@@ -59,7 +59,7 @@ pub struct ExceptionDecl {
 
 /// Python's built-in exceptions that `hpy::exceptions` has (what `extends = Name` finds there
 /// when no exception of the module has that name).
-const BUILTINS: &[&str] = &[
+pub(crate) const BUILTINS: &[&str] = &[
     "BaseException", "Exception", "StopAsyncIteration", "StopIteration", "GeneratorExit", "ArithmeticError",
     "LookupError", "AssertionError", "AttributeError", "BufferError", "EOFError", "FloatingPointError", "OSError",
     "ImportError", "ModuleNotFoundError", "IndexError", "KeyError", "KeyboardInterrupt", "MemoryError", "NameError",
@@ -77,6 +77,23 @@ const BUILTINS: &[&str] = &[
 /// Is `attr` `#[hpy::exception]` or `#[exception]`?
 pub fn is_exception_attr(attr: &syn::Attribute) -> bool {
     crate::module::is_hpy_attr(attr, "exception")
+}
+
+/// Every `#[hpy::exception]` struct among `items` (whose options parse): its Rust name and
+/// Python name, for `#[hpy::class(extends = ...)]` wherever it is defined.
+pub fn declared_exceptions(items: &[Item]) -> Vec<(Ident, String)> {
+    items
+        .iter()
+        .filter_map(|item| {
+            let Item::Struct(st) = item else { return None };
+            let attr = st.attrs.iter().find(|a| is_exception_attr(a))?;
+            let opts: ExceptionOptions = match &attr.meta {
+                syn::Meta::Path(_) => ExceptionOptions::default(),
+                _ => attr.parse_args().ok()?,
+            };
+            Some((st.ident.clone(), opts.name.as_ref().map_or_else(|| st.ident.to_string(), LitStr::value)))
+        })
+        .collect()
 }
 
 /// The global that holds the class of `ident`.
@@ -105,7 +122,8 @@ pub fn take(item: &mut Item, global_vis: &TokenStream) -> syn::Result<Option<Exc
     if st.attrs.iter().any(|a| crate::module::is_hpy_attr(a, "class")) {
         return Err(syn::Error::new(
             st.ident.span(),
-            "a struct is either an #[hpy::exception] or an #[hpy::class], not both",
+            "a struct is either an #[hpy::exception] or an #[hpy::class], not both (an exception class holding \
+             Rust fields is `#[hpy::class(extends = Exception)]` alone)",
         ));
     }
     let py_name = opts.name.as_ref().map_or_else(|| st.ident.to_string(), LitStr::value);
@@ -123,8 +141,9 @@ fn check_struct(st: &ItemStruct) -> syn::Result<()> {
     if !matches!(st.fields, syn::Fields::Unit) {
         return Err(syn::Error::new(
             st.fields.span(),
-            "#[hpy::exception] declares a unit struct (`pub struct Name;`): an exception's data are its \
-             Python arguments (`Name::new_err_args((a, b))`), not Rust fields",
+            "#[hpy::exception] declares a unit struct (`pub struct Name;`), whose data are its Python \
+             arguments (`Name::new_err_args((a, b))`); for an exception holding Rust fields, write \
+             `#[hpy::class(extends = Exception)]` (or another base exception) on the struct instead",
         ));
     }
     if !st.generics.params.is_empty() {

@@ -276,6 +276,35 @@ fn check_attribute_names(
     Ok(())
 }
 
+/// For an exception class (`#[hpy::class(extends = SomeException)]`), once its value type is
+/// complete: the statement making its exception class, which forwards every Python name the
+/// class defines (`names`: (class, name) of the module's classes) but `__del__` (run by the
+/// value object itself when it dies), `__richcmp__` as the comparisons it defines; its two
+/// globals are added to `globals`.
+fn exception_class_setup(
+    class: &Ident,
+    opts: &ClassOptions,
+    module: &str,
+    names: &[(Ident, String)],
+    has_new: bool,
+    globals: &mut Vec<Ident>,
+) -> TokenStream {
+    let Some(base) = crate::class::exception_base_type(opts) else { return quote!() };
+    globals.push(crate::class::exception_class_global(class));
+    globals.push(crate::class::exception_helpers_global(class));
+    let doc = crate::class::doc_const(class);
+    // `__richcmp__` is no Python name: it defines the six comparison methods.
+    const COMPARISONS: [&str; 6] = ["__eq__", "__ne__", "__lt__", "__le__", "__gt__", "__ge__"];
+    let forwarded = names.iter().filter(|(c, n)| c == class && n != "__del__").flat_map(|(_, n)| {
+        if n == "__richcmp__" { COMPARISONS.map(String::from).to_vec() } else { vec![n.clone()] }
+    });
+    quote! {
+        ::hpy::exception_class::create::<#class>(
+            __hpy_ctx, __hpy_module, &__hpy_ty, #module, #doc, #base, &[#(#forwarded),*], #has_new,
+        )?;
+    }
+}
+
 /// Expand `#[hpy::module(opts)] mod ... { ... }`.
 pub fn expand(opts: ModuleOptions, mut module: ItemMod) -> syn::Result<TokenStream> {
     let Some((_, items)) = module.content.as_mut() else {
@@ -302,6 +331,8 @@ pub fn expand(opts: ModuleOptions, mut module: ItemMod) -> syn::Result<TokenStre
     let mut class_props: Vec<(Ident, String)> = Vec::new();
     // Every class, for `extends = OtherClass` wherever that class is defined.
     let declared = crate::class::declared_classes(items);
+    // And every `#[hpy::exception]`, for `#[hpy::class(extends = SomeError)]`.
+    let declared_exceptions = crate::exception::declared_exceptions(items);
     // Exceptions, constants and submodules (exception.rs, constant.rs, submodule.rs).
     let mut declarations = Declarations::default();
     for item in items.iter_mut() {
@@ -354,7 +385,7 @@ pub fn expand(opts: ModuleOptions, mut module: ItemMod) -> syn::Result<TokenStre
                         syn::Meta::Path(_) => ClassOptions::default(),
                         _ => attr.parse_args()?,
                     };
-                    crate::class::resolve_extends(&mut opts, &st.ident, &declared)?;
+                    crate::class::resolve_extends(&mut opts, &st.ident, &declared, &declared_exceptions)?;
                     let py_name = crate::class::py_name(st, &opts);
                     class_stubs.push((st.ident.clone(), crate::class::stub_header(st, &opts)));
                     if let Some((other, _, _)) = classes.iter().find(|(_, _, n)| *n == py_name) {
@@ -402,6 +433,7 @@ pub fn expand(opts: ModuleOptions, mut module: ItemMod) -> syn::Result<TokenStre
         };
         let k = blocks.iter().filter(|(c, _, _)| c == class).count();
         let expansion = crate::methods::expand(opts, &clashing, py_name, k, block.clone())?;
+        crate::class::check_exception_methods(opts, &expansion.names)?;
         for (n, span) in &expansion.names {
             if seen_names.iter().any(|(c, m)| c == class && m == n) {
                 return Err(syn::Error::new(*span, format!("`{n}` is defined twice for class `{class}`")));
@@ -447,6 +479,7 @@ pub fn expand(opts: ModuleOptions, mut module: ItemMod) -> syn::Result<TokenStre
         } else {
             (quote!(), quote!())
         };
+        let exception_class = exception_class_setup(class, opts, &name, &seen_names, constructible.contains(class), &mut globals);
         class_setup.push(quote! {
             {
                 #no_constructor_static
@@ -455,6 +488,7 @@ pub fn expand(opts: ModuleOptions, mut module: ItemMod) -> syn::Result<TokenStre
                     &[&#defs #(, &#method_statics)* #no_constructor],
                 )?;
                 #( #setups(__hpy_ctx, __hpy_module, &__hpy_ty)?; )*
+                #exception_class
             }
         });
     }
@@ -623,6 +657,34 @@ mod tests {
             #[hpy::function] fn f() {}
             #[hpy::submodule] mod child { #[hpy::function] fn f() {} }
         })), None);
+    }
+
+    #[test]
+    fn creates_exception_classes_after_their_value_types() {
+        let m: ItemMod = parse_quote! {
+            mod demo {
+                #[hpy::exception(extends = KeyError, name = "Missing")] pub struct MissingKey;
+                #[hpy::class(extends = MissingKey)] pub struct Lookup { #[hpy(get)] key: String }
+                #[hpy::methods] impl Lookup {
+                    #[new] fn new(key: String) -> Self { Lookup { key } }
+                    fn __str__(&self) -> String { self.key.clone() }
+                    fn __del__(&self) {}
+                    fn __richcmp__(&self, other: i64, op: hpy::CompareOp) -> bool { true }
+                }
+            }
+        };
+        let out = expand(ModuleOptions::default(), m).unwrap().to_string();
+        assert!(out.contains("GlobalPtr (__HPY_EXCCLASS_Lookup . as_raw_ptr ())"), "{out}");
+        assert!(out.contains("GlobalPtr (__HPY_EXCHELPERS_Lookup . as_raw_ptr ())"), "{out}");
+        let create = out.find(":: hpy :: exception_class :: create :: < Lookup >").expect("created");
+        assert!(out.find(":: hpy :: impl_ :: add_class :: < Lookup >").unwrap() < create, "{out}");
+        let call = &out[create..];
+        assert!(call.contains(r#""demo" , __HPY_DOC_Lookup , < MissingKey as :: hpy :: exceptions :: PyException > :: TYPE"#), "{call}");
+        // the forwarded names: fields and methods, but not `__del__` (the value object's own),
+        // and the comparisons `__richcmp__` defines
+        let forwarded = r#"& ["key" , "__str__" , "__eq__" , "__ne__" , "__lt__" , "__le__" , "__gt__" , "__ge__"] , true"#;
+        assert!(call.contains(forwarded), "{call}");
+        assert!(out.contains("class Lookup(Missing):"), "{out}");
     }
 
     #[test]

@@ -97,8 +97,44 @@ fn quote_compile_error(span: proc_macro2::Span, msg: proc_macro2::Literal) -> pr
 /// any depth; `.field(...)` after a level fills that level's fields). Both values are dropped
 /// once, and the fields of both are reported to the garbage collector. A class and its base are
 /// `frozen` alike. `extends = int|float|str|tuple|list|type` extends a built-in type instead
-/// (the base's constructor makes the object; `#[new]` runs as `__init__`). Exceptions cannot be
-/// extended (HPy 0.9 has no built-in shape for them): declare them with `#[hpy::exception]`.
+/// (the base's constructor makes the object; `#[new]` runs as `__init__`).
+///
+/// `extends = ValueError` (any built-in exception, or an `#[hpy::exception]` of the module)
+/// makes an *exception class holding a Rust value*: `class ParseError(ValueError)` in Python,
+/// raised and caught like any exception, with the struct's properties and methods.
+///
+/// ```ignore
+/// #[hpy::class(extends = ValueError)]
+/// pub struct ParseError { #[hpy(get)] line: usize, message: String }
+///
+/// #[hpy::methods]
+/// impl ParseError {
+///     #[new]
+///     fn new(line: usize, message: String) -> Self { ParseError { line, message } }
+///     fn __str__(&self) -> String { format!("line {}: {}", self.line, self.message) }
+/// }
+///
+/// #[hpy::function]
+/// fn parse(text: &str) -> hpy::Result<i64> {
+///     text.parse().map_err(|_| ParseError { line: 1, message: "not a number".into() }.into())
+/// }
+/// ```
+///
+/// From Python, `ParseError(3, "bad")` runs `#[new]` (the arguments are also the exception's
+/// `args`, so it pickles), `e.line`, `str(e)` (`__str__`, else the `args`), `isinstance(e,
+/// ValueError)`, `raise`/`except`, `__cause__`, tracebacks and Python subclasses work as for any
+/// exception. From Rust, `Err(value.into())` raises it lazily (`hpy::Error` stays `Send`: the
+/// value is moved in, the exception object made when it reaches Python; `Error::with_value(value,
+/// args)` sets `args`), `ParseError::TYPE` matches it (`err.matches(ctx, ParseError::TYPE)`), and
+/// `err.value_as::<ParseError>(ctx)?` or `exc.exception_value::<ParseError>()?` give its value
+/// object, a `Handle<'_, ParseError>` to `borrow()`. Returning the struct makes an exception
+/// object (not raised). HPy 0.9 has no built-in shape for exceptions, so the value lives in a
+/// hidden object of a pure HPy type that each exception object keeps, and `Handle<'_, ParseError>`
+/// is that value object, not the exception (see `hpy::exception_class`); an exception made
+/// without a value (`ValueError.__new__(ParseError)`, or its value removed) raises `TypeError`
+/// when used. Without `#[new]`, Python code cannot create or pickle one. An exception class is
+/// never `subclass` (Python subclasses it freely; no `#[hpy::class]` can extend it) nor
+/// `unsendable`, and has no `__buffer__`.
 ///
 /// In a `frozen` class (not `unsendable`, not `extends`), a `#[hpy(get)]` field of a number type
 /// (`i8` ... `u64`, `isize`, `usize`, `f32`, `f64`) or `bool` is an HPy *member*: the interpreter

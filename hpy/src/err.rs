@@ -228,6 +228,8 @@ enum Lazy {
     WithFileName { ty: ExceptionType, msg: String, filename: FileName },
     /// `error` raised `from cause`.
     Caused { error: Error, cause: Error },
+    /// An exception of an `#[hpy::class(extends = SomeException)]` class, holding a Rust value.
+    Carried(Box<dyn crate::exception_class::CarriedValue>),
 }
 
 /// A file name as the OS gave it: bytes on Unix (decoded like `os.fsdecode` when raised).
@@ -275,6 +277,11 @@ impl Error {
     /// ```
     pub fn with_args(ty: ExceptionType, args: impl ExceptionArgs) -> Self {
         Error(Some(Box::new(Lazy::Args { ty, args: Box::new(args) })))
+    }
+
+    /// A lazy error raising an exception that holds a Rust value (see [`Error::with_value`]).
+    pub(crate) fn carrying(value: Box<dyn crate::exception_class::CarriedValue>) -> Self {
+        Error(Some(Box::new(Lazy::Carried(value))))
     }
 
     /// The error of an HPy call that failed: its exception is already set in the interpreter.
@@ -439,6 +446,7 @@ impl Error {
                 value.setattr("__cause__", &cause)?;
                 Ok(value)
             }
+            Lazy::Carried(carried) => carried.into_exception(ctx),
         }
     }
 
@@ -491,6 +499,18 @@ impl Error {
 }
 
 impl ExceptionType {
+    /// SystemError unless the type exists: a declared one is created at import, before `what`,
+    /// which is to extend it.
+    pub(crate) fn check_created(self, ctx: Context<'_>, what: &str) -> Result<()> {
+        if self.global().is_some_and(|g| !g.is_set(ctx)) {
+            return Err(crate::exceptions::SystemError::new_err(format!(
+                "the base of {what} ({}) is not created yet",
+                self.name()
+            )));
+        }
+        Ok(())
+    }
+
     /// The message to raise `self` with: `msg`, or for a misused global, `msg` and what the
     /// global holds (it is raised as SystemError).
     fn message_for(self, ctx: Context<'_>, msg: Cow<'static, str>) -> Cow<'static, str> {
@@ -513,6 +533,7 @@ impl Lazy {
                 Some(lazy) => lazy.ty(),
                 None => crate::exceptions::BaseException::TYPE,
             },
+            Lazy::Carried(carried) => carried.ty(),
         }
     }
 
@@ -541,12 +562,7 @@ pub fn add_exception_type(
     doc: Option<&str>,
     base: ExceptionType,
 ) -> Result<()> {
-    if base.global().is_some_and(|g| !g.is_set(ctx)) {
-        return Err(crate::exceptions::SystemError::new_err(format!(
-            "the base of {qualified} ({}) is not created yet",
-            base.name()
-        )));
-    }
+    base.check_created(ctx, qualified)?;
     let ty = ctx.new_exception_type(qualified, Some(&ctx.exception(base)), doc)?;
     global.store(ctx, &ty);
     module.setattr(name, &ty)
@@ -624,21 +640,29 @@ def dispatch(args):
 pub fn prepare_fetch(ctx: Context<'_>) -> Result<()> {
     let sys = ctx.import("sys")?;
     SYS_DICT.store(ctx, &sys.getattr("__dict__")?);
+    let namespace = exec_python(ctx, HOOK_SOURCE)?;
+    HOOK_DISPATCH.store(ctx, &namespace.get_item("dispatch")?);
+    HOOK_TARGETS.store(ctx, &namespace.get_item("targets")?);
+    HOOK_SAVED.store(ctx, &namespace.get_item("saved")?);
+    Ok(())
+}
+
+/// Run the Python module source `source` in a new namespace and return the namespace: for what
+/// HPy 0.9 has no API for but Python code (the private unraisable hook, exception classes with
+/// Rust values).
+pub(crate) fn exec_python<'ctx>(ctx: Context<'ctx>, source: &core::ffi::CStr) -> Result<Handle<'ctx, crate::kinds::Dict>> {
     let c = ctx.as_ptr();
     // SAFETY: live context, NUL-terminated source and file name; every result is checked and
     // owned by a Handle.
     let code: Handle<'_> =
-        unsafe { Handle::from_new(ctx, ffi::HPy_Compile_s(c, HOOK_SOURCE.as_ptr(), c"<hpy-rs>".as_ptr(), ffi::HPy_SourceKind_File))? };
+        unsafe { Handle::from_new(ctx, ffi::HPy_Compile_s(c, source.as_ptr(), c"<hpy-rs>".as_ptr(), ffi::HPy_SourceKind_File))? };
     let namespace = ctx.dict()?;
     // Before CPython 3.10, code run in globals without `__builtins__` has no builtins at all
     // (not even `__import__`, which `import sys` needs).
     namespace.set_item("__builtins__", ctx.builtins())?;
     // SAFETY: as above; the code object and the dict are open handles.
     let _: Handle<'_> = unsafe { Handle::from_new(ctx, ffi::HPy_EvalCode(c, code.as_raw(), namespace.as_raw(), namespace.as_raw()))? };
-    HOOK_DISPATCH.store(ctx, &namespace.get_item("dispatch")?);
-    HOOK_TARGETS.store(ctx, &namespace.get_item("targets")?);
-    HOOK_SAVED.store(ctx, &namespace.get_item("saved")?);
-    Ok(())
+    Ok(namespace)
 }
 
 /// The universal build's [`take_raised`]: `HPyErr_WriteUnraisable(marker)` with the private
@@ -741,6 +765,7 @@ impl fmt::Display for Error {
                 }
                 Lazy::WithFileName { ty, msg, filename } => write!(f, "{}: {msg}: {:?}", ty.name(), filename.0),
                 Lazy::Caused { error, cause } => write!(f, "{error} (caused by {cause})"),
+                Lazy::Carried(carried) => write!(f, "{}{:?} with its Rust value", carried.ty().name(), carried.args()),
             },
         }
     }

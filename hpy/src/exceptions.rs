@@ -26,7 +26,8 @@ use crate::ffi::HPyContext;
 /// `#[hpy::exception]` (what `#[hpy::exception(extends = ...)]` accepts as a base).
 #[diagnostic::on_unimplemented(
     message = "`{Self}` is not a Python exception type",
-    note = "`extends` takes a built-in exception (`ValueError`, `hpy::exceptions::KeyError`, ...) or an `#[hpy::exception]` type"
+    note = "`extends` takes a built-in exception (`ValueError`, `hpy::exceptions::KeyError`, ...) or an `#[hpy::exception]` type; \
+            an exception class holding a Rust value (`#[hpy::class(extends = ...)]`) cannot be extended by a declaration"
 )]
 pub trait PyException {
     /// The type as an [`ExceptionType`].

@@ -1,8 +1,8 @@
-//! HPy 0.9 has no built-in shape for exceptions: a class cannot extend `Exception` (the error
-//! says why and what to raise instead).
+//! An exception class (`extends = Exception`) is always subclassable in Python and no
+//! `#[hpy::class]` can extend it: the `subclass` option makes no sense there.
 #[hpy::module]
 mod m {
-    #[hpy::class(extends = Exception)]
+    #[hpy::class(extends = Exception, subclass)]
     struct MyError {
         code: i64,
     }
