@@ -20,7 +20,7 @@ done
 [ ${#pythons[@]} -gt 0 ] || exit 1
 # the debug builds the Python tests use, copied to build/attack/modules/ rather than
 # build/modules/: a `make test` running meanwhile keeps its own files
-modules=(rawadd quickstart geometry tree apitest containers)
+modules=(rawadd quickstart geometry tree apitest containers protocols errors layout stdtypes inherit)
 packages=(); for module in "${modules[@]}"; do packages+=(-p "$module"); done
 cargo build --quiet "${packages[@]}" || { echo "could not build the modules under test"; exit 1; }
 mkdir -p build/attack/modules

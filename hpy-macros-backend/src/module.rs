@@ -305,8 +305,32 @@ fn exception_class_setup(
     }
 }
 
+/// The module's classes with `#[hpy::class(name = "...")]`: (Rust ident, Python name), for the
+/// stubs' annotations.
+fn renamed_classes(module: &ItemMod) -> Vec<(String, String)> {
+    let Some((_, items)) = module.content.as_ref() else { return Vec::new() };
+    items
+        .iter()
+        .filter_map(|item| match item {
+            Item::Struct(st) => {
+                let attr = st.attrs.iter().find(|a| is_hpy_attr(a, "class"))?;
+                let opts: ClassOptions = match &attr.meta {
+                    syn::Meta::Path(_) => return None,
+                    _ => attr.parse_args().ok()?,
+                };
+                opts.name.as_ref().map(|n| (st.ident.to_string(), n.value()))
+            }
+            _ => None,
+        })
+        .collect()
+}
+
 /// Expand `#[hpy::module(opts)] mod ... { ... }`.
-pub fn expand(opts: ModuleOptions, mut module: ItemMod) -> syn::Result<TokenStream> {
+pub fn expand(opts: ModuleOptions, module: ItemMod) -> syn::Result<TokenStream> {
+    crate::stubs::with_class_names(renamed_classes(&module), || expand_module(opts, module))
+}
+
+fn expand_module(opts: ModuleOptions, mut module: ItemMod) -> syn::Result<TokenStream> {
     let Some((_, items)) = module.content.as_mut() else {
         return Err(syn::Error::new(
             module.span(),

@@ -80,12 +80,33 @@ fn annotation(ty: &Type, self_name: Option<&str>, param: bool) -> String {
                     Some(k) => kind_type(k, self_name),
                 },
                 "Self" => self_name.unwrap_or("Any").into(),
-                other if other.chars().next().is_some_and(char::is_uppercase) => other.into(),
+                other if other.chars().next().is_some_and(char::is_uppercase) => class_name(other),
                 _ => "Any".into(),
             }
         }
         _ => "Any".into(),
     }
+}
+
+thread_local! {
+    /// The module's classes renamed with `name = "..."`: (Rust ident, Python name), set by
+    /// `#[hpy::module]` for the time of its expansion (see [`with_class_names`]), so that an
+    /// annotation names the Python class, not the Rust struct.
+    static CLASS_NAMES: std::cell::RefCell<Vec<(String, String)>> = const { std::cell::RefCell::new(Vec::new()) };
+}
+
+/// Run `f` with `names` ((Rust ident, Python name) of the module's renamed classes) as the
+/// names annotations use for those structs.
+pub fn with_class_names<R>(names: Vec<(String, String)>, f: impl FnOnce() -> R) -> R {
+    let old = CLASS_NAMES.with(|c| c.replace(names));
+    let out = f();
+    CLASS_NAMES.with(|c| *c.borrow_mut() = old);
+    out
+}
+
+/// A struct's name in annotations: its Python name if the module renamed the class.
+fn class_name(rust: &str) -> String {
+    CLASS_NAMES.with(|c| c.borrow().iter().find(|(r, _)| r == rust).map_or_else(|| rust.to_string(), |(_, py)| py.clone()))
 }
 
 /// The Python type of a handle kind (`Long` -> `int`, a class -> its name).
@@ -111,7 +132,7 @@ fn kind_type(kind: &Type, self_name: Option<&str>) -> String {
         "Slice" => "slice".into(),
         "ByteArray" => "bytearray".into(),
         "Self" => self_name.unwrap_or("Any").into(),
-        other => other.into(),
+        other => class_name(other),
     }
 }
 
@@ -245,6 +266,19 @@ mod tests {
         assert_eq!(t(parse_quote!(Handle<'ctx, Self>)), "Point");
         assert_eq!(t(parse_quote!(Vector)), "Vector");
         assert_eq!(t(parse_quote!(())), "None");
+    }
+
+    #[test]
+    fn renamed_classes_are_annotated_by_their_python_name() {
+        let t = |ty: Type| py_type(&ty, None);
+        let names = vec![("RustFault".to_string(), "Fault".to_string())];
+        with_class_names(names, || {
+            assert_eq!(t(parse_quote!(RustFault)), "Fault");
+            assert_eq!(t(parse_quote!(Vec<RustFault>)), "list[Fault]");
+            assert_eq!(t(parse_quote!(&Handle<'_, RustFault>)), "Fault");
+            assert_eq!(t(parse_quote!(Other)), "Other");
+        });
+        assert_eq!(t(parse_quote!(RustFault)), "RustFault", "only during the module's expansion");
     }
 
     #[test]

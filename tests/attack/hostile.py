@@ -5,10 +5,10 @@ public names plus `m` (the module under attack) and `obj` (the receiver, for met
 report therefore prints source that reproduces it: `from hostile import *` and run it.
 
 The objects lie or fail in the protocols that conversions rely on: `__index__`, `__int__`,
-`__float__`, `__bool__`, `__len__`, `__getitem__`, `__iter__`, `__eq__`, `__hash__`, `__repr__`,
-`__call__`, `__del__`; subclasses of int, float, str, bytes, list, tuple and dict do the same
-behind a real built-in type; hooks may also run actions first (re-enter the object under attack,
-mutate a container being converted, collect garbage).
+`__float__`, `__complex__`, `__bool__`, `__len__`, `__getitem__`, `__iter__`, `__eq__`,
+`__hash__`, `__repr__`, `__call__`, `__del__`; subclasses of int, float, str, bytes, list, tuple,
+dict, set and complex do the same behind a real built-in type; hooks may also run actions first
+(re-enter the object under attack, mutate a container being converted, collect garbage).
 """
 import array  # noqa: F401 - used by attack sources
 import datetime
@@ -19,7 +19,7 @@ import types
 __all__ = [
     "RAISE", "ESCAPE", "HostileError", "Escape", "Do", "Hostile", "Sub", "Reflector", "REFLECTED",
     "LyingSeq", "SelfClearing", "cyclic_list", "cyclic_dict", "nested", "fresh_module", "subclass",
-    "CAPSULE", "gc", "array", "math",
+    "CAPSULE", "gc", "array", "math", "owner_of",
 ]
 
 
@@ -88,6 +88,7 @@ _DUNDERS = {
     "iter": "__iter__", "contains": "__contains__", "eq": "__eq__", "ne": "__ne__", "lt": "__lt__",
     "hash": "__hash__", "repr": "__repr__", "str": "__str__", "call": "__call__", "del": "__del__",
     "keys": "keys", "items": "items", "values": "values", "getattr": "__getattr__",
+    "complex": "__complex__",
 }
 
 _class_cache = {}
@@ -129,11 +130,17 @@ def _hostile_class(base, hook_names):
     return cls
 
 
+def _hook_names(hooks):
+    """The hooks by their names in _DUNDERS: a keyword (`del`) is written with a trailing `_`."""
+    return {name.rstrip("_"): value for name, value in hooks.items()}
+
+
 def Hostile(**hooks):
     """An object with exactly the given protocol hooks, e.g. `Hostile(index=RAISE)`,
     `Hostile(len=10**6, getitem=[1.0, 2.0])`, `Hostile(float=Do(lambda: obj.clear(), then=1.0))`.
     A hook value is returned as is, RAISE/ESCAPE raise, `Do(...)` runs actions first; `getitem`
-    may be a list to index."""
+    may be a list to index. `del_=` is the `__del__` hook (`del` is a keyword)."""
+    hooks = _hook_names(hooks)
     cls = _hostile_class(object, tuple(sorted(hooks)))
     self = cls()
     self._hooks = hooks
@@ -143,6 +150,7 @@ def Hostile(**hooks):
 def Sub(base, value, **hooks):
     """An instance of a subclass of the built-in `base` holding `value`, whose hooks lie or fail:
     `Sub(int, 5, index=RAISE, eq=RAISE)`, `Sub(list, [1, 2], len=10**6)`."""
+    hooks = _hook_names(hooks)
     cls = _hostile_class(base, tuple(sorted(hooks)))
     self = cls(value)
     self._hooks = hooks
@@ -154,6 +162,7 @@ _subclass_cache = {}
 
 def subclass(cls, **hooks):
     """A Python subclass of the class under attack, with overriding hooks (cached per hooks)."""
+    hooks = _hook_names(hooks)
     key = (cls, tuple(sorted(hooks)))
     sub = _subclass_cache.get(key)
     if sub is None:
@@ -275,6 +284,15 @@ def nested(depth, leaf=0):
     for _ in range(depth):
         out = [out]
     return out
+
+
+def owner_of(descriptor, **attributes):
+    """An instance of a fresh class whose attribute `d` is `descriptor`, with `attributes` in its
+    own `__dict__`: `owner_of(obj, base=3).d` runs the descriptor protocol (`__get__`), as do
+    `owner.d = v` (`__set__`) and `del owner.d` (`__delete__`)."""
+    instance = type("Owner", (), {"d": descriptor})()
+    instance.__dict__.update(attributes)
+    return instance
 
 
 def fresh_module(name="scratch"):

@@ -29,7 +29,8 @@ import zlib
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(os.path.dirname(HERE))
-MODULES = ["rawadd", "quickstart", "geometry", "containers", "tree", "apitest"]
+MODULES = ["rawadd", "quickstart", "geometry", "containers", "tree", "apitest", "protocols", "errors", "layout",
+           "stdtypes", "inherit"]
 MODES = ["universal", "debug", "trace"]
 # the native build (run.py --modes native), alone in its run; modules it does not have
 NATIVE_MODE = "native"
@@ -217,7 +218,8 @@ def main():
         print("attack: no built module for %s (HPYRS_<MODULE>_SO)" % ", ".join(missing))
         return 1
     # the slow jobs first, so that two cores stay busy to the end
-    weight = {"apitest": 0, "geometry": 1, "containers": 2, "quickstart": 3, "tree": 4, "rawadd": 5}
+    weight = {"apitest": 0, "geometry": 1, "errors": 2, "protocols": 3, "containers": 4, "stdtypes": 5, "quickstart": 6,
+              "tree": 7, "inherit": 8, "layout": 9, "rawadd": 10}
     jobs.sort(key=lambda j: (weight.get(j.module, 9), j.mode != "debug"))
     print("attack: %d examples per target and run; %d runs (%d interpreters x %d modules x %d modes), %d at a time"
           % (options.examples, len(jobs), len(options.pythons), len(modules), len(modes), options.jobs), flush=True)

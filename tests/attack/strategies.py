@@ -70,7 +70,7 @@ HOSTILE = [
     "Hostile(len=0x7fffffffffffffff, getitem=[1])", "Hostile(len=10**6, getitem=[1.0, 2.0])",
     "Hostile(len=3, getitem=RAISE)", "Hostile(len=2, getitem=ESCAPE)", "Hostile(len='2', getitem=[1, 2])",
     "Hostile(iter=RAISE)", "Hostile(iter=[1, 2], len=RAISE)", "Hostile(repr=RAISE, str=RAISE)",
-    "Hostile(repr=5, str=None)", "Hostile(call=RAISE)", "Hostile(call=ESCAPE)", "Hostile(del=RAISE)",
+    "Hostile(repr=5, str=None)", "Hostile(call=RAISE)", "Hostile(call=ESCAPE)", "Hostile(del_=RAISE)",
     "Hostile(getattr=RAISE)", "Hostile(contains=RAISE, len=1, getitem=[1])",
     "LyingSeq([1, 2], 5)", "LyingSeq([1.0], 10**6)", "LyingSeq([], 2**40)", "LyingSeq([1, 2], 1)",
     "Sub(list, [1, 2], len=10**6)", "Sub(list, [1.0, 2.0], len=RAISE, getitem=RAISE, iter=RAISE)",
@@ -78,7 +78,7 @@ HOSTILE = [
     "Sub(dict, {'a': 1}, keys=RAISE, items=RAISE, iter=RAISE, getitem=RAISE, len=5)",
     "Sub(dict, {1: 'x'}, len=0)", "SelfClearing.list(1)", "SelfClearing.list(1.5)", "SelfClearing.dict(1)",
     "SelfClearing.list(2, 5)",
-    "cyclic_list(1, 2)", "cyclic_dict(a=1)", "nested(2000)", "nested(20, 'x')", "[[1, 2], [3]]",
+    "[0x7fffffffffffffff, 1]", "{-0x8000000000000000, -1}", "cyclic_list(1, 2)", "cyclic_dict(a=1)", "nested(2000)", "nested(20, 'x')", "[[1, 2], [3]]",
     "[Hostile(index=RAISE)] * 3", "[1, 'a', None, 2.5]", "{'a': Hostile(index=RAISE)}", "{Hostile(eq=RAISE): 1}",
     "[SelfClearing(1), 2]", "(SelfClearing('x'), 'y')",
 ]
@@ -157,6 +157,60 @@ def containers_of(item, kind):
     )
 
 
+def sets_of(item, kind):
+    """Sets (or frozensets, `kind`) of `item` sources, honest and lying: for `set[T]` parameters.
+    Unhashable items make the argument itself raise TypeError, before the call: harmless."""
+    items = st.lists(item, max_size=6)
+    other = "frozenset" if kind == "set" else "set"
+    return weighted(
+        (4, items.map(lambda xs: "%s([%s])" % (kind, ", ".join(xs)))),
+        (1, items.map(lambda xs: "%s([%s])" % (other, ", ".join(xs)))),  # the other kind of set
+        (1, items.map(lambda xs: "Sub(%s, [%s], len=%d, iter=RAISE, contains=RAISE)" % (kind, ", ".join(xs), len(xs) + 3))),
+        (1, items.map(lambda xs: "[%s]" % ", ".join(xs))),  # a list where a set is expected
+        (1, items.map(lambda xs: "{%s}" % ", ".join("%s: 1" % x for x in xs))),  # a dict: iterable, hashable keys
+        (1, item.map(lambda x: "SelfClearing.list(%s, container=set)" % x)),  # a frozenset cannot clear
+        (1, st.just("%s(range(5000))" % kind)),
+    )
+
+
+@functools.lru_cache(maxsize=None)
+def slices():
+    """slice objects with bounds at every edge (None, huge, hostile __index__, step 0), and the
+    values a slice parameter must refuse."""
+    bound = weighted((2, st.just("None")), (3, ints()), (1, st.integers(-10, 10).map(repr)))
+    return weighted(
+        (6, st.tuples(bound, bound, bound).map(lambda b: "slice(%s, %s, %s)" % b)),
+        (1, st.tuples(bound, bound).map(lambda b: "slice(%s, %s)" % b)),
+        (1, st.sampled_from(["slice(None)", "slice(0, 0, 0)", "slice(None, None, -1)", "slice(-2**63, 2**63, 2**63)",
+                             "slice('a', 'b', 'c')", "slice(1.5, 2)", "slice(Hostile(index=RAISE), None)",
+                             "slice(0, 10, Hostile(index=Do(gc.collect, then=2)))", "range(3)", "(1, 2)"])),
+    )
+
+
+@functools.lru_cache(maxsize=None)
+def complexes():
+    """complex numbers (nan, inf, -0.0 parts), what complex() converts (floats, ints,
+    __complex__, __float__, __index__), and what it refuses (str, lying hooks)."""
+    return weighted(
+        (3, st.tuples(floats(), floats()).map(lambda ri: "complex(%s, %s)" % ri)),
+        (1, floats()),
+        (1, st.sampled_from(["1j", "-0j", "complex('nan+infj')", "Sub(complex, 1+2j)", "Hostile(complex=2j)",
+                             "Hostile(complex=RAISE)", "Hostile(complex=ESCAPE)", "Hostile(complex=1.5)",
+                             "Hostile(complex=Sub(complex, 3j))", "Hostile(complex=RAISE, float=2.5)",
+                             "Hostile(float=2.5)", "Hostile(index=2)", "'1+2j'", "2**1024", "None"])),
+    )
+
+
+@functools.lru_cache(maxsize=None)
+def bytearrays():
+    return weighted(
+        (3, st.binary(max_size=32).map(lambda b: "bytearray(%r)" % b)),
+        (1, st.sampled_from(["bytearray()", "Sub(bytearray, b'abc', len=RAISE, getitem=RAISE, iter=RAISE)",
+                             "bytearray(b'\\x00' * 5000)", "b'abc'", "memoryview(bytearray(b'xy'))",
+                             "array.array('b', [1])", "[1, 2]"])),
+    )
+
+
 def dicts_of(key, value):
     pairs = st.lists(st.tuples(key, value), max_size=5)
     honest = pairs.map(lambda kvs: "{%s}" % ", ".join("%s: %s" % kv for kv in kvs))
@@ -184,6 +238,20 @@ def hostile():
     return st.sampled_from(HOSTILE)
 
 
+# ints that each fit in 64 bits but whose sum (or product) does not: Rust arithmetic on them
+# must not panic ("attempt to add with overflow" in a debug build)
+INT_SUMS = ["0x7fffffffffffffff, 1", "-0x8000000000000000, -1", "0x4000000000000000, 0x4000000000000000",
+            "0xffffffff, 0xffffffff, 0xffffffff", "-0x8000000000000000, 0x7fffffffffffffff, -1"]
+
+
+def with_int_sums(item, template, strategy):
+    """`strategy`, and for containers of int (`item`, an annotation node) also INT_SUMS in one
+    (`template` % items)."""
+    if isinstance(item, ast.Name) and item.id == "int":
+        return weighted((6, strategy), (1, st.sampled_from([template % items for items in INT_SUMS])))
+    return strategy
+
+
 def typed(node, types):
     """Strategy for a parsed annotation (an ast expression node)."""
     if isinstance(node, ast.BinOp) and isinstance(node.op, ast.BitOr):
@@ -195,7 +263,7 @@ def typed(node, types):
         index = node.slice.value if isinstance(node.slice, getattr(ast, "Index", ())) else node.slice  # 3.8
         args = index.elts if isinstance(index, ast.Tuple) else [index]
         if base == "list":
-            return containers_of(for_node(args[0], types), "list")
+            return with_int_sums(args[0], "[%s]", containers_of(for_node(args[0], types), "list"))
         if base == "tuple":
             if len(args) == 2 and isinstance(args[1], ast.Constant) and args[1].value is Ellipsis:
                 return containers_of(for_node(args[0], types), "tuple")
@@ -209,6 +277,8 @@ def typed(node, types):
             )
         if base == "dict":
             return dicts_of(for_node(args[0], types), for_node(args[1], types))
+        if base in ("set", "frozenset"):
+            return with_int_sums(args[0], base + "([%s])", sets_of(for_node(args[0], types), base))
         return hostile()
     name = node.id if isinstance(node, ast.Name) else \
         "%s.%s" % (node.value.id, node.attr) if isinstance(node, ast.Attribute) else None
@@ -224,6 +294,14 @@ def typed(node, types):
         return bools()
     if name == "None":
         return st.just("None")
+    if name == "slice":
+        return slices()
+    if name == "complex":
+        return complexes()
+    if name == "bytearray":
+        return bytearrays()
+    if name in ("set", "frozenset"):
+        return sets_of(anything(types), name)
     if name == "type":
         return st.sampled_from(["int", "object", "type", "Exception", "ValueError", "bool", "HostileError",
                                 "Escape", "type('T', (), {})", "type(gc)"])

@@ -6,15 +6,22 @@ wrappers of its dunders, `__new__`, `__init__`) except the ones CPython adds to 
 (`IGNORED_CLASS_ATTRIBUTES`). Each becomes a `Target`; a kind the attack does not know is a
 coverage failure, not a silent skip.
 
+A submodule (`#[hpy::submodule]`: an attribute that is a module named `<module>.<attr>`) is
+searched the same way, its targets named by their path (`layout.geometry.scale`, called as
+`m.geometry.scale(...)`).
+
 Signatures and parameter types come from the type stub `#[hpy::module]` embeds in the binary
-(an ELF section, read with tools/pep517/hpy_build/stubs.py); a function without a stub entry
+(an ELF section, read with tools/pep517/hpy_build/stubs.py; a submodule's stub is a comment block
+in its parent's, `# The submodule ... whose stub is:`); a function without a stub entry
 (rawadd is written on hpy-sys alone; `import` is a Python keyword) falls back to its
 `__text_signature__`, untyped.
 """
 import ast
 import inspect
 import os
+import re
 import sys
+import types
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "tools", "pep517"))
 from hpy_build import stubs  # noqa: E402
@@ -29,6 +36,10 @@ IGNORED_CLASS_ATTRIBUTES = {
     "__vectorcalloffset__": "CPython's vectorcall offset member, added for a __call__ slot",
     "__slots__": "a tuple",
 }
+
+# the member an exception class that holds a Rust value keeps it in (a hidden object): set from
+# Python, it must be refused, never trusted
+HIDDEN_VALUE = "__hpy_value__"
 
 # dunders that come in pairs: the buffer protocol is attacked as one target on every version
 # (CPython 3.12+ shows its slot wrappers, older versions do not)
@@ -99,14 +110,38 @@ def _signature_from_def(source, fn, drop_first):
     return Signature(params, _text(source, fn.returns), decorators[0] if decorators else None)
 
 
+_SUBMODULE = re.compile(r"^# The submodule `[\w.]*?(\w+)` .*whose stub is:$")
+
+
+def _submodule_stubs(text):
+    """{attribute: stub text} of the submodules, which the parent's stub holds as comment blocks
+    (each line `#   ` + the submodule's stub line, `#` for an empty one)."""
+    out = {}
+    lines = text.splitlines()
+    i = 0
+    while i < len(lines):
+        match = _SUBMODULE.match(lines[i])
+        i += 1
+        if not match:
+            continue
+        body = []
+        while i < len(lines) and lines[i].startswith("#"):
+            body.append(lines[i][4:] if lines[i].startswith("#   ") else "")
+            i += 1
+        out[match.group(1)] = "\n".join(body) + "\n"
+    return out
+
+
 class Stub:
     """The parsed stub: `functions[name]` and `classes[cls][member]` are Signatures (a property's
-    is its getter's; `setters[cls][name]` the setter's value annotation)."""
+    is its getter's; `setters[cls][name]` the setter's value annotation); `submodules[attr]` the
+    Stub of each submodule."""
 
     def __init__(self, text):
-        self.functions, self.classes, self.setters, self.bases = {}, {}, {}, {}
+        self.functions, self.classes, self.setters, self.bases, self.submodules = {}, {}, {}, {}, {}
         if not text:
             return
+        self.submodules = {name: Stub(sub) for name, sub in _submodule_stubs(text).items()}
         tree = ast.parse(text)
         text = _Source(text)
         for node in tree.body:
@@ -168,23 +203,41 @@ def discover(module, stub, can_export_buffer):
     """(targets, problems): every public callable of `module` as a Target; problems lists what
     the attack would not know how to call. `can_export_buffer(cls)` says whether instances of
     `cls` export a buffer (found by trying, on every Python version)."""
-    name = module.__name__
     targets, problems = [], []
+    _module_targets(module.__name__, module, "", stub, can_export_buffer, targets, problems)
+    return targets, problems
+
+
+def _module_targets(name, module, prefix, stub, can_export_buffer, targets, problems):
+    """The targets of `module`, the submodule at path `prefix` ("" or "geometry.") of module `name`."""
     for attr in dir(module):
         if attr.startswith("_"):
             continue
         value = getattr(module, attr)
+        path = prefix + attr
         if isinstance(value, type) and issubclass(value, BaseException):
-            targets.append(Target(name, None, attr, "exception_type", text_signature(value)))
+            targets.append(Target(name, None, path, "exception_type", text_signature(value)))
+            if HIDDEN_VALUE in vars(value) and not prefix:
+                # an exception class holding a Rust value (`#[hpy::class(extends = ...)]`): a
+                # Python class whose members reach the value; attacked as a class too
+                targets.extend(_class_targets(name, value, stub, can_export_buffer, problems))
         elif isinstance(value, type):
+            if prefix:
+                # receivers are built as `m.<Class>(...)` (targets.RECEIVERS): a class of a
+                # submodule would need its path there
+                problems.append("%s.%s: a class in a submodule, which the attack does not know how to build"
+                                % (name, path))
+                continue
             targets.extend(_class_targets(name, value, stub, can_export_buffer, problems))
+        elif isinstance(value, types.ModuleType) and getattr(value, "__name__", "") == "%s.%s" % (module.__name__, attr):
+            _module_targets(name, value, path + ".", stub.submodules.get(attr) or Stub(""), can_export_buffer,
+                            targets, problems)
         elif callable(value):
             sig = stub.functions.get(attr) or text_signature(value)
             if sig is None:
-                problems.append("%s.%s: no signature (neither a stub entry nor __text_signature__)" % (name, attr))
-            targets.append(Target(name, None, attr, "function", sig))
+                problems.append("%s.%s: no signature (neither a stub entry nor __text_signature__)" % (name, path))
+            targets.append(Target(name, None, path, "function", sig))
         # anything else is data (ANSWER, __version__): nothing to call
-    return targets, problems
 
 
 def _class_targets(module_name, cls, stub, can_export_buffer, problems):
@@ -207,19 +260,23 @@ def _class_targets(module_name, cls, stub, can_export_buffer, problems):
             out.append(Target(module_name, cls, attr, "init", init_sig))
         elif kind == "wrapper_descriptor":
             out.append(Target(module_name, cls, attr, "slot", sig))
-        elif kind == "method_descriptor":
+        elif kind == "method_descriptor" or (kind == "function" and attr != "__init__"):
+            # (a plain function: a method of an exception class that holds a Rust value)
             out.append(Target(module_name, cls, attr, "method", sig or text_signature(value, drop_first=True)))
+        elif kind == "function":
+            out.append(Target(module_name, cls, attr, "init", sig or text_signature(value, drop_first=True)))
         elif kind == "staticmethod":
             out.append(Target(module_name, cls, attr, "static", sig or text_signature(value.__func__)))
         elif kind == "classmethod":
             out.append(Target(module_name, cls, attr, "classmethod", sig or text_signature(value.__func__, drop_first=True)))
-        elif kind == "getset_descriptor":
+        elif kind in ("getset_descriptor", "property"):
             target = Target(module_name, cls, attr, "property", sig, setter=setters.get(attr))
             target.settable = attr in setters  # per the stub; setting the others must fail cleanly
             out.append(target)
         elif kind == "member_descriptor":
             out.append(Target(module_name, cls, attr, "member", sig))
-        elif isinstance(value, cls) or (sig is not None and sig.decorator == "classattr"):
+        elif isinstance(value, cls) or (sig is not None and sig.decorator == "classattr") or \
+                isinstance(value, (int, float, str, bytes, tuple)):
             out.append(Target(module_name, cls, attr, "classattr", sig))
         else:
             problems.append("%s.%s.%s: a %s, which the attack does not know how to call"

@@ -36,6 +36,26 @@ _ARITH = lambda S: st.one_of(  # noqa: E731
          "Sub(int, 5, index=RAISE)", "Sub(float, 2.5)", "True", "{1: 2}", "{1}", "object()", "Hostile(eq=RAISE)"]))
 _EXPONENT = lambda S: st.one_of(st.integers(-70, 70).map(str), st.sampled_from(  # noqa: E731
     ["0.5", "-1.5", "float('nan')", "None", "'2'", "Reflector()", "Hostile(index=2)", "Sub(int, 3)", "True"]))
+# the files a function that reads any file is given (prepare_files makes them)
+_FILES = lambda S: st.sampled_from(  # noqa: E731
+    ["TMP + '/utf8.txt'", "TMP + '/latin1.txt'", "TMP + '/empty.txt'", "TMP", "TMP + '/missing'", "''", "'\\x00'",
+     "'\\ud800'", "TMP + '/utf8.txt\\x00x'", "Sub(str, TMP + '/utf8.txt', eq=RAISE)", "None", "b'/'", "3",
+     "TMP.encode() + b'/latin1.txt'", "b'\\xff'"])
+# the operators of stdtypes.inplace, and names it refuses
+_INPLACE_OP = lambda S: st.one_of(  # noqa: E731
+    st.sampled_from(["'+'", "'-'", "'*'", "'@'", "'//'", "'/'", "'%'", "'<<'", "'>>'", "'&'", "'^'", "'|'", "'**'"]),
+    st.sampled_from(["''", "'+='", "'\\ud800'", "None", "b'+'", "Sub(str, '+', eq=RAISE, hash=RAISE)"]))
+# its right operand: small (`2**20 ** 2**62` never ends), and the usual suspects
+_SMALL_OPERAND = lambda S: st.one_of(st.integers(-70, 70).map(str), st.sampled_from(  # noqa: E731
+    ["0.5", "-1.5", "float('nan')", "0.0", "None", "'ab'", "b'x'", "[1]", "(2,)", "{3}", "Reflector()",
+     "Hostile(index=2)", "Hostile(index=RAISE)", "Sub(int, 3, index=RAISE)", "True", "object()"]))
+# method names for stdtypes.call_method_kw: ones the attack values have (random text names none)
+# and text edges; no method whose argument sizes an allocation (`'ab'.center(2**40)`)
+_METHOD_NAMES = lambda S: S.weighted((3, st.sampled_from(  # noqa: E731
+    ["'append'", "'pop'", "'clear'", "'get'", "'keys'", "'items'", "'update'", "'count'", "'index'", "'split'",
+     "'encode'", "'decode'", "'format'", "'bit_length'", "'to_bytes'", "'conjugate'", "'__len__'", "'__getitem__'",
+     "'__eq__'", "'__repr__'", "'__init__'", "'__class__'", "'to_list'", "'__next__'", "'__iter__'", "'nope'"])),
+    (1, S.texts()))
 ARGUMENTS = {
     "apitest.sleep_nogil": ({"ms": lambda S: st.sampled_from(["0", "1", "2", "-1", "2**64", "None", "1.5", "Hostile(index=1)"])},
                             "sleeps `ms` milliseconds: a valid huge value would block the attack for years"),
@@ -50,10 +70,7 @@ ARGUMENTS = {
     "apitest.leak_bytes_on_purpose": ({"n": lambda S: st.sampled_from(["0", "1", "3", "-1", "None", "'3'", "2**64"])},
                                       "leaks n bytes on purpose, and a huge n aborts by design (Rust's "
                                       "allocation failure); the leak is for tools/soak.py"),
-    "apitest.read_file": ({"path": lambda S: st.sampled_from(
-        ["TMP + '/utf8.txt'", "TMP + '/latin1.txt'", "TMP + '/empty.txt'", "TMP", "TMP + '/missing'", "''", "'\\x00'",
-         "'\\ud800'", "TMP + '/utf8.txt\\x00x'", "Sub(str, TMP + '/utf8.txt', eq=RAISE)", "None", "b'/'", "3"])},
-                          "reads any file: /dev/zero or a fifo would never end; reads prepared files instead"),
+    "apitest.read_file": ({"path": _FILES}, "reads any file: /dev/zero or a fifo would never end; reads prepared files instead"),
     "apitest.import": ({"name": lambda S: st.sampled_from(
         ["'math'", "'json'", "'os.path'", "'no_such_module_hpyrs'", "'math.nope'", "''", "'.'", "'..x'", "'\\ud800'",
          "'a\\x00b'", "Sub(str, 'math', eq=RAISE, hash=RAISE)", "None", "b'math'", "3"])},
@@ -64,6 +81,18 @@ ARGUMENTS = {
     "apitest.pow": ({"a": _ARITH, "b": _EXPONENT}, "pow(10**400, 10**400) never ends: small exponents"),
     "apitest.pow_i64": ({"a": _ARITH, "b": _EXPONENT}, "as pow"),
     "apitest.unop": ({"a": _ARITH}, "as binop"),
+    "errors.read": ({"path": _FILES}, "reads any file: as apitest.read_file"),
+    "errors.drop_unraised": ({"n": _LOOP_COUNT}, "makes and drops n errors: a valid huge n would run for hours"),
+    "errors.read_named": ({"path": _FILES}, "reads any file: as apitest.read_file"),
+    "stdtypes.range_set": ({"n": _LOOP_COUNT}, "makes n ints: a valid huge n would run for years (or abort on the "
+                           "allocation Rust makes for it)"),
+    "stdtypes.slice_positions": ({"length": _LOOP_COUNT}, "collects up to `length` positions into a Vec: a huge "
+                                 "length is a huge allocation (Rust aborts when it fails)"),
+    "stdtypes.inplace": ({"a": _ARITH, "op": _INPLACE_OP, "b": _SMALL_OPERAND},
+                         "Python's own in-place operators on huge operands never end or allocate gigabytes "
+                         "(`x **= 2**62`, `s *= 2**33`): as apitest.binop, with the right operand small"),
+    "stdtypes.call_method_kw": ({"name": _METHOD_NAMES}, "calls any method of any object by name: some allocate "
+                                "by their argument ('ab'.center(2**40)); names the attack values have instead"),
 }
 
 # may panic (the panic must arrive as RuntimeError "Rust panic: ..."): {target: (regex, reason)}
@@ -90,6 +119,8 @@ SYSTEM_ERRORS = {
     "apitest.raise_error": (r"", "raises the exception type it is given by name, SystemError included"),
     "apitest.raise_new": (r"", "raises the exception type it is given by name, SystemError included"),
     "apitest.exception_type": (r"", "the 'NeverSet' global: an exception type never stored"),
+    "errors.into_value_without_exception": (r"without setting a Python exception",
+                                            "documented: taking the exception when none is pending"),
 }
 
 # may raise a BaseException that is not an Exception: {target: (types, reason)}
@@ -98,6 +129,7 @@ BASE_EXCEPTIONS = {
     "apitest.raise_new": (BaseException, "as raise_error"),
     "apitest.restore_then_pending": (BaseException, "as raise_error"),
     "apitest.exception_from_misused_global": (BaseException, "raises the type stored in its global"),
+    "errors.raise_value": (BaseException, "raises the object it is given (the class BaseException among them)"),
 }
 
 # leak handles on purpose (debug mode would see them)
@@ -109,6 +141,19 @@ LEAKS = {
 # may report unraisable exceptions of their own
 UNRAISABLE = {
     "apitest.make_panicky_capsule": "its capsule's payload panics on purpose when the capsule is freed",
+}
+
+# make an instance of one of the module's HPy classes that their stub's return type does not
+# name (they raise it, drop it, or compare it): skipped where instantiating one crashes (worker.TYPES_CRASH)
+INSTANTIATES = {
+    "errors.raise_line_error": "raises a LineError (an exception holding an HPy class instance)",
+    "errors.raise_line_error_with_args": "raises a LineError",
+    "errors.line_error_from_thread": "raises a LineError",
+    "errors.line_error_with_cause": "raises a LineError",
+    "errors.drop_unraised": "makes LineErrors and drops them",
+    "errors.line_error_rust_side": "makes LineErrors and a Fault",
+    "errors.raise_fault": "raises a Fault",
+    "errors.fault": "returns a Fault (the class renamed from RustFault, the name its stub gives the return type)",
 }
 
 # not called from inside callbacks (re-entry actions): they panic, leak or block on purpose
@@ -164,8 +209,32 @@ def valued(node, value):
     return node
 
 
+def with_self(obj, method):
+    """`obj` after `getattr(obj, method)(obj)`: an object that holds itself (a reference cycle
+    through a Field, which the GC must see)."""
+    getattr(obj, method)(obj)
+    return obj
+
+
+def calling_itself(EventBus):
+    """A bus whose fallback emits on the same bus: unbounded recursion through Rust frames (a
+    RecursionError), and a cycle bus -> fallback -> bus."""
+    holder = []
+    bus = EventBus(fallback=lambda event: holder[0].emit(event))
+    holder.append(bus)
+    return bus
+
+
+def advanced(iterator, n):
+    """`iterator` after `n` calls of its own `__next__`."""
+    for _ in range(n):
+        type(iterator).__next__(iterator)
+    return iterator
+
+
 HELPERS = {"filled": filled, "node_tree": node_tree, "node_chain": node_chain, "node_cycle": node_cycle,
-           "valued": valued, "operator": operator}
+           "valued": valued, "operator": operator, "with_self": with_self, "calling_itself": calling_itself,
+           "advanced": advanced, "functools": functools}
 
 
 def _clean_floats():
@@ -213,6 +282,62 @@ RECEIVERS = {
     "Extremes": lambda S: st.sampled_from(["m.Extremes(True)", "m.Extremes(False)", "subclass(m.Extremes)(True)"]),
     "Token": lambda S: st.one_of(_I64.map(lambda n: "m.make_token(%r)" % n)),
     "FrozenBytes": lambda S: st.binary(max_size=16).map(lambda b: "m.FrozenBytes(%r)" % b),
+    # protocols: every iterator finite (`list(obj)` and the functions that iterate their argument
+    # run it to its end); empty ranges with extreme bounds reach `remaining`'s arithmetic
+    "Range": lambda S: st.one_of(
+        st.tuples(_I64, st.integers(-3, 12)).map(lambda sk: "m.Range(%d, %d)" % (sk[0], min(sk[0] + sk[1], 2**63 - 1))),
+        st.tuples(_I64, _I64).map(lambda ab: "m.Range(%d, %d)" % (max(ab), min(ab))),  # empty
+        st.sampled_from(["subclass(m.Range)(0, 4)", "advanced(m.Range(-2, 3), 2)", "m.Range(2**63 - 3, 2**63 - 1)",
+                         "subclass(m.Range, len=RAISE, repr=RAISE)(1, 2)"])),
+    "Bag": lambda S: st.lists(_TEXT, max_size=5).map(lambda xs: "m.Bag(%r)" % xs),
+    "BagIter": lambda S: st.one_of(st.lists(_TEXT, max_size=4).map(lambda xs: "iter(m.Bag(%r))" % xs),
+                                   st.just("advanced(iter(m.Bag(['a', 'b'])), 1)")),
+    "Failing": lambda S: st.one_of(st.integers(0, 8).map(lambda n: "m.Failing(%d)" % n),
+                                   st.sampled_from(["subclass(m.Failing)(2)", "advanced(m.Failing(3), 2)"])),
+    "NotAnIterator": lambda S: st.just("m.NotAnIterator()"),
+    "Parser": lambda S: st.lists(st.one_of(st.integers(-300, 300).map(str), _TEXT, st.sampled_from(
+        ["9223372036854775808", "-9223372036854775809", " 1", "+5", "-0", "1_000", "\u0661"])), max_size=5).map(
+        lambda xs: "m.Parser(%r)" % xs),
+    "Record": lambda S: st.one_of(
+        st.dictionaries(_TEXT, _I64, max_size=4).map(lambda d: "filled(m.Record(), '__setattr__', %r)" % (sorted(d.items()),)),
+        st.sampled_from(["m.Record()", "subclass(m.Record)()", "filled(subclass(m.Record)(), '__setattr__', [('a', 1)])",
+                         "filled(m.Record(), '__setattr__', [('a', 2**63 - 1), ('b', -2**63)])"])),
+    "Shouter": lambda S: st.just("m.Shouter()"),
+    "Scaled": lambda S: st.one_of(_I64.map(lambda n: "m.Scaled(%d)" % n), st.sampled_from(["m.Scaled(0)", "m.Scaled(-1)"])),
+    "Default": lambda S: _I64.map(lambda n: "m.Default(%d)" % n),
+    # errors: exception classes holding a Rust value (Fault has no constructor: made in Rust)
+    "LineError": lambda S: st.one_of(
+        st.tuples(st.integers(0, 2**64 - 1), _TEXT).map(lambda lm: "m.LineError(%d, %r)" % lm),
+        st.sampled_from(["subclass(m.LineError)(1, 'sub')", "m.LineError.at_start('start')",
+                         "m.LineError(1, 'x').at_line(2)", "subclass(m.LineError, repr=RAISE, str=RAISE)(3, 'hooked')"])),
+    "Fault": lambda S: st.one_of(
+        _I64.map(lambda n: "m.fault(%d)" % n),
+        st.sampled_from(["with_self(m.fault(1), 'attach')",
+                         "filled(m.fault(2), 'attach', [(Hostile(eq=RAISE, hash=RAISE, repr=RAISE),)])"])),
+    "Code": lambda S: st.one_of(_I64.map(lambda n: "m.Code(%d)" % n), st.just("subclass(m.Code)(3)")),
+    # stdtypes
+    "Seq": lambda S: st.one_of(st.lists(_I64, max_size=8).map(lambda xs: "m.Seq(%r)" % xs), st.just("m.Seq([])")),
+    # inherit: an instance of a class may be one of its subclasses; fields holding anything,
+    # the object itself included (a cycle through a Field)
+    "Named": lambda S: st.one_of(
+        _TEXT.map(lambda n: "m.Named(%r)" % n),
+        _TEXT.map(lambda n: "subclass(m.Named)(%r)" % n),
+        st.sampled_from(["m.Circle('c', 1.5)", "m.Ring('r', 2.0, 1.0)", "with_self(m.Named('me'), 'set_tag')",
+                         "filled(m.Named('t'), 'set_tag', [(Hostile(eq=RAISE, hash=RAISE, repr=RAISE),)])",
+                         "subclass(m.Named, len=RAISE, repr=RAISE)('hooked')"])),
+    "Circle": lambda S: st.one_of(
+        st.tuples(_TEXT, _clean_floats()).map(lambda nr: "m.Circle(%r, abs(%s))" % nr),
+        st.sampled_from(["subclass(m.Circle)('s', 2.0)", "m.Ring('r', 3.0, 0.5)", "m.Circle.tagged('t', 1, None)",
+                         "with_self(m.Circle('me', 1.0), 'set_extra')", "with_self(m.Circle('me', 1.0), 'set_tag')",
+                         "m.Circle('inf', float('inf'))", "m.Circle('z', -0.0)"])),
+    "Ring": lambda S: st.one_of(
+        st.tuples(_TEXT, st.floats(0, 1e300), st.floats(0, 1)).map(lambda n_o_f: "m.Ring(%r, %r, %r)" % (
+            n_o_f[0], n_o_f[1], n_o_f[1] * n_o_f[2])),
+        st.sampled_from(["m.Ring('inf', float('inf'), 1.0)", "with_self(m.Ring('me', 2.0, 1.0), 'set_extra')"])),
+    "EventBus": lambda S: st.sampled_from([
+        "m.EventBus()", "m.EventBus(fallback=(lambda e: e))", "m.EventBus(None)", "m.EventBus(fallback=m.live_values)",
+        "m.EventBus(fallback=Hostile(call=RAISE))", "m.EventBus(fallback=Hostile(call=ESCAPE))",
+        "m.EventBus(fallback=str)", "calling_itself(m.EventBus)", "m.EventBus(fallback=3)"]),
 }
 
 # a plain valid instance of each class (re-entry actions, buffer detection)
@@ -221,9 +346,15 @@ SIMPLE = {
     "Meters": "m.Meters(2.0)", "IntList": "m.IntList([1, 2])", "StrMap": "m.StrMap({'a': 'b'})",
     "Counter": "m.Counter(1)", "Node": "m.Node('x')", "Extremes": "m.Extremes(True)", "Token": "m.make_token(1)",
     "FrozenBytes": "m.FrozenBytes(b'ab')",
+    "Range": "m.Range(0, 3)", "Bag": "m.Bag(['a'])", "BagIter": "iter(m.Bag(['a']))", "Failing": "m.Failing(2)",
+    "NotAnIterator": "m.NotAnIterator()", "Parser": "m.Parser(['1'])", "Record": "m.Record()", "Shouter": "m.Shouter()",
+    "Scaled": "m.Scaled(2)", "Default": "m.Default(1)", "Seq": "m.Seq([1, 2])", "Named": "m.Named('n')",
+    "Circle": "m.Circle('c', 1.0)", "Ring": "m.Ring('r', 2.0, 1.0)", "EventBus": "m.EventBus()",
+    "LineError": "m.LineError(1, 'x')", "Fault": "m.fault(1)", "Code": "m.Code(1)",
 }
 SIMPLE_BY_TYPE = {"int": "1", "float": "1.5", "str": "'a'", "bytes": "b'a'", "bool": "True", "list": "[]",
-                  "tuple": "()", "dict": "{}", "type": "int", "None": "None", "Any": "1"}
+                  "tuple": "()", "dict": "{}", "type": "int", "None": "None", "Any": "1", "set": "{1}",
+                  "frozenset": "frozenset()", "slice": "slice(1)", "complex": "1j", "bytearray": "bytearray(b'a')"}
 
 # parameter types of functions without a stub entry: {target: {parameter: annotation}}
 ANNOTATIONS = {
@@ -236,6 +367,10 @@ EXTRA_ANYTHING = {
     "apitest": lambda S: [st.sampled_from(["m.make_capsule(3)", "m.make_string_capsule('s')", "m.ApiError('e')",
                                            "m.ApiError", "m.make_token(2)"])],
     "quickstart": lambda S: [st.sampled_from(["m.QuickstartError('e')", "m.QuickstartError"])],
+    "errors": lambda S: [st.sampled_from(["m.ParseError('e')", "m.DeepError('d', 42)", "m.Renamed()", "m.ParseError",
+                                          "KeyError('k')", "StopIteration(3)", "OSError(2, 'x')",
+                                          "functools.partial(int, 'x')", "(lambda: {}['k'])", "BaseException"])],
+    "layout": lambda S: [st.sampled_from(["m.geometry", "m.geometry.RangeError('r')", "m.text"])],
 }
 
 
@@ -257,7 +392,7 @@ def coverage_problems(module_name, targets, stub):
     ids = {t.id for t in targets}
     problems = []
     for table_name in ("EXCLUDED", "ARGUMENTS", "ANNOTATIONS", "PANICS", "SYSTEM_ERRORS", "BASE_EXCEPTIONS", "LEAKS", "UNRAISABLE",
-                       "REFERENCES"):
+                       "REFERENCES", "INSTANTIATES"):
         for target_id in globals()[table_name]:
             if target_id.split(".")[0] == module_name and target_id not in ids:
                 problems.append("%s names %s, which the module does not have" % (table_name, target_id))
@@ -394,6 +529,7 @@ def compare(target, actual, expected, obj, context, reference):
 ACCEPTED_ERRORS = {}
 
 I64 = (-(2**63), 2**63 - 1)
+I32 = (-(2**31), 2**31 - 1)
 U64 = (0, 2**64 - 1)
 
 
@@ -840,6 +976,109 @@ def api_pow(c, a, b, modulo=None):
     return pow(a, b, modulo) if modulo is not None else pow(a, b)
 
 
+# ---- layout, errors, stdtypes, protocols, inherit ----
+
+def geometry_scale(c, length, factor=1):
+    length, factor = _int_param(length), _int_param(factor)
+    if length < 0:
+        raise c.m.geometry.RangeError("negative length %d" % length)
+    result = length * factor * 100
+    if not I64[0] <= result <= I64[1]:
+        raise NoReference  # past i64: no documented answer
+    return result
+
+
+def shout(c, s):
+    s = _str_param(s)
+    if any(ord(ch) > 0x24F for ch in s):
+        raise NoReference  # case mappings beyond Latin: Python's and Rust's Unicode versions differ
+    return s.upper()
+
+
+# Rust's char::is_whitespace (Unicode White_Space), what str::trim strips; Python's str.strip()
+# also strips \x1c-\x1f
+_RUST_WHITESPACE = "\t\n\x0b\x0c\r \x85\xa0\u1680" + "".join(map(chr, range(0x2000, 0x200B))) + \
+    "\u2028\u2029\u202f\u205f\u3000"
+
+
+def parse_number(c, text):
+    """Rust's `text.trim().parse::<i64>()`; its error is the declared ParseError."""
+    text = _str_param(text)
+    trimmed = text.strip(_RUST_WHITESPACE)
+    if not re.fullmatch(r"[+-]?[0-9]+", trimmed, flags=re.ASCII) or not I64[0] <= int(trimmed) <= I64[1]:
+        raise c.m.ParseError("not a number: %r" % text)
+    return int(trimmed)
+
+
+def os_error(c, errno, strerror):
+    raise OSError(_int_param(errno, I32, "i32"), _str_param(strerror))  # Python picks the subclass
+
+
+def io_errno(c, errno):
+    raise OSError(_int_param(errno, I32, "i32"), "the OS's message")
+
+
+INPLACE = {"+": operator.iadd, "-": operator.isub, "*": operator.imul, "@": operator.imatmul, "//": operator.ifloordiv,
+           "/": operator.itruediv, "%": operator.imod, "<<": operator.ilshift, ">>": operator.irshift,
+           "&": operator.iand, "^": operator.ixor, "|": operator.ior, "**": operator.ipow}
+
+
+def st_inplace(c, a, op, b):
+    op = _str_param(op)
+    if op not in INPLACE:
+        raise ValueError("unknown operator %r" % op)
+    return INPLACE[op](a, b)
+
+
+def complex_parts(c, z):
+    if isinstance(z, (str, bytes)) or z is None:
+        raise TypeError("not a number")
+    z = complex(z)
+    return (z.real, z.imag)
+
+
+def complex_equal(a, e):
+    if type(e) is complex:
+        return type(a) is complex and same(a.real, e.real) and same(a.imag, e.imag)
+    return same(a, e)
+
+
+def key_kind(c, key):
+    if type(key) in (int, bool):
+        if not I64[0] <= key <= I64[1]:
+            raise NoReference  # past isize: which error is not specified
+        return "index %d" % key
+    raise TypeError("not an index or a slice")
+
+
+def sum_of_ints(c, xs):
+    total = sum(_vec(xs, _int_param))
+    if not I64[0] <= total <= I64[1]:
+        raise NoReference  # past i64: no documented answer
+    return total
+
+
+def circle_new(c, name, radius):
+    name, radius = _str_param(name), _float_param(radius)
+    if math.isnan(radius) or radius < 0:
+        raise ValueError("the radius must be >= 0")
+    return ("Circle", name, radius)
+
+
+def ring_new(c, name, outer, inner):
+    name, outer, inner = _str_param(name), _float_param(outer), _float_param(inner)
+    if not 0.0 <= inner <= outer or math.isnan(outer):
+        raise ValueError("the hole must fit in the ring")
+    return ("Ring", name, outer, inner)
+
+
+def shape_equal(actual, expected):
+    if isinstance(expected, tuple) and expected[:1] in (("Circle",), ("Ring",)):
+        parts = (type(actual).__name__, actual.name, actual.radius) + ((actual.inner,) if expected[0] == "Ring" else ())
+        return same(parts, expected)
+    return same(actual, expected)
+
+
 REFERENCES = {
     # quickstart: each function against the Python it stands for
     "quickstart.add": Reference(q_add),
@@ -955,6 +1194,47 @@ for _name in ("geometry.Vector.__add__", "geometry.Vector.__sub__", "geometry.Ve
 for _name in ("geometry.Vector.norm", "geometry.Vector.__abs__", "geometry.Polyline.length"):
     REFERENCES[_name].equal = close
 REFERENCES["geometry.Meters.__init__"].equal = meters_equal
+REFERENCES.update({
+    # layout: each `f` is its own module's (the submodules have one each)
+    "layout.f": Reference(lambda c: "layout.f"),
+    "layout.geometry.f": Reference(lambda c: "layout.geometry.f"),
+    "layout.text.f": Reference(lambda c: "layout.text.f"),
+    "layout.twice_max": Reference(lambda c: 20),
+    "layout.geometry.scale": Reference(geometry_scale),
+    "layout.text.shout": Reference(shout),
+    # errors: the exception type Python would raise (compared by type)
+    "errors.parse_number": Reference(parse_number),
+    "errors.key_error": Reference(lambda c, key: _raise(KeyError(_str_param(key)))),
+    "errors.stop_iteration": Reference(lambda c, value: _raise(StopIteration(_int_param(value)))),
+    "errors.os_error": Reference(os_error),
+    "errors.io_errno": Reference(io_errno),
+    "errors.lazy_cause": Reference(lambda c, key: (_str_param(key), _raise(RuntimeError("outer")))),
+    # stdtypes
+    "stdtypes.inplace": Reference(st_inplace),
+    "stdtypes.make_complex": Reference(lambda c, re_, im: complex(_float_param(re_), _float_param(im))),
+    "stdtypes.complex_parts": Reference(complex_parts),
+    "stdtypes.key_kind": Reference(key_kind),
+    # protocols: Vec<T> from a clean sequence
+    "protocols.total": Reference(sum_of_ints),
+    "protocols.strings": Reference(lambda c, xs: _vec(xs, _str_param)),
+    "protocols.byte_values": Reference(rt_vec_u8),
+    "protocols.nested": Reference(lambda c, xs: _vec(xs, lambda v: _vec(v, _int_param))),
+    # inherit: constructors that check their values, and what each level reads
+    "inherit.Circle.__new__": Reference(circle_new),
+    "inherit.Ring.__new__": Reference(ring_new),
+    "inherit.Named.greet": Reference(lambda c: "hello, %s" % c.obj.name),
+    "inherit.Named.__len__": Reference(lambda c: len(c.obj.name), variants=("syntax",)),
+    "inherit.Named.__repr__": Reference(lambda c: "<%s>" % c.obj.name, variants=("syntax",)),
+    "inherit.Circle.area": Reference(lambda c: math.pi * c.obj.radius * c.obj.radius),
+    "inherit.Ring.area": Reference(lambda c: math.pi * (c.obj.radius * c.obj.radius - c.obj.inner * c.obj.inner)),
+    "inherit.Ring.root_name": Reference(lambda c: c.obj.name),
+})
+for _name in ("stdtypes.make_complex", "stdtypes.complex_parts"):
+    REFERENCES[_name].equal = complex_equal
+for _name in ("inherit.Circle.__new__", "inherit.Ring.__new__"):
+    REFERENCES[_name].equal = shape_equal
+for _name in ("inherit.Circle.area", "inherit.Ring.area"):
+    REFERENCES[_name].equal = close
 REFERENCES["containers.IntList.__new__"].equal = lambda a, e: (
     type(a).__name__ == "IntList" and a.to_list() == e[1]) if isinstance(e, tuple) and e[:1] == ("IntList",) else same(a, e)
 
