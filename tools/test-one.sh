@@ -19,23 +19,28 @@ python="$(tools/pythons.sh | awk '$1 == "3.11" {print $2; exit}')"
 py="$(tools/venv.sh 3.11 "$python")" || exit 1
 var="HPYRS_${module^^}_SO"
 status=0
-run() { (cd tests/python && RUST_BACKTRACE=0 "$@" -m pytest -q -p no:cacheprovider -rs -x "${args[@]}") || status=1; }
+# run <python> [extra pytest args]: the tests with the module variables of the caller's
+# environment; the exit status is pytest's
+run() {
+    local python="$1"; shift
+    (cd tests/python && RUST_BACKTRACE=0 "$python" -m pytest -q -p no:cacheprovider -rs -x "${args[@]}" "$@")
+}
 args=("$@")
 if [[ " $on " == *" universal "* || " $on " == *" pypy "* ]]; then
     so="$(tools/build-module.sh "$module" "$module")" || exit 1
 fi
 if [[ " $on " == *" universal "* ]]; then
     echo "== CPython 3.11, universal/debug/trace"
-    env "$var=$so" bash -c "$(declare -f run); args=(\"\$@\"); run \"$py\"" _ "$@" || status=1
+    (export "$var=$so"; run "$py") || status=1
 fi
 if [[ " $on " == *" native "* ]]; then
     echo "== CPython 3.11, native build"
     native="$(tools/build-module.sh --native "$py" "$module" "$module")" || exit 1
-    env HPYRS_ABI=native "$var=$native" bash -c "$(declare -f run); args=(\"\$@\"); run \"$py\"" _ "$@" || status=1
+    (export HPYRS_ABI=native "$var=$native"; run "$py") || status=1
 fi
 if [[ " $on " == *" pypy "* ]]; then
     echo "== PyPy, universal/debug/trace"
     pypy="$(tools/pypy.sh | tail -n 1)" || exit 1
-    env "$var=$so" bash -c "$(declare -f run); args=(\"\$@\" -p no:hypothesispytest); run \"$pypy\"" _ "$@" || status=1
+    (export "$var=$so"; run "$pypy" -p no:hypothesispytest) || status=1
 fi
 exit $status

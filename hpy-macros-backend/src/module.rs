@@ -188,9 +188,12 @@ impl Declarations {
         Ok(true)
     }
 
-    /// The function definitions they add (the submodules' functions).
+    /// The function definitions they add: hpy-rs's private unraisable hook (see `hpy::err`;
+    /// the exec takes it out of the module again), the submodules' functions.
     fn defs(&self) -> Vec<TokenStream> {
-        self.submodules.iter().flat_map(|s| s.defs.iter().cloned()).collect()
+        let mut out = vec![quote!(::hpy::err::HOOK_DISPATCH_DEF)];
+        out.extend(self.submodules.iter().flat_map(|s| s.defs.iter().cloned()));
+        out
     }
 
     /// The globals they add: hpy-rs's own for taking exceptions (see `hpy::err`), the exception
@@ -220,7 +223,7 @@ impl Declarations {
         let constants = crate::constant::setup(&self.constants, &m);
         let submodules = self.submodules.iter().map(|s| &s.exec);
         Ok(quote! {
-            ::hpy::err::prepare_fetch(__hpy_ctx)?;
+            ::hpy::err::prepare_fetch(__hpy_ctx, __hpy_module)?;
             #exceptions
             #constants
             #(#submodules)*
@@ -650,6 +653,18 @@ mod tests {
         assert!(out.contains(r#""HPyInitGlobalContext_demo""#), "{out}");
         assert!(out.contains(r#"c"The docs.""#), "{out}");
         assert!(!out.contains("# [hpy :: init]"), "the init attribute is consumed: {out}");
+    }
+
+    #[test]
+    fn defines_the_private_unraisable_hook_and_hands_the_exec_the_module() {
+        // The hook is made with the module (no Python source compiled at import); the exec
+        // takes it, and only once, before anything that could take an exception.
+        let m: ItemMod = parse_quote!(mod demo { #[hpy::function] fn a() {} });
+        let out = expand(ModuleOptions::default(), m).unwrap().to_string();
+        assert_eq!(out.matches("HPyDefPtr (& :: hpy :: err :: HOOK_DISPATCH_DEF)").count(), 1, "{out}");
+        assert_eq!(out.matches("prepare_fetch (__hpy_ctx , __hpy_module) ?").count(), 1, "{out}");
+        let exec = out.find("static __HPY_MOD_EXEC").unwrap();
+        assert!(out[exec..].find("prepare_fetch").unwrap() < out[exec..].find("Ok (())").unwrap(), "{out}");
     }
 
     #[test]

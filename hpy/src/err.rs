@@ -607,7 +607,7 @@ fn take_raised<'ctx>(ctx: Context<'ctx>) -> Result<Handle<'ctx>> {
 /// every `#[hpy::module]`, as are the three below.
 #[doc(hidden)]
 pub static SYS_DICT: Global = Global::new();
-/// The private `sys.unraisablehook` (see [`HOOK_SOURCE`]).
+/// The private `sys.unraisablehook` (see [`dispatch_unraisable`]).
 #[doc(hidden)]
 pub static HOOK_DISPATCH: Global = Global::new();
 /// Its `targets` dict.
@@ -617,11 +617,60 @@ pub static HOOK_TARGETS: Global = Global::new();
 #[doc(hidden)]
 pub static HOOK_SAVED: Global = Global::new();
 
+/// The module attribute under which the module definition creates the private hook (no Python
+/// or Rust identifier: it clashes with no function, nor a submodule's `child.f`); `prepare_fetch`
+/// takes it away again at exec.
+const HOOK_NAME: &core::ffi::CStr = c"hpy-rs.unraisablehook";
+
+/// The private hook's definition: a function of every `#[hpy::module]` (in its definitions), so
+/// that the hook is made with the module, without compiling Python source at import.
+#[doc(hidden)]
+pub static HOOK_DISPATCH_DEF: ffi::HPyDef = crate::__hpy_function_def!(
+    o,
+    HOOK_NAME,
+    c"hpy-rs's private sys.unraisablehook, installed while a pending exception is taken.",
+    |ctx, _module, args| Ok(dispatch_unraisable(ctx, &args)?.into_raw())
+);
+
 /// The private hook: the unraisable exceptions of the calls taking one (named by a marker
 /// string: CPython passes it as `object`, PyPy, whose `HPyErr_WriteUnraisable` passes only its
 /// repr, in `err_msg`) go to that call's target; any other to the hook it replaced. While any
 /// call of this module is taking an exception, it stays installed: on PyPy another thread may
-/// run in the middle of one (PyPy builds the hook's argument in Python code).
+/// run in the middle of one (PyPy builds the hook's argument in Python code). In Python, as
+/// [`HOOK_SOURCE`] (the hook of PyPy's debug mode):
+///
+/// ```python
+/// def dispatch(args):
+///     for key in (args.object, args.err_msg):
+///         if type(key) is str:
+///             target = targets.get(key)
+///             if target is not None:
+///                 return target(args)
+///     hook = saved[0]
+///     return (sys.__unraisablehook__ if hook is None else hook)(args)
+/// ```
+fn dispatch_unraisable<'ctx>(ctx: Context<'ctx>, args: &Handle<'ctx>) -> Result<Handle<'ctx>> {
+    let (Some(sys_dict), Some(targets), Some(saved)) = (SYS_DICT.load(ctx), HOOK_TARGETS.load(ctx), HOOK_SAVED.load(ctx))
+    else {
+        return Err(crate::exceptions::SystemError::new_err("hpy-rs's unraisable hook called before its module's exec"));
+    };
+    let str_type = ctx.str_type();
+    for attr in ["object", "err_msg"] {
+        let key = args.getattr(attr)?;
+        // An exact str: its hash and comparison run no Python code.
+        if key.get_type().is(&str_type) && targets.contains(&key)? {
+            return targets.get_item(&key)?.call1(args);
+        }
+    }
+    let hook = saved.get_index(0)?;
+    let hook = if hook.is_none() { sys_dict.get_item("__unraisablehook__")? } else { hook };
+    hook.call1(args)
+}
+
+/// [`dispatch_unraisable`] in Python, for PyPy's debug mode, which aborts ("Wrong HPy
+/// Context!") when an HPy function is called while another HPy call runs Python code: the hook
+/// runs inside the taking call's `HPyErr_WriteUnraisable`. CPython's debug mode gives every call
+/// a context of its own. Compiled only there: compiling costs ~100 µs at import.
 const HOOK_SOURCE: &core::ffi::CStr = c"import sys
 targets = {}
 saved = [None]
@@ -635,21 +684,33 @@ def dispatch(args):
     return (sys.__unraisablehook__ if hook is None else hook)(args)
 ";
 
-/// Store what taking a pending exception needs (called by `#[hpy::module]`'s exec).
+/// Store what taking a pending exception needs (called by `#[hpy::module]`'s exec, with the
+/// module, which holds the private hook until now). Cheap but in PyPy's debug mode: it runs at
+/// every import.
 #[doc(hidden)]
-pub fn prepare_fetch(ctx: Context<'_>) -> Result<()> {
-    let sys = ctx.import("sys")?;
-    SYS_DICT.store(ctx, &sys.getattr("__dict__")?);
-    let namespace = exec_python(ctx, HOOK_SOURCE)?;
-    HOOK_DISPATCH.store(ctx, &namespace.get_item("dispatch")?);
-    HOOK_TARGETS.store(ctx, &namespace.get_item("targets")?);
-    HOOK_SAVED.store(ctx, &namespace.get_item("saved")?);
+pub fn prepare_fetch(ctx: Context<'_>, module: &Handle<'_, crate::kinds::Module>) -> Result<()> {
+    let name = HOOK_NAME.to_str().expect("ASCII");
+    let hook = module.getattr(name)?;
+    module.delattr(name)?;
+    SYS_DICT.store(ctx, &ctx.import("sys")?.getattr("__dict__")?);
+    if ctx.is_debug() && !crate::impl_::runtime_gives_nested_calls_their_context() {
+        let namespace = exec_python(ctx, HOOK_SOURCE)?;
+        HOOK_DISPATCH.store(ctx, &namespace.get_item("dispatch")?);
+        HOOK_TARGETS.store(ctx, &namespace.get_item("targets")?);
+        HOOK_SAVED.store(ctx, &namespace.get_item("saved")?);
+        return Ok(());
+    }
+    HOOK_DISPATCH.store(ctx, &hook);
+    HOOK_TARGETS.store(ctx, &ctx.dict()?);
+    let saved = ctx.list()?;
+    saved.append(())?;
+    HOOK_SAVED.store(ctx, &saved);
     Ok(())
 }
 
 /// Run the Python module source `source` in a new namespace and return the namespace: for what
-/// HPy 0.9 has no API for but Python code (the private unraisable hook, exception classes with
-/// Rust values).
+/// HPy 0.9 has no API for but Python code (exception classes with Rust values). Compiling is
+/// slow (~100 µs): not for what every module's import runs.
 pub(crate) fn exec_python<'ctx>(ctx: Context<'ctx>, source: &core::ffi::CStr) -> Result<Handle<'ctx, crate::kinds::Dict>> {
     let c = ctx.as_ptr();
     // SAFETY: live context, NUL-terminated source and file name; every result is checked and
@@ -666,8 +727,8 @@ pub(crate) fn exec_python<'ctx>(ctx: Context<'ctx>, source: &core::ffi::CStr) ->
 }
 
 /// The universal build's [`take_raised`]: `HPyErr_WriteUnraisable(marker)` with the private
-/// `sys.unraisablehook` installed (see [`HOOK_SOURCE`]), which hands the exception object to a
-/// list's bound `append`.
+/// `sys.unraisablehook` installed (see [`dispatch_unraisable`]), which hands the exception object
+/// to a list's bound `append`.
 #[cold]
 fn take_raised_through_hook<'ctx>(ctx: Context<'ctx>) -> Result<Handle<'ctx>> {
     use core::sync::atomic::{AtomicU64, Ordering};

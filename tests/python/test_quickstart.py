@@ -377,3 +377,40 @@ def test_stub_without_hpy_says_to_install_it(quickstart_so):
     assert out.stderr.strip().splitlines()[-1] == (
         "ModuleNotFoundError: quickstart is a universal HPy module and needs the HPy runtime on "
         "CPython: pip install hpy (PyPy has it built in)")
+
+
+# ---- import cost: what every import of an hpy-rs module runs ----
+
+# Counts the live functions compiled from Python source by hpy-rs (file name "<hpy-rs>"): the
+# private unraisable hook of `hpy::err` was one, compiled at every import (~100 µs on CPython).
+COMPILED_BY_HPYRS = (
+    "import gc, sys\n"
+    "hook = sys.unraisablehook\n"
+    "import quickstart\n"
+    "def count():\n"
+    "    return sum(1 for o in gc.get_objects() if type(o).__name__ == 'function'"
+    " and getattr(o.__code__, 'co_filename', None) == '<hpy-rs>')\n"
+    "print(count())\n"
+    "print(sorted(n for n in vars(quickstart) if 'unraisable' in n or 'hpy-rs' in n))\n"
+    "print(sys.unraisablehook is hook)\n"
+    # the count sees such a function: one more, compiled here
+    "namespace = {}\n"
+    "exec(compile('def f(): pass', '<hpy-rs>', 'exec'), namespace)\n"
+    "print(count())\n"
+)
+
+
+@pytest.mark.parametrize("mode", ["universal", "debug", "trace"])
+def test_import_compiles_no_python_source(quickstart_so, mode):
+    universal_only("the loader stub quickstart.py loads the .hpy0.so through hpy.universal")
+    env = dict(os.environ, PYTHONPATH=os.path.dirname(quickstart_so), HPY=mode)
+    out = subprocess.run([sys.executable, "-c", COMPILED_BY_HPYRS], env=env, capture_output=True, text=True)
+    assert out.returncode == 0, out.stderr
+    compiled, leftovers, hook_untouched, with_one_more = out.stdout.splitlines()
+    # PyPy's debug mode keeps the Python hook: an HPy function as the hook aborts there (see
+    # hpy::err::HOOK_SOURCE)
+    assert compiled == ("1" if PYPY and mode == "debug" else "0")
+    assert int(with_one_more) == int(compiled) + 1
+    # the hook the module definition made is taken off the module at exec
+    assert leftovers == "[]"
+    assert hook_untouched == "True"

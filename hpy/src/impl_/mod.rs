@@ -114,6 +114,15 @@ pub(crate) fn runtime_returns_buffer_views() -> bool {
     CPYTHON_RUNTIME.load(Ordering::Relaxed)
 }
 
+/// CPython's debug mode gives every call of an HPy function a context of its own, also one made
+/// while another HPy call runs (the private unraisable hook, called from the taking call's
+/// `HPyErr_WriteUnraisable`); PyPy 7.3.19's aborts there ("Wrong HPy Context!"; see
+/// `err::prepare_fetch`).
+#[inline]
+pub(crate) fn runtime_gives_nested_calls_their_context() -> bool {
+    CPYTHON_RUNTIME.load(Ordering::Relaxed)
+}
+
 /// The type of module objects (HPy 0.9 has no constant for it), stored at module exec.
 pub static MODULE_TYPE: crate::Global = crate::Global::new();
 
