@@ -1,5 +1,7 @@
 #!/usr/bin/env bash
-# `make wheels`: per example (every examples/*/pyproject.toml), into build/wheels/:
+# `make wheels`: the build backend hpy-build (tools/pep517: hpy_build-<version>-py3-none-any.whl,
+# what projects made by `hpy-build new` require), then per example (every
+# examples/*/pyproject.toml), into build/wheels/:
 # * the universal `py3-none` HPy wheel: what `pip wheel examples/<name>` builds;
 # * a native wheel (`hpy-abi=native`: CPython's C API, `cp3X-cp3X`) for every CPython 3.9+
 #   found (tools/pythons.sh; pyo3-ffi 0.30 has no 3.8);
@@ -17,6 +19,8 @@ pip_wheel() { "$py" -m pip wheel --no-deps --no-build-isolation --disable-pip-ve
 natives="$(tools/pythons.sh | awk '$1 != "3.8"')"
 abi3_python="$(tools/pythons.sh | awk '{ split($1, v, "."); if (v[1] == 3 && v[2] >= 12) { print $2; exit } }')"
 [ -n "$abi3_python" ] || echo "note: no CPython 3.12+ found: no abi3 wheels" >&2
+echo "== tools/pep517: the build backend hpy-build" >&2
+pip_wheel tools/pep517
 for project in examples/*/pyproject.toml; do
     dir="$(dirname "$project")"
     echo "== $dir: universal" >&2

@@ -14,6 +14,7 @@ import os
 import re
 import subprocess
 import sys
+import tarfile
 import zipfile
 
 import pytest
@@ -166,7 +167,8 @@ def test_installs_and_runs_everywhere(wheel, minor, tmp_path_factory, capsys):
 
 
 def test_sdist_builds_and_installs(tmp_path_factory):
-    """`pip install <sdist>`: the sdist carries the crate, its path dependencies and hpy_build."""
+    """`pip install <sdist>`: the sdist carries the crate, its path dependencies and hpy_build
+    (the example takes it from its tree: backend-path), and no build output."""
     cpythons = sorted((n for n in PYTHONS if implementation(n) == "cpython"), key=version_key)
     minor = "3.11" if "3.11" in PYTHONS else cpythons[-1]
     out_dir = str(tmp_path_factory.mktemp("sdist"))
@@ -174,8 +176,26 @@ def test_sdist_builds_and_installs(tmp_path_factory):
                     os.path.join(ROOT, "examples", "quickstart")], check=True, capture_output=True)
     sdists = [f for f in os.listdir(out_dir) if f.endswith(".tar.gz")]
     assert sdists == ["quickstart-0.1.0.tar.gz"]
+    with tarfile.open(os.path.join(out_dir, sdists[0])) as tar:
+        names = [m.name.split("/", 1)[1] for m in tar.getmembers() if m.isfile()]
+    # hpy_build once, as files, where backend-path says (at the top: maturin moved pyproject.toml
+    # there), not also where maturin followed the link examples/quickstart/_hpy_build
+    backend = sorted(n for n in names if "_hpy_build" in n)
+    assert {"_hpy_build/hpy_build/__init__.py", "_hpy_build/hpy_build/wheel.py", "_hpy_build/hpy_build/editable.py",
+            "_hpy_build/hpy_build/sdist.py", "_hpy_build/hpy_build/stubs.py"} <= set(backend)
+    assert all(n.startswith("_hpy_build/hpy_build/") for n in backend), backend
+    # the crate, its path dependencies and the workspace files; no build output, cache or wheel
+    assert {"pyproject.toml", "PKG-INFO", "Cargo.toml", "Cargo.lock", "examples/quickstart/Cargo.toml",
+            "examples/quickstart/src/lib.rs", "hpy/src/lib.rs", "hpy-sys/Cargo.toml"} <= set(names)
+    for name in names:
+        parts = name.split("/")
+        tops = [parts[0]] + ([parts[2]] if parts[:2] == ["examples", "quickstart"] and len(parts) > 2 else [])
+        assert not set(tops) & {"target", "build", "dist"}, name
+        assert "__pycache__" not in parts and not name.endswith((".pyc", ".whl", ".so")), name
     py = fresh_venv(minor, PYTHONS[minor], tmp_path_factory)
-    env = dict(os.environ, CARGO_TARGET_DIR=os.path.join(ROOT, "target", "sdist-test"))
+    # a target directory of its own: the sdist's files all carry maturin's fixed time stamp, so a
+    # target directory built from an older tree would look fresh to cargo
+    env = dict(os.environ, CARGO_TARGET_DIR=str(tmp_path_factory.mktemp("sdist-target")))
     subprocess.run([py, "-m", "pip", "install", "-q", "--disable-pip-version-check",
                     os.path.join(out_dir, sdists[0])], check=True, env=env)
     out = subprocess.run([py, "-c", PROBE], capture_output=True, text=True, cwd="/")

@@ -1,4 +1,5 @@
-"""hpy_build: a PEP 517 build backend for universal HPy extension modules written with hpy-rs.
+"""hpy_build: the PEP 517/660 build backend of hpy-rs projects (Python extension modules written
+in safe Rust): universal HPy wheels, native and stable-ABI wheels, sdists, editable installs.
 
 It is maturin plus one post-build step. maturin compiles the crate and makes a `py3-none`
 wheel (through its `cffi` binding, the one whose wheels carry the universal tag); this backend
@@ -12,17 +13,23 @@ then turns that wheel into an HPy wheel:
   metadata as the module (embedded in the binary, in the `.hpy_stubs` section);
 * cffi's glue files are dropped, and RECORD is rewritten.
 
-A project uses it with one line of pyproject.toml (see the README, "Publish a universal wheel"):
+It is the project `hpy-build` (tools/pep517 of hpy-rs: `pip wheel tools/pep517`), which a
+project names in its pyproject.toml (see the README, "Your first module"):
 
     [build-system]
-    requires = ["maturin>=1.5,<2", "cffi"]
+    requires = ["hpy-build>=0.1,<0.2"]
     build-backend = "hpy_build"
-    backend-path = ["_hpy_build"]      # a copy of (or link to) tools/pep517 of hpy-rs
 
-and then `pip wheel .`, `python -m build` or `pip install .` (also from the sdist) as usual.
+and then `pip wheel .`, `python -m build` or `pip install .` (also from the sdist) as usual, and
+`pip install -e .` for the develop loop (PEP 660, hpy_build/editable.py: the module is built into
+`build/hpy-develop/` of the project, which a `.pth` file puts on sys.path). The sdist is maturin's
+without build outputs (hpy_build/sdist.py). `hpy-build new <dir>`
+(hpy_build/new.py) creates such a project from the template in hpy_build/template/. The examples
+of hpy-rs use the source tree instead (`backend-path = ["_hpy_build"]`, a link to tools/pep517).
 This is the step a `bindings = "hpy"` in maturin itself would do; see README.
 
-The ABI: the config setting `hpy-abi`, else the environment variable `HPY_ABI`:
+The ABI: the config setting `hpy-abi`, else the environment variable `HPY_ABI`, else
+`[tool.hpy-build] abi = "..."` in the project's pyproject.toml:
 
     pip wheel . --config-settings hpy-abi=native        python -m build -C hpy-abi=native
     HPY_ABI=native pip wheel .                           (likewise hpy-abi=abi3, HPY_ABI=abi3)
@@ -45,20 +52,24 @@ The ABI: the config setting `hpy-abi`, else the environment variable `HPY_ABI`:
   per-version `native` wheels remain.
 
 Any other value is an error.
+
+The cargo profile: the config setting `hpy-profile`, `release` (optimised and stripped: the
+default of wheels) or `dev` (the default of editable installs: compiles faster).
 """
 import functools
 import os
 import shutil
 import subprocess
 import sys
-import tarfile
 import tempfile
 
+from . import editable as _editable
+from . import project as _project
+from . import sdist as _sdist
 from . import wheel as _wheel
 
-__all__ = ["build_wheel", "build_sdist", "get_requires_for_build_wheel", "get_requires_for_build_sdist"]
-
-_HERE = os.path.dirname(os.path.abspath(__file__))
+__all__ = ["build_wheel", "build_sdist", "build_editable", "get_requires_for_build_wheel",
+           "get_requires_for_build_sdist", "get_requires_for_build_editable"]
 
 
 def get_requires_for_build_wheel(config_settings=None):
@@ -66,6 +77,10 @@ def get_requires_for_build_wheel(config_settings=None):
 
 
 def get_requires_for_build_sdist(config_settings=None):
+    return []
+
+
+def get_requires_for_build_editable(config_settings=None):
     return []
 
 
@@ -89,25 +104,42 @@ def _target_dir():
 
 
 ABIS = ("universal", "native", "abi3")
+PROFILES = ("release", "dev")
 
 # The limited API version of the abi3 build (hpy-sys's feature abi3 = pyo3-ffi's abi3-py312).
 ABI3_MIN = (3, 12)
 
 
-def _abi(config_settings):
-    """The ABI asked for: config setting `hpy-abi`, else $HPY_ABI, else universal."""
-    value = (config_settings or {}).get("hpy-abi")
+def _setting(config_settings, key):
+    value = (config_settings or {}).get(key)
     if isinstance(value, list):  # given more than once: the last one counts
         value = value[-1] if value else None
-    source = "config setting hpy-abi"
+    return value
+
+
+def _abi(config_settings, pyproject=None):
+    """The ABI asked for: config setting `hpy-abi`, else $HPY_ABI, else `[tool.hpy-build] abi`,
+    else universal."""
+    value, source = _setting(config_settings, "hpy-abi"), "config setting hpy-abi"
     if value is None:
-        value, source = os.environ.get("HPY_ABI") or "universal", "HPY_ABI"
+        value, source = os.environ.get("HPY_ABI") or None, "HPY_ABI"
+    if value is None:
+        value, source = _project.tool_settings(pyproject or {}).get("abi"), "[tool.hpy-build] abi"
+    if value is None:
+        value = "universal"
     if value not in ABIS:
         raise ValueError("hpy_build: unknown ABI %r (from %s): use one of %s"
                          % (value, source, ", ".join(ABIS)))
     return value
 
 
+def _profile(config_settings, default):
+    """The cargo profile: config setting `hpy-profile`, else `default`."""
+    value = _setting(config_settings, "hpy-profile") or default
+    if value not in PROFILES:
+        raise ValueError("hpy_build: unknown profile %r (config setting hpy-profile): use one of %s"
+                         % (value, ", ".join(PROFILES)))
+    return value
 def _check_abi3_python(python):
     """The abi3 build needs a CPython 3.12+ (pyo3-ffi's build script refuses an older one, less
     clearly): raise a ValueError naming the interpreter otherwise."""
@@ -126,8 +158,9 @@ def _check_abi3_python(python):
             % (ABI3_MIN + ABI3_MIN + (python, impl) + version))
 
 
-def build_wheel(wheel_directory, config_settings=None, metadata_directory=None):
-    abi = _abi(config_settings)
+def _build(abi, profile, wheel_directory):
+    """Compile the project (cwd) with maturin and write its hpy-rs wheel of `abi` into
+    `wheel_directory`; return the wheel's file name."""
     env = dict(os.environ, CARGO_TARGET_DIR=_target_dir())
     if abi in ("native", "abi3"):
         # maturin's pyo3-ffi binding: it finds pyo3-ffi (hpy-sys's with the feature), makes
@@ -139,38 +172,41 @@ def build_wheel(wheel_directory, config_settings=None, metadata_directory=None):
         args = ["--bindings", "pyo3-ffi", "--features", "hpy/" + abi, "--interpreter", python]
         make = functools.partial(_wheel.make_native_wheel, abi3=abi == "abi3")
     else:
-        args = ["--interpreter", sys.executable]
+        # the cffi binding is the one whose wheel of a cdylib is tagged py3-none
+        args = ["--bindings", "cffi", "--interpreter", sys.executable]
         make = _wheel.make_hpy_wheel
+    if profile == "release":
+        args += ["--release", "--strip"]
     with tempfile.TemporaryDirectory(prefix="hpy_build-") as tmp:
-        _maturin(["build", "--release", "--strip"] + args + ["--out", tmp], env=env)
+        _maturin(["build"] + args + ["--out", tmp], env=env)
         built = [f for f in os.listdir(tmp) if f.endswith(".whl")]
         if len(built) != 1:
             raise RuntimeError("hpy_build: expected one wheel from maturin, got %r" % built)
         return make(os.path.join(tmp, built[0]), wheel_directory)
 
 
+def build_wheel(wheel_directory, config_settings=None, metadata_directory=None):
+    abi = _abi(config_settings, _project.load())
+    return _build(abi, _profile(config_settings, "release"), wheel_directory)
+
+
+def build_editable(wheel_directory, config_settings=None, metadata_directory=None):
+    """PEP 660: build the module (cargo's dev profile unless `hpy-profile=release`) into the
+    project's `build/hpy-develop/<wheel tag>/`, and return a wheel holding the project's metadata
+    and a `.pth` file naming that directory (hpy_build/editable.py)."""
+    abi = _abi(config_settings, _project.load())
+    with tempfile.TemporaryDirectory(prefix="hpy_build-") as tmp:
+        built = _build(abi, _profile(config_settings, "dev"), tmp)
+        return _editable.make_editable_wheel(os.path.join(tmp, built), wheel_directory,
+                                             os.path.join(os.getcwd(), _editable.DEVELOP_DIR))
+
+
 def build_sdist(sdist_directory, config_settings=None):
-    """maturin's sdist (the crate and its path dependencies), plus this backend, so that
-    `pip install <sdist>` can build the HPy wheel."""
+    """maturin's sdist (the crate and its path dependencies) without build outputs, plus this
+    backend when the project takes it from its own tree (backend-path): hpy_build/sdist.py."""
     with tempfile.TemporaryDirectory(prefix="hpy_build-") as tmp:
         _maturin(["sdist", "--out", tmp])
         built = [f for f in os.listdir(tmp) if f.endswith(".tar.gz")]
         if len(built) != 1:
             raise RuntimeError("hpy_build: expected one sdist from maturin, got %r" % built)
-        src = os.path.join(tmp, built[0])
-        dst = os.path.join(sdist_directory, built[0])
-        root = built[0][: -len(".tar.gz")]
-        with tarfile.open(src, "r:gz") as tin, tarfile.open(dst, "w:gz", format=tarfile.PAX_FORMAT) as tout:
-            pyproject_dir = None
-            for member in tin.getmembers():
-                if member.name.endswith("/pyproject.toml") and member.name.count("/") <= 2:
-                    pyproject_dir = os.path.dirname(member.name)
-                if member.issym() and "_hpy_build" in member.name:
-                    continue  # replaced by the files themselves below
-                tout.addfile(member, tin.extractfile(member) if member.isfile() else None)
-            # The backend goes next to pyproject.toml (its backend-path), as real files.
-            base = pyproject_dir or root
-            for name in sorted(os.listdir(_HERE)):
-                if name.endswith(".py"):
-                    tout.add(os.path.join(_HERE, name), arcname="%s/_hpy_build/hpy_build/%s" % (base, name))
-        return built[0]
+        return _sdist.rewrite(os.path.join(tmp, built[0]), sdist_directory)
