@@ -360,6 +360,36 @@ else
     fail "tools venv"
 fi
 
+# Issue 17: what a stranger gets. The build backend's own tests (hpy-build: its wheel, the
+# template, settings, sdist exclusions, `pip install -e .` universal -> native -> universal);
+# then the round trip outside the repository on the packaged crates (tools/stranger.sh); then
+# the import time of the installed quickstart wheel (tools/import_time.py).
+if [ $pypy_only = 0 ]; then
+    step "hpy-build: the backend's tests (tests/backend: template, settings, sdist, editable installs)"
+    if [ -n "${tools_py:-}" ] && "$tools_py" -m pytest tests/backend -v -p no:cacheprovider; then
+        results+=("hpy-build: backend tests passed (template, settings, sdist exclusions, pip install -e .)")
+    else
+        fail "hpy-build backend tests (tests/backend)"
+    fi
+
+    step "the stranger's round trip: hpy-build new -> pip install -e . -> test -> edit -> reinstall -> test, outside the repository (tools/stranger.sh)"
+    stranger_start=$SECONDS
+    if tools/stranger.sh; then
+        results+=("stranger: template project outside the repository, on the packaged crates and the hpy-build wheel: create, pip install -e ., test, edit, reinstall, test ($((SECONDS - stranger_start)) s)")
+    else
+        fail "the stranger's round trip (tools/stranger.sh)"
+    fi
+
+    step "import time of the installed quickstart wheel (tools/import_time.py, CPython 3.11 or the tools interpreter)"
+    if [ -n "${wheel:-}" ] && out="$("$tools_python" tools/import_time.py --wheel "$wheel" --python "$tools_python" 2>&1)"; then
+        echo "$out"
+        results+=("import time: $(echo "$out" | awk '/^  quickstart /{print "import quickstart " $2 " " $3 " (median; hpy.universal already imported)"}' | head -n 1)")
+    else
+        echo "${out:-}"
+        fail "import time (tools/import_time.py: the quickstart wheel's import is 1 ms or more, or it could not be measured)"
+    fi
+fi
+
 step "summary"
 printf '%s\n' "${results[@]}"
 if [ ${#failures[@]} -gt 0 ]; then
