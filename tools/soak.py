@@ -45,6 +45,7 @@ Exit status: 0 if every workload is flat and the self-check caught its leak, 1 o
 import argparse
 import collections
 import fnmatch
+import functools
 import gc
 import json
 import os
@@ -55,11 +56,16 @@ import threading
 import time
 import traceback
 
-MODULES = ("rawadd", "quickstart", "geometry", "tree", "apitest", "containers")
+MODULES = ("rawadd", "quickstart", "geometry", "tree", "apitest", "containers", "protocols", "errors",
+           "layout", "stdtypes", "inherit")
 MODES = ("universal", "debug", "native")
 # Modules with no native build, and why: their workloads are skipped in native mode.
 UNIVERSAL_ONLY = {"rawadd": "rawadd is a hand-written universal-only fixture (hpy-sys alone, no native build)"}
 HERE = os.path.dirname(os.path.abspath(__file__))
+# Why workloads that instantiate HPy classes (`types=True`) do not run in universal and debug mode
+# here, or None (the tests' conftest.skip_module_if_types_crash; the native build is unaffected).
+TYPES_CRASH = ("hpy 0.9.0's runtime crashes instantiating HPy types on CPython 3.13 (hpy PR #490/#494)"
+               if sys.version_info >= (3, 13) else None)
 
 # The growth bound. What it must catch: the smallest leak a call can have is one malloc chunk,
 # 32 bytes with glibc (a 3-byte Vec<bool>, the list-builder bug of issue 12, is exactly that), so
@@ -86,16 +92,17 @@ def rss_bytes():
 # read from Python costs HPy an mmap'ed copy (~12 us), which dominates the run time.
 # =====================================================================================
 
-Workload = collections.namedtuple("Workload", "name modules make expect live quiet")
+Workload = collections.namedtuple("Workload", "name modules make expect live quiet types")
 WORKLOADS = []
 
 
-def workload(*modules, expect="flat", live=None, quiet=False):
+def workload(*modules, expect="flat", live=None, quiet=False, types=False):
     """Register a workload. `expect`: "flat", or "grows" for the self-check. `live(m)`: a count
-    of live Rust values that must be the same before and after. `quiet`: silence stderr (Rust's
-    panic hook prints every panic there)."""
+    (or a tuple of counts) of live Rust values that must be the same before and after. `quiet`:
+    silence stderr (Rust's panic hook prints every panic there). `types`: it instantiates HPy
+    classes (skipped where hpy's runtime crashes doing that, TYPES_CRASH)."""
     def register(make):
-        WORKLOADS.append(Workload(make.__name__, modules, make, expect, live, quiet))
+        WORKLOADS.append(Workload(make.__name__, modules, make, expect, live, quiet, types))
         return make
     return register
 
@@ -132,7 +139,7 @@ def list_int(m):
     return step
 
 
-@workload("containers", live=lambda m: m.containers.live_objects())
+@workload("containers", types=True, live=lambda m: m.containers.live_objects())
 def list_int_100(m):
     """IntList(list(range(100))).to_list(): 100 ints in and out (the attack's +109 MB)."""
     IntList, a = m.containers.IntList, list(range(100))
@@ -168,7 +175,7 @@ def list_nested(m):
     return step
 
 
-@workload("containers")
+@workload("containers", types=True)
 def list_str_keys_50(m):
     """StrMap.keys() of 50 keys: a Vec<String> out (the attack's +62 MB)."""
     smap = m.containers.StrMap({"key%02d" % i: "v" for i in range(50)})
@@ -298,7 +305,7 @@ def dict_word_counts(m):
     return step
 
 
-@workload("containers", live=lambda m: m.containers.live_objects())
+@workload("containers", types=True, live=lambda m: m.containers.live_objects())
 def dict_strmap_items(m):
     """StrMap(dict) takes a BTreeMap<String, String>; items() gives a Vec<(String, String)>."""
     StrMap, d = m.containers.StrMap, {"a": "1"}
@@ -379,7 +386,7 @@ def rawadd(m):
 
 # ---- classes ----
 
-@workload("geometry")
+@workload("geometry", types=True)
 def class_new_free(m):
     """Instantiate and free: Vector (frozen), Point, Meters (a float subclass)."""
     geo = m.geometry
@@ -390,7 +397,7 @@ def class_new_free(m):
     return step
 
 
-@workload("geometry")
+@workload("geometry", types=True)
 def class_operators(m):
     """Vector's number protocol, ==, hash, repr, methods, a classmethod, a class attribute."""
     Vector = m.geometry.Vector
@@ -411,7 +418,7 @@ def class_operators(m):
     return step
 
 
-@workload("geometry")
+@workload("geometry", types=True)
 def class_getset(m):
     """Point: field getters/setters, #[getter]/#[setter], +=, a callback, a Python subclass."""
     geo = m.geometry
@@ -436,7 +443,7 @@ def class_getset(m):
     return step
 
 
-@workload("geometry")
+@workload("geometry", types=True)
 def class_buffer(m):
     """Polyline through the buffer protocol: a memoryview over its doubles, released."""
     Polyline = m.geometry.Polyline
@@ -450,7 +457,7 @@ def class_buffer(m):
     return step
 
 
-@workload("geometry")
+@workload("geometry", types=True)
 def class_float_subclass(m):
     """Meters (extends float): a method reading the float value, repr."""
     Meters = m.geometry.Meters
@@ -461,7 +468,7 @@ def class_float_subclass(m):
     return step
 
 
-@workload("containers", live=lambda m: m.containers.live_objects())
+@workload("containers", types=True, live=lambda m: m.containers.live_objects())
 def class_sequence(m):
     """IntList: the sequence protocol, +=, ==, repr, a callback while mutably borrowed."""
     IntList = m.containers.IntList
@@ -478,7 +485,7 @@ def class_sequence(m):
     return step
 
 
-@workload("containers", live=lambda m: m.containers.live_objects())
+@workload("containers", types=True, live=lambda m: m.containers.live_objects())
 def class_mapping(m):
     """StrMap: the mapping protocol, `in`, get with a default."""
     StrMap = m.containers.StrMap
@@ -491,7 +498,7 @@ def class_mapping(m):
     return step
 
 
-@workload("containers", live=lambda m: m.containers.live_objects())
+@workload("containers", types=True, live=lambda m: m.containers.live_objects())
 def class_callable(m):
     """Counter: __call__ with and without a keyword, getters, __bool__, repr."""
     Counter = m.containers.Counter
@@ -505,7 +512,7 @@ def class_callable(m):
     return step
 
 
-@workload("tree", live=lambda m: m.tree.live_nodes())
+@workload("tree", types=True, live=lambda m: m.tree.live_nodes())
 def class_cycles(m):
     """tree.Node parent <-> child cycles through hpy::Field, left to the garbage collector."""
     # Dropped with their cycles intact: the collections the run triggers, and the gc.collect()
@@ -519,7 +526,7 @@ def class_cycles(m):
     return step
 
 
-@workload("tree", live=lambda m: m.tree.live_nodes())
+@workload("tree", types=True, live=lambda m: m.tree.live_nodes())
 def class_cycles_detached(m):
     """The same cycle broken by hand (detach): freed by reference counting alone."""
     Node = m.tree.Node
@@ -568,7 +575,7 @@ def error_signature(m):
     return step
 
 
-@workload("apitest", "quickstart", "tree")
+@workload("apitest", "quickstart", "tree", types=True)
 def error_user(m):
     """Errors the functions raise: ValueError, ZeroDivisionError, the module's own exception
     type, a user error type, From<ParseIntError>."""
@@ -583,7 +590,7 @@ def error_user(m):
     return step
 
 
-@workload("geometry", "containers", live=lambda m: m.containers.live_objects())
+@workload("geometry", "containers", types=True, live=lambda m: m.containers.live_objects())
 def error_class(m):
     """Errors from methods, protocols and setters of classes."""
     geo, cont = m.geometry, m.containers
@@ -659,6 +666,572 @@ def capsules(m):
     return step
 
 
+# ---- protocols: iteration from Rust, iterator classes, attribute hooks, descriptors ----
+
+def gen(*items):
+    yield from items
+
+
+def raising_midway():
+    yield 1
+    raise ValueError("boom")
+
+
+@workload("protocols")
+def iter_from_rust(m):
+    """Handle::iter over a generator, a set, a list, a tuple; an error midway (yielded once, then
+    the iteration ends); not iterable; a bad item."""
+    pr = m.protocols
+    def step():
+        assert pr.sum_iter(gen(1, 2)) == 3
+        assert pr.sum_iter({1, 2, 3}) == 6
+        assert pr.sum_iter([4, 5]) == 9
+        assert pr.items((7, 8)) == [7, 8]
+        assert pr.items_before_error(raising_midway()) == ([1], True, True)
+        raises(ValueError, pr.sum_iter, raising_midway())
+        raises(TypeError, pr.items, 5)
+        raises(TypeError, pr.sum_iter, [1, "2"])
+    return step
+
+
+@workload("protocols")
+def vec_from_iterables(m):
+    """Vec<T> from a generator, a set, a frozenset, a dict view, nested iterables; refused: an
+    int, a dict, a str; failing items (wrong type, out of range, the iterator's own error)."""
+    pr = m.protocols
+    values = {"a": 1, "b": 2}.values()
+    def step():
+        assert pr.total(gen(1, 2, 3)) == 6
+        assert pr.total({1, 2}) == 3
+        assert pr.total(frozenset({4})) == 4
+        assert pr.total(values) == 3
+        assert pr.nested([(1, 2), {3}, gen(4)]) == [[1, 2], [3], [4]]
+        assert pr.byte_values(gen(1, 2)) == b"\x01\x02"
+        raises(TypeError, pr.total, 5)
+        raises(TypeError, pr.total, {1: 2})
+        raises(TypeError, pr.strings, "ab")
+        raises(TypeError, pr.total, gen(1, "2"))
+        raises(OverflowError, pr.byte_values, gen(1, 256))
+        raises(ValueError, pr.total, raising_midway())
+    return step
+
+
+@workload("protocols", types=True)
+def iterator_classes(m):
+    """Rust iterator classes iterated by Python (list(Range), a Bag's separate BagIter) and by
+    Rust (Handle::iter, Vec); exhausted; __next__ raising; __iter__ returning a non-iterator."""
+    pr = m.protocols
+    Range, Bag, Failing, Parser = pr.Range, pr.Bag, pr.Failing, pr.Parser
+    def step():
+        assert list(Range(0, 3)) == [0, 1, 2]
+        r = Range(5, 6)
+        assert next(r) == 5 and r.remaining() == 0
+        raises(StopIteration, next, r)
+        assert list(Bag(["a", "b"])) == ["a", "b"]
+        assert pr.total(Range(0, 4)) == 6
+        assert pr.items(Range(0, 2)) == [0, 1]
+        assert list(Parser(["1", "2"])) == [1, 2]
+        raises(ValueError, list, Failing(1))
+        raises(ValueError, pr.total, Failing(2))
+        raises(ValueError, list, Parser(["x"]))
+        raises(OverflowError, list, Parser(["300"]))
+        raises(TypeError, iter, pr.NotAnIterator())
+        raises(TypeError, next, Bag([]))
+    return step
+
+
+@workload("protocols", types=True)
+def attribute_hooks(m):
+    """Record's __getattr__/__setattr__/__delattr__ (a BTreeMap of attributes), Shouter's
+    __getattr__; missing names, a read-only name, a value of the wrong type, out of range."""
+    pr = m.protocols
+    Record, shouter = pr.Record, pr.Shouter()
+    def step():
+        r = Record()
+        r.x = 5
+        setattr(r, "y", -1)
+        assert r.x == 5 and r.size == 2 and r.names() == ["x", "y"]
+        del r.x
+        assert getattr(r, "x", None) is None
+        raises(AttributeError, delattr, r, "x")
+        raises(AttributeError, setattr, r, "size", 3)
+        raises(TypeError, setattr, r, "z", "five")
+        raises(OverflowError, setattr, r, "z", 2**64)
+        assert shouter.anything == "ANYTHING" and shouter.hello() == "hello"
+        assert not hasattr(shouter, "_private")
+    return step
+
+
+@workload("protocols", types=True)
+def descriptors(m):
+    """A data descriptor (Scaled: __get__/__set__/__delete__) and a non-data one (Default) on a
+    Python class; reading after delete, setting a value of the wrong type."""
+    pr = m.protocols
+
+    class Host:
+        x = pr.Scaled(10)
+        d = pr.Default(7)
+
+        def __init__(self, base):
+            self.base = base
+    def step():
+        h = Host(2)
+        assert h.x == 20 and h.d == (True, 7) and Host.d == (False, 7)
+        h.x = 55
+        assert h.base == 5
+        del h.x
+        raises(AttributeError, getattr, h, "x")
+        raises(TypeError, setattr, h, "x", "many")
+        assert isinstance(Host.x, pr.Scaled)
+    return step
+
+
+# ---- errors: raising with arguments, io::Error, causes, taking exceptions, declared ones ----
+
+def raise_key_error():
+    raise KeyError("k")
+
+
+@workload("errors")
+def error_with_args(m):
+    """Raising with arguments: KeyError(key) from a Rust value and from an object, StopIteration
+    (value), OSError(errno, strerror) (a subclass picked), ValueError with none and with three;
+    raising an object (and a non-exception); a failing constructor."""
+    er = m.errors
+    exc, key = ValueError("mine"), (1, 2)
+    def step():
+        raises(KeyError, er.key_error, "k")
+        raises(KeyError, er.key_error_of, key)
+        raises(StopIteration, er.stop_iteration, 5)
+        raises(FileNotFoundError, er.os_error, 2, "gone")
+        raises(ValueError, er.value_error_args, 0)
+        raises(ValueError, er.value_error_args, 3)
+        raises(ValueError, er.raise_value, exc)
+        raises(TypeError, er.raise_value, 3)
+        raises(TypeError, er.unicode_error_args)
+    return step
+
+
+@workload("errors")
+def error_from_thread(m):
+    """A lazy error (KeyError(key)) made on a thread spawned with the GIL released, raised after."""
+    f = m.errors.error_from_thread
+    def step():
+        raises(KeyError, f, "t")
+    return step
+
+
+@workload("errors")
+def error_io(m):
+    """std::io::Error: from the OS (ENOENT, EISDIR), with the file name (also a non-UTF-8 one),
+    made in Rust with and without a name, from an errno; and a successful read."""
+    import tempfile
+    er = m.errors
+    directory = tempfile.mkdtemp(prefix="hpyrs-soak-")
+    present = os.path.join(directory, "ok.txt")
+    with open(present, "w") as f:
+        f.write("content")
+    missing = os.path.join(directory, "missing.txt")
+    odd = os.fsdecode(os.path.join(os.fsencode(directory), b"\xff-missing"))
+    def step():
+        assert er.read(present) == "content"
+        raises(FileNotFoundError, er.read, missing)
+        raises(IsADirectoryError, er.read, directory)
+        try:
+            er.read_named(odd)
+            raise AssertionError("read_named did not raise")
+        except FileNotFoundError as e:
+            assert e.filename == odd and e.errno == 2
+        raises(PermissionError, er.io_custom, "permission", True)
+        raises(FileNotFoundError, er.io_custom, "not_found", False)
+        raises(PermissionError, er.io_errno, 1)
+    return step
+
+
+@workload("errors")
+def error_causes(m):
+    """`raise ... from ...`: a lazy error wrapping a Python one, both lazy, a pending one with a
+    lazy cause, a three-level chain, a pending error caused by itself."""
+    er = m.errors
+    def step():
+        try:
+            er.wrap_call(raise_key_error)
+            raise AssertionError("wrap_call did not raise")
+        except ValueError as e:
+            assert type(e.__cause__) is KeyError
+        assert er.wrap_call(int) == 0
+        raises(RuntimeError, er.lazy_cause, "q")
+        raises(KeyError, er.pending_with_cause, raise_key_error)
+        try:
+            er.cause_chain(raise_key_error)
+            raise AssertionError("cause_chain did not raise")
+        except er.ParseError as e:
+            assert type(e.__cause__.__cause__) is KeyError
+        raises(KeyError, er.self_cause, raise_key_error)
+    return step
+
+
+@workload("errors")
+def error_into_value(m):
+    """A caught exception taken as an object (Error::into_value: in the universal build through
+    the private sys.unraisablehook), raised again, matched, taken twice in one call; lazy errors
+    built as objects; taking when nothing is pending (SystemError); Rust-side matches and Display."""
+    er = m.errors
+    exc = KeyError("mine")
+
+    def raise_it():
+        raise exc
+    c_error = functools.partial(int, "x")
+    def step():
+        assert er.catch(raise_it) is exc
+        assert type(er.catch(c_error)) is ValueError
+        assert er.catch(int) is None
+        raises(KeyError, er.catch_and_reraise, raise_it)
+        raises(ValueError, er.catch_and_reraise, c_error)
+        assert er.key_error_args(raise_key_error) == ("k",)
+        raises(ValueError, er.key_error_args, c_error)
+        first, second = er.catch_twice(raise_key_error)
+        assert first is not second and first.args == second.args == ("k",)
+        assert type(er.lazy_value("os")) is FileNotFoundError
+        assert type(er.lazy_value("cause").__cause__) is TypeError
+        assert type(er.lazy_value("wrong type")) is TypeError
+        raises(SystemError, er.into_value_without_exception)
+        assert er.lazy_matches() == [True, True, True, False, False, True, True, True]
+        assert len(er.displays()) == 7
+    return step
+
+
+@workload("errors")
+def error_declared(m):
+    """#[hpy::exception] classes raised (with args, a subclass, a renamed one), From<user error>
+    into one, matched against a Python-raised subclass."""
+    er = m.errors
+
+    def raise_deep():
+        raise er.DeepError("d")
+    def step():
+        raises(er.ParseError, er.raise_declared, "parse", "oops")
+        raises(er.DeepError, er.raise_declared, "deep", "x")
+        raises(er.Renamed, er.raise_declared, "renamed", "r")
+        raises(er.ParseError, er.parse_number, "x")
+        assert er.parse_number(" 12 ") == 12
+        assert er.matches_parse_error(raise_deep) is True
+        assert er.matches_parse_error(raise_key_error) is False
+    return step
+
+
+@workload("errors", types=True, live=lambda m: m.errors.live_values())
+def exc_values_python(m):
+    """Exception classes holding a Rust value, used from Python: LineError constructed, its
+    getters, setter, methods, a method returning a new one, raised and caught with a cause, a
+    Python subclass, a Fault with a cycle through its field; bad constructor arguments."""
+    er = m.errors
+    LineError = er.LineError
+
+    class Sub(LineError):
+        pass
+    def step():
+        e = LineError(3, "bad")
+        assert e.line == 3 and e.args == (3, "bad") and str(e) == "line 3: bad"
+        e.message = "worse"
+        assert e.describe("") == "worse at line 3" and e.at_line(9).line == 9 and e.itself() is e
+        assert LineError.at_start("s").line == 0
+        try:
+            try:
+                {}["k"]
+            except KeyError as cause:
+                raise Sub(7, "no key") from cause
+        except LineError as caught:
+            assert caught.line == 7
+        f = er.fault(3)
+        f.attach(f)  # a cycle through the Rust value's field
+        assert f.payload is f
+        assert er.code_value(er.Code(7)) == 7
+        raises(TypeError, LineError, "three", "bad")
+        raises(AttributeError, setattr, e, "line", 4)
+        raises(TypeError, er.Fault, 1)
+        raises(TypeError, er.code_value, 7)
+    return step
+
+
+@workload("errors", types=True, live=lambda m: m.errors.live_values())
+def exc_values_rust(m):
+    """Exception classes holding a Rust value, from Rust: raised lazily (with and without args,
+    from a thread, with a cause), dropped unraised, its value taken (value_as, exception_value,
+    borrow_mut), and the error paths: not a LineError, no Rust value."""
+    er = m.errors
+    eleven = er.LineError(11, "x")
+
+    def raise_eleven():
+        raise eleven
+    bare = ValueError.__new__(er.LineError)  # no Rust value
+    def step():
+        raises(er.LineError, er.raise_line_error, 4, "from rust")
+        raises(er.LineError, er.raise_line_error_with_args, 5, "args")
+        raises(er.LineError, er.line_error_from_thread, 6)
+        raises(er.LineError, er.line_error_with_cause, "key")
+        raises(er.Fault, er.raise_fault, 42)
+        er.drop_unraised(2)
+        assert er.line_error_rust_side()[2] == [True, True, False, True, False]
+        assert er.line_of(raise_eleven) == 11
+        assert er.value_as_line_error(raise_eleven) == 11
+        raises(KeyError, er.line_of, raise_key_error)
+        raises(KeyError, er.value_as_line_error, raise_key_error)
+        assert er.line_of_exception(eleven) == 11
+        er.set_message_of(eleven, "y")
+        raises(TypeError, er.line_of_exception, ValueError(1))
+        raises(TypeError, er.line_of_exception, bare)
+    return step
+
+
+# ---- layout: constants and submodules ----
+
+@workload("layout")
+def submodules(m):
+    """Module constants; functions of two submodules (a keyword-only argument, a Global of the
+    submodule); the submodule's declared exception, an OverflowError, a wrong argument type."""
+    lay = m.layout
+    geo, text = lay.geometry, lay.text
+    def step():
+        assert lay.MAX == 10 and lay.PAIR == (3, True) and lay.twice_max() == 20
+        assert lay.f() == "layout.f" and geo.f() == "layout.geometry.f"
+        assert geo.scale(2, factor=3) == 600 and geo.SCALE == 100
+        assert text.shout("abc") == "ABC"
+        assert geo.count() > 0
+        raises(geo.RangeError, geo.scale, -1)
+        raises(OverflowError, geo.scale, 2**62, factor=4)
+        raises(TypeError, geo.scale, "x")
+        raises(TypeError, geo.scale, 1, 2)
+    return step
+
+
+# ---- stdtypes: sets, slices, complex, bytearray, paths, dicts, keywords, in-place operators ----
+
+@workload("stdtypes")
+def sets_both_ways(m):
+    """HashSet/BTreeSet from set and frozenset and back; Set methods (insert, discard, contains,
+    iter, pop, clear); new sets from Rust; refused: not a set, bad items, unhashable ones."""
+    st = m.stdtypes
+    def step():
+        assert st.set_sum({1, 2, 3}) == 6 and st.set_sum(frozenset({4, 5})) == 9
+        assert st.sorted_words({"b", "a"}) == ["a", "b"]
+        assert st.range_set(3) == {0, 1, 2}
+        assert st.btree_roundtrip(frozenset({3, 1})) == {1, 3}
+        s = {1, 2}
+        assert st.set_add_discard(s, 3, 1) == 2 and st.set_contains(s, 2)
+        assert st.set_kinds(s) == (True, False) and st.frozenset_len(frozenset({1})) == 1
+        assert st.set_iter_sum({5, 6}) == 11 and st.set_drain(s) == 5 and not s
+        assert st.new_sets([1, 2, 2]) == ({1, 2}, frozenset({1, 2}), set())
+        raises(TypeError, st.set_sum, [1, 2])
+        raises(TypeError, st.set_sum, {1, "a"})
+        raises(OverflowError, st.set_sum, {2**65})
+        raises(TypeError, st.set_add_discard, s, [1], 1)
+        raises(TypeError, st.set_contains, [1], 1)
+        raises(TypeError, st.new_sets, 5)
+    return step
+
+
+@workload("stdtypes")
+def slices(m):
+    """Slice, SliceBounds and SliceOrIndex arguments: indices, positions, bounds (huge ones
+    clamped), index or slice; a zero step, non-integer bounds, an index too big, a non-slice."""
+    st = m.stdtypes
+    s, huge = slice(1, 8, 2), slice(-2**100, 2**100, -2**100)
+    def step():
+        assert st.slice_indices(s, 10) == (1, 8, 2, 4)
+        assert st.slice_positions(s, 10) == [1, 3, 5, 7]
+        assert st.slice_bounds(huge)[1] == sys.maxsize
+        assert st.key_kind(3) == "index 3" and st.key_kind(s) == "slice"
+        raises(ValueError, st.slice_indices, slice(None, None, 0), 5)
+        raises(TypeError, st.slice_positions, slice("a"), 5)
+        raises(TypeError, st.slice_indices, 5, 10)
+        raises(TypeError, st.key_kind, "x")
+        raises(IndexError, st.key_kind, 2**100)
+    return step
+
+
+@workload("stdtypes", types=True)
+def slice_class(m):
+    """Seq: __getitem__/__setitem__/__delitem__ with an index or a slice (SliceOrIndex),
+    iterated through the sequence protocol; every error: a zero step, a str key, out of range,
+    an extended slice of the wrong size, a value of the wrong type."""
+    Seq = m.stdtypes.Seq
+    def step():
+        seq = Seq([0, 1, 2, 3, 4, 5])
+        assert seq[1:5:2] == [1, 3] and seq[::-1] == [5, 4, 3, 2, 1, 0] and seq[-1] == 5
+        seq[0] = 10
+        seq[1:3] = (11, 12, 13)  # [10, 11, 12, 13, 3, 4, 5]: a slice of any length
+        seq[::2] = [20, 21, 22, 23]  # an extended slice: as many as it selects
+        del seq[::3]
+        del seq[0]
+        assert list(seq) == seq.to_list() == [21, 22, 4]
+        raises(ValueError, seq.__getitem__, slice(None, None, 0))
+        raises(TypeError, seq.__getitem__, "x")
+        raises(IndexError, seq.__getitem__, 3)
+        raises(IndexError, seq.__getitem__, 2**100)
+        raises(ValueError, seq.__setitem__, slice(None, None, 2), [9])
+        raises(TypeError, seq.__setitem__, 0, "a")
+        raises(TypeError, seq.__setitem__, slice(0, 1), [1, "a"])
+        raises(IndexError, seq.__delitem__, 5)
+    return step
+
+
+@workload("stdtypes")
+def complex_and_bytearray(m):
+    """Complex from complex, float, int, __complex__ and back; bytearray read, made, and
+    snapshotted across a resize; refused: str, too big, a raising __complex__, bytes for a
+    bytearray."""
+    st = m.stdtypes
+
+    class WithComplex:
+        def __complex__(self):
+            return 4 - 1j
+
+    class Raising:
+        def __complex__(self):
+            raise RuntimeError("no complex today")
+    with_complex, raising = WithComplex(), Raising()
+    def step():
+        assert st.complex_parts(1 + 2j) == (1.0, 2.0) and st.complex_parts(3) == (3.0, 0.0)
+        assert st.complex_parts(with_complex) == (4.0, -1.0)
+        assert st.conjugate(3 + 4j) == 3 - 4j and st.make_complex(1.0, -1.0) == 1 - 1j
+        data = bytearray(b"abc")
+        assert st.bytearray_contents(data) == b"abc"
+        assert st.make_bytearray(b"xy") == bytearray(b"xy")
+        assert st.bytearray_snapshot(data, lambda: data.extend(b"z" * 100)) == b"abc"
+        raises(TypeError, st.complex_parts, "1+2j")
+        raises(OverflowError, st.complex_parts, 10**400)
+        raises(RuntimeError, st.complex_parts, raising)
+        raises(TypeError, st.bytearray_contents, b"abc")
+    return step
+
+
+@workload("stdtypes")
+def paths(m):
+    """PathBuf and OsString from str, bytes (non-UTF-8), pathlib and __fspath__, and back
+    (surrogate escapes); joined, parent as &Path and &OsStr; refused: an int, a bad __fspath__,
+    a raising one."""
+    import pathlib
+    st = m.stdtypes
+
+    class BadFsPath:
+        def __fspath__(self):
+            return 5
+
+    class Raising:
+        def __fspath__(self):
+            raise RuntimeError("no path today")
+    path, bad, raising = pathlib.PurePosixPath("/tmp/x"), BadFsPath(), Raising()
+    def step():
+        assert st.path_bytes(b"abc/\xff") == b"abc/\xff"
+        assert st.path_bytes(path) == b"/tmp/x"
+        assert st.path_roundtrip("a\udcff") == "a\udcff"
+        assert st.os_string_roundtrip("caf\u00e9") == "caf\u00e9"
+        assert st.path_from_bytes(b"a\xffb") == "a\udcffb"
+        assert st.path_join("/usr", path) == "/tmp/x"
+        assert st.path_parent("/usr/lib/x.so") == ("/usr/lib", "/usr/lib")
+        raises(TypeError, st.path_bytes, 5)
+        raises(TypeError, st.path_bytes, bad)
+        raises(RuntimeError, st.os_string_roundtrip, raising)
+    return step
+
+
+@workload("stdtypes")
+def dicts_keywords_inplace(m):
+    """Dict items, values, get and get_or from Rust; call_method_kw; in-place operators on
+    immutables (a new object) and mutables (changed in place); unhashable keys, a bad keyword,
+    a non-str keyword, unsupported operands, division by zero, an unknown operator."""
+    st = m.stdtypes
+    d, sort_desc, fmt = {"a": 1, "b": [2], 3: None}, {"reverse": True}, {"x": 2}
+    def step():
+        assert st.dict_items(d) == list(d.items()) and st.dict_values(d) == list(d.values())
+        assert st.dict_get(d, "a") == (True, 1) and st.dict_get(d, "z") == (False, None)
+        assert st.dict_get_or(d, "z", 5) == 5
+        lst = [1, 3, 2]
+        assert st.call_method_kw(lst, "sort", sort_desc) is None and lst == [3, 2, 1]
+        assert st.call_method_kw("{} {x}", "format", fmt, 1) == "1 2"
+        assert st.inplace(13, "+", 3) == 16 and st.inplace(2, "**", 10) == 1024
+        assert st.inplace(lst, "+", [0]) is lst and len(lst) == 4
+        s = {1}
+        assert st.inplace(s, "|", {2}) is s and s == {1, 2}
+        raises(TypeError, st.dict_get, d, [1])
+        raises(TypeError, st.call_method_kw, lst, "sort", {"bogus": 1})
+        raises(TypeError, st.call_method_kw, lst, "sort", {1: 2})
+        raises(TypeError, st.inplace, 1, "+", "a")
+        raises(ZeroDivisionError, st.inplace, 1, "//", 0)
+        raises(ValueError, st.inplace, 1, "++", 1)
+    return step
+
+
+# ---- inherit: classes extending classes, fields filled while constructing ----
+
+class Holder:
+    """A plain Python object to close a reference cycle through a field."""
+
+
+@workload("inherit", types=True, live=lambda m: m.inherit.live_values())
+def subclass_instances(m):
+    """Named, Circle (two Rust values) and Ring (three, through Init) made and dropped (the live
+    counters come back: each value dropped once); base methods, properties and slots on them,
+    as_base reads and writes; refused constructors and receivers."""
+    inh = m.inherit
+    Named, Circle, Ring = inh.Named, inh.Circle, inh.Ring
+    def step():
+        n, c, r = Named("n"), Circle("c", 2.0), Ring("r", 3.0, 1.0)
+        assert n.greet() == "hello, n" and len(c) == 1 and repr(r) == "<r>"
+        c.name = "disc"
+        assert c.describe() == "disc (r=2)" and r.root_name() == "r" and r.area() > c.area()
+        c.grow_and_rename(1.0, "bigger")
+        assert c.radius == 3.0 and c.name == "bigger"
+        raises(ValueError, Circle, "c", -1.0)
+        raises(ValueError, Ring, "r", 1.0, 2.0)
+        raises(TypeError, Circle, "c")
+        raises(TypeError, Ring.root_name, c)
+        raises(TypeError, Named.__new__, Circle, "x")
+    return step
+
+
+@workload("inherit", types=True, live=lambda m: m.inherit.live_values())
+def init_with_fields(m):
+    """Init with fields of two levels (Circle.tagged) and of one (EventBus(fallback=f)), read
+    back and called; without a fallback; bad arguments."""
+    inh = m.inherit
+    tag, extra, seen = Holder(), Holder(), []
+    def step():
+        c = inh.Circle.tagged("t", tag, extra)
+        assert c.tag() is tag and c.extra() is extra
+        bus = inh.EventBus(fallback=seen.append)
+        bus.emit("a")
+        assert seen.pop() == "a" and bus.fallback == seen.append
+        assert inh.EventBus().emit("x") is None
+        raises(TypeError, inh.EventBus, 1, 2)
+        raises(TypeError, inh.EventBus, fall=1)
+    return step
+
+
+@workload("inherit", types=True, live=lambda m: m.inherit.live_values())
+def inherit_cycles(m):
+    """Reference cycles through the fields of each level (a Circle's base field and its own, a
+    Ring through itself and a Python object, an EventBus whose fallback holds it), left to the
+    garbage collector."""
+    inh = m.inherit
+    def step():
+        c = inh.Circle("c", 1.0)
+        holder = Holder()
+        holder.c = c
+        c.set_tag(holder)
+        c2 = inh.Circle("c2", 1.0)
+        c2.set_extra([c2])
+        r = inh.Ring("r", 2.0, 1.0)
+        r.set_tag(r)
+        r.set_extra([r])
+        bus_holder = Holder()
+        bus_holder.bus = inh.EventBus(fallback=bus_holder)
+        t = inh.Circle.tagged("t", holder, holder)
+        holder.t = t
+    return step
+
+
 # ---- the self-check: a leak this tool must see ----
 
 @workload("apitest", expect="grows")
@@ -681,6 +1254,8 @@ def skip_reason(w, mode):
         for name in w.modules:
             if name in UNIVERSAL_ONLY:
                 return UNIVERSAL_ONLY[name]
+    elif w.types and TYPES_CRASH:
+        return TYPES_CRASH
     return None
 
 
@@ -746,7 +1321,7 @@ def run_workload(w, m, mode, calls, warmup, bound):
             row["failure"] = "MISSED: the deliberate leak was not seen"
         live_after = w.live(m) if w.live else None
         if live_after != live_before:
-            row["failure"] = "live Rust values %d -> %d (a Drop did not run)" % (live_before, live_after)
+            row["failure"] = "live Rust values %s -> %s (a Drop did not run)" % (live_before, live_after)
     except Exception as e:  # a wrong result, an error path that stopped raising, a leaked handle
         message = str(e).splitlines()[0] if str(e) else ""
         where = traceback.extract_tb(e.__traceback__)[-1]  # the failing line, for a bare assert
