@@ -563,6 +563,19 @@ pub fn expand(opts: &ClassOptions, mut item: ItemStruct) -> syn::Result<TokenStr
         // it from the object's memory, without calling into the module. That needs a value that
         // never changes (`frozen`), may be read from any thread (not `unsendable`), and is always
         // initialised (not `extends`, where `__init__` sets it after allocation).
+        //
+        // Not for a class that is not `frozen`, even for a `Copy` primitive: a member read is
+        // the interpreter loading the field's memory, and it bypasses the cell's borrow flag
+        // (which makes a getter raise "already mutably borrowed"). Python code can run while a
+        // `&mut T` is live: a `&mut self` method that calls back into Python (a callback, a
+        // `repr`, a `__del__` run by closing a handle or by a collection during an allocation)
+        // lets that code read `obj.field`. A `&mut T` is unique (`noalias`): a read of its
+        // memory through any other pointer while it lives is undefined behaviour in Rust's
+        // model, and in practice the compiler may keep a new value in a register across the
+        // call, so Python reads a stale one. `Cell` or atomic field types do not help: the
+        // `&mut T` covers them too. And `Context::allow_threads` releases the GIL while a
+        // `&mut T` may be live (its closure can hold `&mut self.field`), so another thread's
+        // member read races with this thread's write. Only `frozen` rules out every `&mut T`.
         let as_member = get && !set && frozen && !opts.unsendable && opts.extends.is_none() && is_member_primitive(&field.ty);
         if as_member {
             let fname = field.ident.as_ref().expect("named");
@@ -703,6 +716,7 @@ pub fn expand(opts: &ClassOptions, mut item: ItemStruct) -> syn::Result<TokenStr
                     ::hpy::impl_::extract_clone::<#ident>(obj)
                 }
             }
+            impl ::hpy::impl_::slots::CloneOperand for #ident {}
         }
     } else {
         quote!()

@@ -679,16 +679,26 @@ fn borrow_self(recv: Receiver) -> (TokenStream, TokenStream) {
 /// `let __hpy_v0: ty = <the other operand __hpy_b>;`, returning NotImplemented from the slot
 /// (so Python tries the other operand, or `a = a + b` for in-place operators) when it does not
 /// convert.
-fn other_operand(ty: &Type, func: &str, arg: &str) -> TokenStream {
+fn other_operand(ty: &Type) -> TokenStream {
+    let operand = operand(ty, quote!(__hpy_b));
     quote_spanned!(ty.span()=>
-        let __hpy_v0: #ty = match ::hpy::impl_::extract_arg(&*__hpy_b, #func, #arg) {
-            ::core::result::Result::Ok(v) => v,
-            ::core::result::Result::Err(e) => {
-                e.clear(__hpy_ctx);
+        let __hpy_v0: #ty = match #operand {
+            ::core::option::Option::Some(v) => v,
+            ::core::option::Option::None => {
                 return ::core::result::Result::Ok(::hpy::impl_::slots::not_implemented(__hpy_ctx));
             }
         };
     )
+}
+
+/// `Option<ty>`: the operand `src` (a `Handle`) converted, without building an error for a
+/// foreign operand where a type check decides (`hpy::impl_::slots::Operand`).
+fn operand(ty: &Type, src: TokenStream) -> TokenStream {
+    quote_spanned!(ty.span()=> {
+        #[allow(unused_imports)]
+        use ::hpy::impl_::slots::{AnyOperand as _, CheckedOperand as _};
+        (&::hpy::impl_::slots::operand_as::<#ty>()).operand(&*#src)
+    })
 }
 
 /// Arguments of a dunder call: `ctx` where the method takes it, and the converted Python values.
@@ -867,10 +877,9 @@ fn dunder_defs(
             }
             InPlace(slot) => {
                 let slot_ident = format_ident!("{}", slot);
-                let (ident, ty) = py_params(params)[0];
-                let arg = ident.to_string();
+                let (_, ty) = py_params(params)[0];
                 // An operand of another type: NotImplemented, so Python tries `a = a + b`.
-                let conv = other_operand(ty, &func, &arg);
+                let conv = other_operand(ty);
                 let args = dunder_args(params, &[quote!(__hpy_v0)]);
                 defs.push(quote_spanned!(*span=> ::hpy::__hpy_slot_def!(binary, ::hpy::ffi::#slot_ident, |__hpy_ctx, __hpy_a, __hpy_b| {
                     #conv #receiver
@@ -895,19 +904,19 @@ fn dunder_defs(
                 // elsewhere.
                 if let Some(r) = refl {
                     let r_name = if reflected { name } else { reflected_of(name).expect("a binary dunder has a reflected form") };
-                    let body = binary_body(class, class_py_name, None, Some(r));
+                    let body = binary_body(class, None, Some(r));
                     let r_name_c = c_str(r_name);
                     defs.push(quote_spanned!(*span=> ::hpy::__hpy_function_def!(o, #r_name_c, c"", |__hpy_ctx, __hpy_slf, __hpy_other| {
                         ::hpy::impl_::slots::reflected_operator(__hpy_ctx, __hpy_slf, __hpy_other, |__hpy_ctx, __hpy_a, __hpy_b| #body)
                     })));
                 }
-                defs.push(binary_def(class, class_py_name, slot, fwd, refl, *span));
+                defs.push(binary_def(class, slot, fwd, refl, *span));
             }
             Binary(..) => {}
             Power(reflected) if !reflected || get("__pow__").is_none() => {
                 let fwd = if reflected { None } else { Some((f, recv, params)) };
                 let refl = if reflected { Some((f, recv, params)) } else { get("__rpow__").map(|(_, rf, rr, rp, _)| (rf, rr.expect("checked"), rp)) };
-                let body = binary_body(class, class_py_name, fwd, refl);
+                let body = binary_body(class, fwd, refl);
                 defs.push(quote_spanned!(*span=> ::hpy::__hpy_slot_def!(ternary, ::hpy::ffi::HPy_nb_power, |__hpy_ctx, __hpy_a, __hpy_b, __hpy_modulo| {
                     if !__hpy_modulo.is_none() {
                         return ::core::result::Result::Ok(::hpy::impl_::slots::not_implemented(__hpy_ctx));
@@ -917,7 +926,7 @@ fn dunder_defs(
             }
             Power(_) => {}
             Compare(_) | RichCmp if name == &first_compare(dunders) => {
-                defs.push(richcmp_def(class, class_py_name, dunders, *span));
+                defs.push(richcmp_def(class, dunders, *span));
             }
             Compare(_) | RichCmp | Buffer => {}
             Iter => {
@@ -997,21 +1006,19 @@ type Side<'a> = Option<(&'a Ident, Receiver, &'a Vec<Param>)>;
 /// The body of a binary-operator slot: try `a op b` with `a` an instance, then the reflected
 /// method with `b` an instance; an operand of the wrong type gives `NotImplemented` (so Python
 /// tries the other operand) instead of an error.
-fn binary_body(class: &Ident, class_py_name: &str, fwd: Side<'_>, refl: Side<'_>) -> TokenStream {
+fn binary_body(class: &Ident, fwd: Side<'_>, refl: Side<'_>) -> TokenStream {
     let side = |(f, recv, params): (&Ident, Receiver, &Vec<Param>), me: TokenStream, other: TokenStream| {
         let (borrow, self_arg) = borrow_self(recv);
-        let (ident, ty) = py_params(params)[0];
-        let func = format!("{class_py_name}.{f}");
-        let arg = ident.to_string();
+        let (_, ty) = py_params(params)[0];
         let args = dunder_args(params, &[quote!(__hpy_v0)]);
+        // Checks only: a foreign operand on either side builds no error.
+        let operand = operand(ty, other);
         quote!(
-            if let ::core::result::Result::Ok(__hpy_cls) = #me.downcast::<#class>() {
-                match ::hpy::impl_::extract_arg::<#ty>(&*#other, #func, #arg) {
-                    ::core::result::Result::Ok(__hpy_v0) => {
-                        #borrow
-                        return ::hpy::impl_::slots::SlotReturn::slot_return(#class::#f(#self_arg, #(#args),*), __hpy_ctx);
-                    }
-                    ::core::result::Result::Err(__hpy_e) => __hpy_e.clear(__hpy_ctx),
+            if let ::core::option::Option::Some(__hpy_cls) = ::hpy::impl_::slots::instance_of::<#class>(&*#me) {
+                if let ::core::option::Option::Some(__hpy_v0) = #operand {
+                    let __hpy_v0: #ty = __hpy_v0;
+                    #borrow
+                    return ::hpy::impl_::slots::SlotReturn::slot_return(#class::#f(#self_arg, #(#args),*), __hpy_ctx);
                 }
             }
         )
@@ -1025,9 +1032,9 @@ fn binary_body(class: &Ident, class_py_name: &str, fwd: Side<'_>, refl: Side<'_>
     })
 }
 
-fn binary_def(class: &Ident, class_py_name: &str, slot: &str, fwd: Side<'_>, refl: Side<'_>, span: Span) -> TokenStream {
+fn binary_def(class: &Ident, slot: &str, fwd: Side<'_>, refl: Side<'_>, span: Span) -> TokenStream {
     let slot = format_ident!("{}", slot);
-    let body = binary_body(class, class_py_name, fwd, refl);
+    let body = binary_body(class, fwd, refl);
     quote_spanned!(span=> ::hpy::__hpy_slot_def!(binary, ::hpy::ffi::#slot, |__hpy_ctx, __hpy_a, __hpy_b| #body))
 }
 
@@ -1037,7 +1044,7 @@ fn trusted_receiver(class: &Ident) -> TokenStream {
     quote!(let __hpy_cls: &::hpy::Handle<'_, #class> = &*__hpy_a;)
 }
 
-fn richcmp_def(class: &Ident, class_py_name: &str, dunders: &DunderMap, span: Span) -> TokenStream {
+fn richcmp_def(class: &Ident, dunders: &DunderMap, span: Span) -> TokenStream {
     // `self` is always the instance: Python calls the slot of the object's own type (swapping
     // the operands for the reflected comparison), and its wrappers check the receiver.
     let receiver = trusted_receiver(class);
@@ -1046,8 +1053,8 @@ fn richcmp_def(class: &Ident, class_py_name: &str, dunders: &DunderMap, span: Sp
     let call = |name: &str, extra: &[TokenStream]| {
         let (_, f, recv, params, _) = &dunders[name];
         let (borrow, self_arg) = borrow_self(recv.expect("checked"));
-        let (ident, ty) = py_params(params)[0];
-        let conv = other_operand(ty, &format!("{class_py_name}.{name}"), &ident.to_string());
+        let (_, ty) = py_params(params)[0];
+        let conv = other_operand(ty);
         let mut values = vec![quote!(__hpy_v0)];
         values.extend_from_slice(extra);
         let args = dunder_args(params, &values);
@@ -1145,6 +1152,28 @@ mod tests {
             let tokens = out.tokens.to_string();
             assert!(tokens.contains("HPy_mp_subscript"), "{key}: {tokens}");
             assert!(!tokens.contains("HPy_sq_item"), "a mapping only: {key}: {tokens}");
+        }
+    }
+
+    #[test]
+    fn operator_operands_are_checked_without_building_errors() {
+        let out = expand_block(parse_quote! {
+            impl Counter {
+                fn __add__(&self, other: Counter) -> Counter { other }
+                fn __rmul__(&self, k: f64) -> Counter { Counter }
+                fn __iadd__(&mut self, k: i64) {}
+                fn __eq__(&self, other: &Handle<'_, Counter>) -> bool { true }
+            }
+        })
+        .unwrap();
+        let tokens = out.tokens.to_string();
+        // no `downcast` (which builds a TypeError) and no argument wording for an operand that
+        // only becomes NotImplemented
+        assert!(!tokens.contains("downcast"), "{tokens}");
+        assert!(!tokens.contains("extract_arg"), "{tokens}");
+        assert!(tokens.contains("slots :: instance_of :: < Counter >"), "{tokens}");
+        for ty in ["Counter", "f64", "i64", "& Handle < '_ , Counter >"] {
+            assert!(tokens.contains(&format!("slots :: operand_as :: < {ty} >")), "{ty}: {tokens}");
         }
     }
 

@@ -103,7 +103,9 @@ fn quote_compile_error(span: proc_macro2::Span, msg: proc_macro2::Literal) -> pr
 /// makes an *exception class holding a Rust value*: `class ParseError(ValueError)` in Python,
 /// raised and caught like any exception, with the struct's properties and methods.
 ///
-/// ```ignore
+/// ```
+/// # #[hpy::module] mod m {
+/// # use hpy::exceptions::ValueError;
 /// #[hpy::class(extends = ValueError)]
 /// pub struct ParseError { #[hpy(get)] line: usize, message: String }
 ///
@@ -118,6 +120,8 @@ fn quote_compile_error(span: proc_macro2::Span, msg: proc_macro2::Literal) -> pr
 /// fn parse(text: &str) -> hpy::Result<i64> {
 ///     text.parse().map_err(|_| ParseError { line: 1, message: "not a number".into() }.into())
 /// }
+/// # }
+/// # fn main() {}
 /// ```
 ///
 /// From Python, `ParseError(3, "bad")` runs `#[new]` (the arguments are also the exception's
@@ -139,7 +143,11 @@ fn quote_compile_error(span: proc_macro2::Span, msg: proc_macro2::Literal) -> pr
 /// In a `frozen` class (not `unsendable`, not `extends`), a `#[hpy(get)]` field of a number type
 /// (`i8` ... `u64`, `isize`, `usize`, `f32`, `f64`) or `bool` is an HPy *member*: the interpreter
 /// reads it from the object's memory without calling into the module, as fast as a C extension's
-/// `PyMemberDef`. Assigning to it raises CPython's `AttributeError: readonly attribute`.
+/// `PyMemberDef`. Assigning to it raises CPython's `AttributeError: readonly attribute`. In a
+/// class that is not `frozen` such a field is read through a getter: a member read bypasses the
+/// borrow check, so Python code running while a `&mut self` method holds the value (a callback
+/// it calls, another thread during `allow_threads`) would read memory under a live `&mut`,
+/// which is undefined behaviour; the getter raises "already mutably borrowed" instead.
 #[proc_macro_attribute]
 pub fn class(_attr: TokenStream, item: TokenStream) -> TokenStream {
     hpy_macros_backend::outside_module("#[hpy::class]", item.into()).into()

@@ -64,12 +64,9 @@ impl<T: Class> Kind for T {
     const NAME: &'static str = T::NAME;
     #[inline]
     fn check(obj: &Handle<'_, Any>) -> bool {
-        let ctx = obj.ctx();
-        match T::type_global().load(ctx) {
-            // SAFETY: live context, open handles.
-            Some(ty) => unsafe { ffi::HPy_TypeCheck(ctx.as_ptr(), obj.as_raw(), ty.as_raw()) != 0 },
-            None => false,
-        }
+        // The module stores the class's type in its global; the native build checks against it
+        // without taking a new reference.
+        T::type_global().type_check(obj.ctx(), obj.as_raw())
     }
 }
 
@@ -598,7 +595,12 @@ type FieldStore<'ctx, T> = Box<dyn FnOnce(&Handle<'ctx, T>) -> Result<()> + 'ctx
 /// (it may also return `(Self, Base)` for a class that extends `Base`), and what
 /// [`Context::instance_init`] takes.
 ///
-/// ```ignore
+/// ```
+/// # #[hpy::module] mod m {
+/// # use hpy::{Field, Handle, Init};
+/// # #[hpy::class(subclass)] struct Named { name: String }
+/// # #[hpy::class(extends = Named)] struct EventBus { fallback: Field }
+/// # #[hpy::methods] impl EventBus {
 /// #[new]
 /// fn new<'ctx>(name: String, fallback: &Handle<'ctx>) -> Init<'ctx, Self> {
 ///     // the base's value, then this class's; `fallback` goes into the field once the object exists
@@ -606,6 +608,9 @@ type FieldStore<'ctx, T> = Box<dyn FnOnce(&Handle<'ctx, T>) -> Result<()> + 'ctx
 ///         .add_subclass(EventBus { fallback: Field::new() })
 ///         .field(|bus| &bus.fallback, fallback)
 /// }
+/// # }
+/// # }
+/// # fn main() {}
 /// ```
 pub struct Init<'ctx, T: Class> {
     value: T,

@@ -89,6 +89,15 @@ pub trait IntoHPy<'ctx> {
     {
         Ok(crate::types::list_from_exact_iter(ctx, v.into_iter().map(|item| item.into_hpy(ctx)))?.into_any())
     }
+
+    /// `&[Self]` as a Python object: a list, unless `Self` has a better form (`u8`: bytes).
+    #[doc(hidden)]
+    fn slice_into_hpy(items: &[Self], ctx: Context<'ctx>) -> Result<Handle<'ctx>>
+    where
+        Self: Copy,
+    {
+        Ok(crate::types::list_from_exact_iter(ctx, items.iter().map(|&item| item.into_hpy(ctx)))?.into_any())
+    }
 }
 
 impl<'ctx> Handle<'ctx> {
@@ -324,6 +333,14 @@ impl<'ctx> IntoHPy<'ctx> for u8 {
     fn vec_into_hpy(v: Vec<u8>, ctx: Context<'ctx>) -> Result<Handle<'ctx>> {
         v.as_slice().into_hpy(ctx)
     }
+
+    /// `&[u8]` becomes `bytes`.
+    fn slice_into_hpy(items: &[u8], ctx: Context<'ctx>) -> Result<Handle<'ctx>> {
+        // SAFETY: live context; `items` is valid for `len` bytes.
+        new_handle(ctx, unsafe {
+            ffi::HPyBytes_FromStringAndSize(ctx.as_ptr(), items.as_ptr().cast(), items.len() as isize)
+        })
+    }
 }
 
 /// 128-bit integers go through the decimal string of the (index of the) int: rare and slow.
@@ -527,13 +544,11 @@ impl<'a, 'ctx> FromHPy<'a, 'ctx> for &'a [u8] {
     }
 }
 
-impl<'ctx> IntoHPy<'ctx> for &[u8] {
-    /// A `bytes` object.
+impl<'ctx, T: Copy + IntoHPy<'ctx>> IntoHPy<'ctx> for &[T] {
+    /// A `list` of the items, each converted from a copy as it is put in the list (the slice is
+    /// not copied into a `Vec` first); `bytes` for `&[u8]`.
     fn into_hpy(self, ctx: Context<'ctx>) -> Result<Handle<'ctx>> {
-        // SAFETY: live context; `self` is valid for `len` bytes.
-        new_handle(ctx, unsafe {
-            ffi::HPyBytes_FromStringAndSize(ctx.as_ptr(), self.as_ptr().cast(), self.len() as isize)
-        })
+        T::slice_into_hpy(self, ctx)
     }
 }
 

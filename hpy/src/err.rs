@@ -364,10 +364,12 @@ impl Error {
             }
             Some(lazy) if matches!(*lazy, Lazy::Message { .. } | Lazy::WrongType { .. }) => {
                 let (ty, msg) = lazy.into_message();
-                let msg = message_cstring(&ty.message_for(ctx, msg));
-                ty.with_raw(ctx, |raw_ty| {
-                    // SAFETY: live context, valid type handle, NUL-terminated message.
-                    unsafe { ffi::HPyErr_SetString(c, raw_ty, msg.as_ptr()) };
+                let msg = ty.message_for(ctx, msg);
+                with_message_cstr(&msg, |msg| {
+                    ty.with_raw(ctx, |raw_ty| {
+                        // SAFETY: live context, valid type handle, NUL-terminated message.
+                        unsafe { ffi::HPyErr_SetString(c, raw_ty, msg) };
+                    })
                 });
             }
             // Raised as an object: built here, then raised (or the error building it is).
@@ -860,6 +862,20 @@ pub(crate) fn type_name(obj: &Handle<'_, Any>) -> String {
 /// A message as a C string: interior NULs (impossible in a C message) become U+FFFD.
 fn message_cstring(msg: &str) -> CString {
     CString::new(msg.replace('\0', "\u{fffd}")).expect("no NUL left")
+}
+
+/// Run `f` with `msg` as a NUL-terminated C string (each NUL inside replaced, as
+/// [`message_cstring`] does): copied to the stack when short and free of NULs, so raising an
+/// error with a short message makes no allocation on this path.
+fn with_message_cstr<R>(msg: &str, f: impl FnOnce(*const core::ffi::c_char) -> R) -> R {
+    let mut stack = [0u8; 256];
+    if msg.len() < stack.len() && !msg.as_bytes().contains(&0) {
+        stack[..msg.len()].copy_from_slice(msg.as_bytes());
+        f(stack.as_ptr().cast())
+    } else {
+        let owned = message_cstring(msg);
+        f(owned.as_ptr())
+    }
 }
 
 /// A Rust string as a C string for an HPy API, or ValueError("embedded null character").

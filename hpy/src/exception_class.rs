@@ -19,7 +19,9 @@
 //! slot is type-checked against the value type before Rust touches it, and the value object
 //! drops its value once, like any class instance. A missing or foreign value is a TypeError.
 //!
-//! ```ignore
+//! ```
+//! # #[hpy::module] mod m {
+//! # use hpy::exceptions::ValueError;
 //! #[hpy::class(extends = ValueError)]
 //! pub struct ParseError {
 //!     #[hpy(get)]
@@ -52,6 +54,8 @@
 //!         Ok(_) => Ok(None),
 //!     }
 //! }
+//! # }
+//! # fn main() {}
 //! ```
 
 use crate::class::{Class, NoBase};
@@ -86,8 +90,17 @@ impl<'ctx, K> Handle<'ctx, K> {
     /// Python subclass of it): TypeError if it is another object, or an instance that holds no
     /// value (made by `BaseException.__new__`, or its value removed from Python).
     ///
-    /// ```ignore
+    /// ```
+    /// # #[hpy::module] mod m {
+    /// # use hpy::exceptions::ValueError;
+    /// # #[hpy::class(extends = ValueError)] pub struct ParseError { line: usize }
+    /// # #[hpy::function]
+    /// # fn line_of(exc: hpy::Handle<'_>) -> hpy::Result<usize> {
     /// let line = exc.exception_value::<ParseError>()?.borrow()?.line;
+    /// # Ok(line)
+    /// # }
+    /// # }
+    /// # fn main() {}
     /// ```
     pub fn exception_value<T: ExceptionClass>(&self) -> Result<Handle<'ctx, T>> {
         let ctx = self.ctx();
@@ -322,14 +335,23 @@ impl Error {
     /// not a `T`, TypeError if it is one that holds no value (see
     /// [`Handle::exception_value`]). A pending error is taken out of the interpreter first.
     ///
-    /// ```ignore
+    /// ```
+    /// # #[hpy::module] mod m {
+    /// # use hpy::exceptions::ValueError;
+    /// # #[hpy::class(extends = ValueError)] pub struct ParseError { line: usize }
+    /// # #[hpy::function]
+    /// # fn line_of(ctx: hpy::Context<'_>, f: hpy::Handle<'_>) -> hpy::Result<Option<usize>> {
     /// match f.call0() {
     ///     Err(e) if e.matches(ctx, ParseError::TYPE) => {
     ///         let line = e.value_as::<ParseError>(ctx)?.borrow()?.line;
-    ///         ...
+    ///         Ok(Some(line))
     ///     }
-    ///     ...
+    ///     Err(e) => Err(e),
+    ///     Ok(_) => Ok(None),
     /// }
+    /// # }
+    /// # }
+    /// # fn main() {}
     /// ```
     pub fn value_as<T: ExceptionClass>(self, ctx: Context<'_>) -> Result<Handle<'_, T>> {
         let exc = self.into_value(ctx)?;

@@ -70,6 +70,15 @@ impl Global {
         raw._i != 0 && crate::impl_::abi::global_is(ctx, raw, h)
     }
 
+    /// Is `h` an instance of the type stored here? (`false` if nothing was stored.) The stored
+    /// object must be a type.
+    #[inline]
+    pub(crate) fn type_check(&'static self, ctx: Context<'_>, h: ffi::HPy) -> bool {
+        // SAFETY: reads under the GIL (we hold a context).
+        let raw = unsafe { *self.cell.get() };
+        raw._i != 0 && crate::impl_::abi::global_type_check(ctx, raw, h)
+    }
+
     /// Has anything been stored?
     pub fn is_set(&'static self, _ctx: Context<'_>) -> bool {
         // SAFETY: as in `load`.

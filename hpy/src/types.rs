@@ -346,43 +346,76 @@ impl<B: BuilderKind> Drop for RawBuilder<'_, B> {
 
 /// A builder plus which items were set: a list or tuple with a missing item would crash whoever
 /// reads it, so `build` refuses with a SystemError instead.
+///
+/// Items set in order (the usual way) need only a count; the first item set out of order
+/// switches to a bitset of the items set (the only allocation, and only then).
 struct CheckedBuilder<'ctx, B: BuilderKind> {
     builder: RawBuilder<'ctx, B>,
-    set: Vec<bool>,
+    len: usize,
+    /// Items `0..in_order` are set (while `out_of_order` is `None`).
+    in_order: usize,
+    /// One bit per item, once an item was set out of order.
+    out_of_order: Option<Vec<u64>>,
 }
 
 impl<'ctx, B: BuilderKind> CheckedBuilder<'ctx, B> {
     fn new(ctx: Context<'ctx>, len: usize) -> Result<Self> {
         let too_many = || crate::exceptions::MemoryError::new_err("too many items");
         let n = isize::try_from(len).map_err(|_| too_many())?;
-        let mut set = Vec::new();
-        set.try_reserve_exact(len).map_err(|_| too_many())?;
-        set.resize(len, false);
-        Ok(CheckedBuilder { builder: RawBuilder::new(ctx, n)?, set })
+        // PyPy 7.3.19 aborts the process when its builder cannot allocate: a length whose bytes
+        // alone cannot be reserved is refused first (a reservation given back at once; short
+        // builders, whose bytes surely fit, skip it).
+        if len >= 1 << 16 {
+            let mut probe = Vec::<u8>::new();
+            probe.try_reserve_exact(len).map_err(|_| too_many())?;
+            // Kept observable, so that the reservation is not optimised away.
+            core::hint::black_box(&probe);
+        }
+        Ok(CheckedBuilder { builder: RawBuilder::new(ctx, n)?, len, in_order: 0, out_of_order: None })
     }
 
     fn set<K>(&mut self, index: usize, item: &Handle<'ctx, K>) {
-        let len = self.set.len();
+        let len = self.len;
         assert!(index < len, "{} index {index} out of range for length {len}", B::NAME);
-        self.set[index] = true;
+        match &mut self.out_of_order {
+            None if index == self.in_order => self.in_order += 1,
+            // set again: nothing new to record
+            None if index < self.in_order => {}
+            None => {
+                let mut bits = vec![0u64; len.div_ceil(64)];
+                for i in (0..self.in_order).chain([index]) {
+                    bits[i / 64] |= 1 << (i % 64);
+                }
+                self.out_of_order = Some(bits);
+            }
+            Some(bits) => bits[index / 64] |= 1 << (index % 64),
+        }
         // SAFETY: the index is in range (asserted above).
         unsafe { self.builder.set(index, item.as_raw()) }
     }
 
+    /// The first item never set, if any.
+    fn first_unset(&self) -> Option<usize> {
+        match &self.out_of_order {
+            None => (self.in_order < self.len).then_some(self.in_order),
+            Some(bits) => (0..self.len).find(|&i| bits[i / 64] & (1 << (i % 64)) == 0),
+        }
+    }
+
     fn build(self) -> Result<Handle<'ctx, B::Built>> {
-        // Destructured: `set` is freed here on every path; an error drops (cancels) `builder`.
-        let CheckedBuilder { builder, set } = self;
-        if let Some(i) = set.iter().position(|s| !s) {
+        if let Some(i) = self.first_unset() {
+            // Dropping `self` cancels the builder.
             return Err(crate::exceptions::SystemError::new_err(format!("{} item {i} was never set", B::NAME)));
         }
+        // Destructured: the bitset, if any, is freed here.
+        let CheckedBuilder { builder, .. } = self;
         builder.build()
     }
 }
 
 /// A list of the items of `items`, converted in order: what `Vec<T>` becomes in Python.
 ///
-/// Every item is set in order, so no bookkeeping of which items were set is needed (that of
-/// [`ListBuilder`] costs an allocation per list).
+/// Every item is set in order, so no bookkeeping of which items were set is needed.
 pub(crate) fn list_from_exact_iter<'ctx, I>(ctx: Context<'ctx>, items: I) -> Result<Handle<'ctx, List>>
 where
     I: ExactSizeIterator<Item = Result<Handle<'ctx>>>,

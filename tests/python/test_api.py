@@ -2258,3 +2258,168 @@ def test_former_crashes(api):
     assert api.exception_from_misused_global(5, "name") == "SystemError"
     with pytest.raises(SystemError):
         api.exception_from_misused_global(5, "raise")
+
+
+# ---- hot paths (issue 16): operator operands, builders, slices to lists, static messages ----
+
+def _f64array_name():
+    """How the interpreter names apitest's F64Array in its own messages (conftest.type_name:
+    "apitest.F64Array" on CPython, "F64Array" on PyPy)."""
+    return ("" if PYPY else "apitest.") + "F64Array"
+
+
+def _unsupported(op, left, right):
+    import re
+    return "^" + re.escape(f"unsupported operand type(s) for {op}: '{left}' and '{right}'") + "$"
+
+
+def test_f64array_operators_with_foreign_operands(api):
+    """Operands that are not the method's type become NotImplemented on either side (checked
+    without building an error), so Python tries the other operand and finally raises its own
+    TypeError; operands that are the type work on both sides."""
+    skip_module_if_types_crash()
+    A = api.F64Array
+    name = _f64array_name()
+    a, b = A([1.0, 2.0]), A([10.0, 20.0])
+    assert (a + b).tolist() == [11.0, 22.0]
+    assert (b - a).tolist() == [9.0, 18.0]
+    assert (a * 2.0).tolist() == [2.0, 4.0]
+    assert (2.0 * a).tolist() == [2.0, 4.0]     # reflected: the float is not an F64Array
+    assert (3 * a).tolist() == [3.0, 6.0]       # an int converts to the f64 parameter
+    assert a == A([1.0, 2.0]) and not (a == b)
+    assert (a == 1) is False and (a != "s") is True
+    with pytest.raises(TypeError, match=_unsupported("+", name, "int")):
+        a + 1
+    with pytest.raises(TypeError, match=_unsupported("+", "int", name)):
+        1 + a
+    with pytest.raises(TypeError, match=_unsupported("+", name, "str")):
+        a + "s"
+    with pytest.raises(TypeError, match=_unsupported("-", name, "float")):
+        a - 1.5
+    with pytest.raises(TypeError, match=_unsupported("-", "float", name)):
+        1.5 - a
+    with pytest.raises(TypeError, match=_unsupported("*", name, name)):
+        a * b
+    # str's repetition gets its turn: a * "ab" is NotImplemented on both sides, then TypeError
+    with pytest.raises(TypeError):
+        a * "ab"
+    assert a.__add__(1) is NotImplemented
+    assert a.__sub__(None) is NotImplemented
+    assert a.__mul__("x") is NotImplemented
+    assert a.__rmul__([]) is NotImplemented
+    assert a.__eq__(1) is NotImplemented
+    # errors of the method itself still propagate
+    with pytest.raises(ValueError, match="^F64Array lengths differ$"):
+        a + A([1.0])
+    with pytest.raises(ValueError, match="^F64Array lengths differ$"):
+        a - A([])
+    # in place: a foreign operand falls back to `a = a + x`, which is unsupported
+    c = A([1.0])
+    c += 1.5
+    assert c.tolist() == [2.5] and c.mutations == 1
+    with pytest.raises(TypeError, match=_unsupported("+=", name, "str")):
+        c += "s"
+    assert c.tolist() == [2.5] and c.mutations == 1
+
+
+@pytest.mark.reenters
+def test_f64array_operand_mutably_borrowed_is_not_implemented(api):
+    """An operand that is mutably borrowed (`self` of a running `&mut self` method) cannot be
+    cloned for `-`: NotImplemented as before, hence Python's TypeError; nothing leaks."""
+    skip_module_if_types_crash()
+    a = api.F64Array([1.0])
+    name = _f64array_name()
+
+    def inner():
+        with pytest.raises(TypeError, match=_unsupported("-", name, name)):
+            api.F64Array([5.0]) - a
+        return "done"
+
+    assert a.mutate_then_call(inner) == "done"
+
+
+@pytest.mark.reenters
+def test_f64array_field_of_a_mutable_class_is_a_getter(api):
+    """A `#[hpy(get)]` number field of a class that is not frozen is read through a getter, which
+    respects the borrow flag: read while `&mut self` is held, it raises instead of reading memory
+    under a live `&mut`."""
+    skip_module_if_types_crash()
+    a = api.F64Array([1.0])
+    assert a.mutations == 0
+    with pytest.raises(RuntimeError, match="already mutably borrowed"):
+        a.mutate_then_call(lambda: a.mutations)
+    assert a.mutations == 1
+    with pytest.raises(AttributeError):
+        a.mutations = 5
+    assert a.mutations == 1
+
+
+def test_slice_into_list(api):
+    """`&[T]` of a `Copy` `T` becomes a list of the converted items; `&[u8]` stays bytes."""
+    floats = api.slice_to_object("f64")
+    assert floats == [1.5, -0.0, math.inf] and math.copysign(1, floats[1]) == -1
+    assert api.slice_to_object("i64") == [-2**63, 0, 2**63 - 1]
+    assert api.slice_to_object("bool") == [True, False]
+    assert api.slice_to_object("&str") == ["a", "\xe9t\xe9"]
+    assert api.slice_to_object("u8") == b"a\0b"
+    assert api.slice_to_object("empty") == []
+    assert api.slice_to_object("u64") == [2**64 - 1]
+    assert type(api.slice_to_object("f64")) is list
+    skip_module_if_types_crash()
+    assert api.F64Array([0.5, 2.0, -1.0]).tolist() == [0.5, 2.0, -1.0]
+    assert api.F64Array([]).tolist() == []
+
+
+@pytest.mark.parametrize("kind", ["list", "tuple"])
+def test_builders_in_and_out_of_order(api, kind):
+    """Items may be set in any order; an item never set is a SystemError naming the first one,
+    whether the items were set in order or not (also past 64 items)."""
+    make = list if kind == "list" else tuple
+    name = "ListBuilder" if kind == "list" else "TupleBuilder"
+    assert api.builder_in_order(kind, 3, [0, 1, 2]) == make([0, 1, 2])
+    assert api.builder_in_order(kind, 3, [2, 0, 1]) == make([0, 1, 2])
+    assert api.builder_in_order(kind, 3, [1, 2, 0]) == make([0, 1, 2])
+    assert api.builder_in_order(kind, 0, []) == make([])
+    n = 200
+    assert api.builder_in_order(kind, n, list(reversed(range(n)))) == make(range(n))
+    assert api.builder_in_order(kind, n, [5] + [i for i in range(n) if i != 5]) == make(range(n))
+    for size, order, missing in [
+        (3, [0, 1], 2),                                     # in order, short
+        (3, [], 0),
+        (3, [0, 2], 1),                                     # out of order from item 2
+        (3, [2, 1], 0),
+        (130, [i for i in range(130) if i != 100], 100),    # in order up to the gap
+        (130, [i for i in reversed(range(130)) if i != 64], 64),
+        (130, [129] + list(range(128)), 128),
+    ]:
+        with pytest.raises(SystemError, match=f"^{name} item {missing} was never set$"):
+            api.builder_in_order(kind, size, order)
+    # a length no memory holds (more than the address space): MemoryError before the runtime
+    # tries to allocate it (PyPy aborts when its builder cannot allocate)
+    with pytest.raises(MemoryError):
+        api.builder_new(kind, 2**50)
+    with pytest.raises(RuntimeError, match=f"^Rust panic: {name} index 2 out of range for length 2$"):
+        api.builder_in_order(kind, 2, [0, 2])
+    with pytest.raises(RuntimeError, match=f"^Rust panic: {name} index 3 out of range for length 2$"):
+        api.builder_in_order(kind, 2, [1, 3])
+
+
+def test_static_error_messages_are_raised_unchanged(api):
+    """Messages raised from `&'static str` (short ones copied to the stack), long ones, NULs
+    (replaced by U+FFFD) and owned ones reach Python exactly."""
+    with pytest.raises(IndexError) as info:
+        api.raise_message("static")
+    assert str(info.value) == "F64Array index out of range" and info.value.args == ("F64Array index out of range",)
+    long = "0123456789" * 30
+    with pytest.raises(IndexError) as info:
+        api.raise_message("long")
+    assert info.value.args == (long,)
+    with pytest.raises(IndexError) as info:
+        api.raise_message("edge")
+    assert info.value.args == (long[:255],)
+    with pytest.raises(KeyError) as info:
+        api.raise_message("nul")
+    assert info.value.args == ("a\ufffdb",)
+    with pytest.raises(IndexError) as info:
+        api.raise_message("owned")
+    assert info.value.args == ("index 7 out of range",)

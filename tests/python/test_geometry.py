@@ -1086,3 +1086,31 @@ def test_unbound_varargs_method_without_receiver(geo):
     # CPython gh-131998 calls the method with a stale receiver and nargs == -1 (see conftest)
     error = call_unbound_without_receiver(geo.Polyline(), "append")
     assert isinstance(error, TypeError) and "needs an argument" in str(error), error
+
+
+def test_foreign_operands_of_handle_and_value_parameters(V, P):
+    """Operands that are not the parameter's class, for a handle parameter (Point.__sub__,
+    Point.__eq__) and a by-value one (Vector.__add__, Point.__iadd__), on either side: checked
+    without building an error, NotImplemented, then the interpreter's own TypeError."""
+    p, q = P(3.0, 4.0), P(1.0, 1.0)
+    assert same(p - q, 2.0, 3.0)
+    for other in (1, 2.5, "s", None, V(1.0, 1.0)):
+        with pytest.raises(TypeError, match=N(r"^unsupported operand type\(s\) for -: 'geometry.Point' and '%s'$"
+                                              % re.escape(type(other).__name__ if not isinstance(other, V)
+                                                          else N("geometry.Vector")))):
+            p - other
+        assert p.__sub__(other) is NotImplemented
+        assert (p == other) is False and (p != other) is True
+    with pytest.raises(TypeError, match=N(r"^unsupported operand type\(s\) for -: 'int' and 'geometry.Point'$")):
+        1 - p
+    v = V(1.0, 2.0)
+    for other in (1, 2.0, "s", p):
+        assert v.__add__(other) is NotImplemented
+    with pytest.raises(TypeError, match=N(r"^unsupported operand type\(s\) for \+: 'float' and 'geometry.Vector'$")):
+        2.0 + v
+    r = P(0.0, 0.0)
+    r += V(1.0, 2.0)
+    assert same(r, 1.0, 2.0)
+    with pytest.raises(TypeError, match=N(r"^unsupported operand type\(s\) for \+=: 'geometry.Point' and 'int'$")):
+        r += 1
+    assert same(r, 1.0, 2.0)

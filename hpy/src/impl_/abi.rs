@@ -10,6 +10,7 @@
 //! | trampoline context | the one `hpy.universal` hands over at load time | the static native context |
 //! | modes | universal, debug, trace | none: the C API itself |
 //! | a global's object against a handle | load, compare, close | one pointer comparison |
+//! | an instance check against a global's type | load, check, close | the check on the global's pointer |
 //! | `__iter__` / `__next__` | methods made slots after creation | `tp_iter` / `tp_iternext` |
 
 use crate::ffi;
@@ -67,6 +68,31 @@ pub(crate) fn global_is(ctx: crate::Context<'_>, global: ffi::HPyGlobal, h: ffi:
 #[inline(always)]
 pub(crate) fn global_is(_ctx: crate::Context<'_>, global: ffi::HPyGlobal, h: ffi::HPy) -> bool {
     global._i == h._i
+}
+
+/// Is `h`'s object an instance of the type a global holds (`global`, set)? Universal: the
+/// global is loaded, checked against and closed.
+#[cfg(not(feature = "native"))]
+#[inline]
+pub(crate) fn global_type_check(ctx: crate::Context<'_>, global: ffi::HPyGlobal, h: ffi::HPy) -> bool {
+    // SAFETY: live context, a set global holding a type; Load returns a new handle, closed here.
+    unsafe {
+        let ty = ffi::HPyGlobal_Load(ctx.as_ptr(), global);
+        let is = ffi::HPy_TypeCheck(ctx.as_ptr(), h, ty) != 0;
+        ffi::HPy_Close(ctx.as_ptr(), ty);
+        is
+    }
+}
+
+/// Native: the global is the type's pointer, used as it is (no new reference). The global
+/// keeps the type alive during the check, and `PyObject_TypeCheck` runs no Python code that
+/// could store another object in the global meanwhile.
+#[cfg(feature = "native")]
+#[inline(always)]
+pub(crate) fn global_type_check(ctx: crate::Context<'_>, global: ffi::HPyGlobal, h: ffi::HPy) -> bool {
+    // SAFETY: live context; the set global holds a strong reference to the type, which stays
+    // alive for the duration of the check (see above).
+    unsafe { ffi::HPy_TypeCheck(ctx.as_ptr(), h, ffi::HPy { _i: global._i }) != 0 }
 }
 
 /// Take the pending exception out of the interpreter, if the build can do it directly (a new

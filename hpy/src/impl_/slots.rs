@@ -474,6 +474,103 @@ pub fn negate(ctx: Context<'_>, result: ffi::HPy) -> Result<ffi::HPy> {
     Ok((!truth).into_hpy(ctx)?.into_raw())
 }
 
+/// `obj` as an instance of `T`, or `None`: the operand check of a binary operator, where a
+/// foreign operand means NotImplemented rather than an error, so none is built (no message, no
+/// type name lookup, no allocation on this path).
+#[inline]
+pub fn instance_of<'a, 'ctx, T: Class>(obj: &'a Handle<'ctx>) -> Option<&'a Handle<'ctx, T>> {
+    // SAFETY: just checked.
+    obj.is_kind::<T>().then(|| unsafe { obj.cast_unchecked::<T>() })
+}
+
+/// The other operand of a binary operator (or comparison), converted to the method's parameter
+/// type `T`, or `None` (then the slot returns NotImplemented). Generated code calls
+/// `(&operand_as::<T>()).operand(obj)` with both [`CheckedOperand`] and [`AnyOperand`] in
+/// scope: method resolution picks `CheckedOperand` where `T` has one, i.e. where a type check
+/// decides the conversion (handles of a kind, classes taken by value), so a foreign operand
+/// builds no error; for other types, `AnyOperand` converts and discards the error.
+pub struct Operand<T>(core::marker::PhantomData<fn() -> T>);
+
+/// The [`Operand`] selector for parameter type `T`.
+#[inline(always)]
+pub fn operand_as<T>() -> Operand<T> {
+    Operand(core::marker::PhantomData)
+}
+
+/// Conversion of an operand whose type a check decides (see [`Operand`]).
+pub trait CheckedOperand<'a, 'ctx> {
+    /// The parameter type.
+    type Out;
+    /// `obj` converted, or `None` without building an error.
+    fn operand(&self, obj: &'a Handle<'ctx>) -> Option<Self::Out>;
+}
+
+impl<'a, 'ctx, K: crate::kinds::Kind> CheckedOperand<'a, 'ctx> for Operand<&'a Handle<'ctx, K>> {
+    type Out = &'a Handle<'ctx, K>;
+    #[inline]
+    fn operand(&self, obj: &'a Handle<'ctx>) -> Option<Self::Out> {
+        // SAFETY: just checked.
+        obj.is_kind::<K>().then(|| unsafe { obj.cast_unchecked::<K>() })
+    }
+}
+
+impl<'a, 'ctx, K: crate::kinds::Kind> CheckedOperand<'a, 'ctx> for Operand<Handle<'ctx, K>> {
+    type Out = Handle<'ctx, K>;
+    #[inline]
+    fn operand(&self, obj: &'a Handle<'ctx>) -> Option<Self::Out> {
+        // SAFETY: just checked.
+        obj.is_kind::<K>().then(|| unsafe { obj.cast_unchecked::<K>() }.clone())
+    }
+}
+
+/// A class whose instances convert to its value by cloning it (`#[hpy::class]` implements it
+/// for the classes that derive `Clone`, except exception classes, whose Python object is not
+/// an instance of the Rust class).
+#[doc(hidden)]
+pub trait CloneOperand: Class + Clone {}
+
+impl<'a, 'ctx, T: CloneOperand> CheckedOperand<'a, 'ctx> for Operand<T> {
+    type Out = T;
+    #[inline]
+    fn operand(&self, obj: &'a Handle<'ctx>) -> Option<T> {
+        let value = instance_of::<T>(obj)?.borrow();
+        match value {
+            Ok(v) => Some(v.clone()),
+            // Mutably borrowed (the operand is `self` of a running `&mut self` method): as
+            // before, NotImplemented, so Python raises the operator's TypeError.
+            Err(e) => {
+                e.clear(obj.ctx());
+                None
+            }
+        }
+    }
+}
+
+/// Conversion of any other operand (see [`Operand`]): its error is discarded. (The bound is on
+/// the method, so that a parameter type that does not convert is one error naming `FromHPy`.)
+pub trait AnyOperand<'a, 'ctx, T> {
+    /// `obj` converted, or `None`.
+    fn operand(&self, obj: &'a Handle<'ctx>) -> Option<T>
+    where
+        T: crate::FromHPy<'a, 'ctx>;
+}
+
+impl<'a, 'ctx, T> AnyOperand<'a, 'ctx, T> for &Operand<T> {
+    #[inline]
+    fn operand(&self, obj: &'a Handle<'ctx>) -> Option<T>
+    where
+        T: crate::FromHPy<'a, 'ctx>,
+    {
+        match T::from_hpy(obj) {
+            Ok(v) => Some(v),
+            Err(e) => {
+                e.clear(obj.ctx());
+                None
+            }
+        }
+    }
+}
+
 /// `NotImplemented`, as a new raw handle (binary operators return it for foreign operands).
 pub fn not_implemented(ctx: Context<'_>) -> ffi::HPy {
     ctx.not_implemented().to_owned().into_raw()
