@@ -47,7 +47,7 @@ attack:
 # in release, as a wheel ships them (the soak step of `make test` measures the debug builds the
 # Python tests use, 10^5 calls). The .so files go to build/soak/, not build/modules/, so that a
 # `make test` running meanwhile keeps its own. Most of the time goes to HPy's debug mode.
-SOAK_MODULES = rawadd quickstart geometry tree apitest containers
+SOAK_MODULES = rawadd quickstart geometry tree apitest containers protocols errors layout stdtypes inherit
 SOAK_CALLS ?= 1000000
 soak:
 	@set -e; read minor python <<< "$(DEMO_PY)"; \

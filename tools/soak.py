@@ -26,7 +26,9 @@ HPy's leak detector does not exist, so RSS is the only leak check: a missing Py_
 native backend shows up only as growth. Every mode loads through tests/python/hpyrs_abi.py (the
 Python tests' loader; the worker sets HPYRS_ABI for its mode). The `rawadd` module is a
 hand-written universal-only fixture (hpy-sys alone, no native build): its workload is skipped in
-native mode, with the reason printed.
+native mode, with the reason printed. On CPython 3.13+, where hpy 0.9.0's runtime crashes once an
+HPy class is instantiated, the workloads that instantiate one are skipped in universal and debug
+mode (as the Python tests skip their modules there); the native build runs them.
 
 The modules come from the variables the Python tests use (HPYRS_<MODULE>_SO, exported by
 tools/test.sh): the universal .hpy0.so files for universal and debug mode, the native files for
@@ -74,7 +76,11 @@ TYPES_CRASH = ("hpy 0.9.0's runtime crashes instantiating HPy types on CPython 3
 # builds) and by 0 to 4 KiB over 10^6 calls (release builds), in both modes: most by 0, as the
 # warm-up has already filled Python's free lists and pools and the debug context's queue of 1024
 # closed handles; what remains is a page or an arena more or less, not proportional to the calls.
-# 1 MiB is 8x the worst noise seen and a third of the smallest leak at 10^5 calls; at 10^6 calls
+# Exceptions caught with their tracebacks (error_into_value) move it most: up to 400 KiB, the same
+# at 10^5 and 10^6 calls, and CPython's own (a pure-Python loop catching a new exception raised by
+# a new closure, `try: f() except BaseException as e: return e`, moves it by ~140 KiB at 5x10^5
+# and at 2x10^6 calls alike).
+# 1 MiB is 2.5x the worst noise seen and a third of the smallest leak at 10^5 calls; at 10^6 calls
 # it is 1 byte per call.
 DEFAULT_BOUND_KIB = 1024
 PAGE_SIZE = os.sysconf("SC_PAGE_SIZE")
@@ -679,38 +685,30 @@ def raising_midway():
 
 @workload("protocols")
 def iter_from_rust(m):
-    """Handle::iter over a generator, a set, a list, a tuple; an error midway (yielded once, then
-    the iteration ends); not iterable; a bad item."""
+    """Handle::iter over a generator, a set, a tuple; an error midway (yielded once, then the
+    iteration ends); not iterable."""
     pr = m.protocols
     def step():
         assert pr.sum_iter(gen(1, 2)) == 3
         assert pr.sum_iter({1, 2, 3}) == 6
-        assert pr.sum_iter([4, 5]) == 9
         assert pr.items((7, 8)) == [7, 8]
         assert pr.items_before_error(raising_midway()) == ([1], True, True)
         raises(ValueError, pr.sum_iter, raising_midway())
         raises(TypeError, pr.items, 5)
-        raises(TypeError, pr.sum_iter, [1, "2"])
     return step
 
 
 @workload("protocols")
 def vec_from_iterables(m):
-    """Vec<T> from a generator, a set, a frozenset, a dict view, nested iterables; refused: an
-    int, a dict, a str; failing items (wrong type, out of range, the iterator's own error)."""
+    """Vec<T> from a generator, a set, nested iterables, bytes items; refused: a dict; an item
+    out of range, the iterator's own error."""
     pr = m.protocols
-    values = {"a": 1, "b": 2}.values()
     def step():
         assert pr.total(gen(1, 2, 3)) == 6
         assert pr.total({1, 2}) == 3
-        assert pr.total(frozenset({4})) == 4
-        assert pr.total(values) == 3
         assert pr.nested([(1, 2), {3}, gen(4)]) == [[1, 2], [3], [4]]
         assert pr.byte_values(gen(1, 2)) == b"\x01\x02"
-        raises(TypeError, pr.total, 5)
         raises(TypeError, pr.total, {1: 2})
-        raises(TypeError, pr.strings, "ab")
-        raises(TypeError, pr.total, gen(1, "2"))
         raises(OverflowError, pr.byte_values, gen(1, 256))
         raises(ValueError, pr.total, raising_midway())
     return step
@@ -718,23 +716,19 @@ def vec_from_iterables(m):
 
 @workload("protocols", types=True)
 def iterator_classes(m):
-    """Rust iterator classes iterated by Python (list(Range), a Bag's separate BagIter) and by
-    Rust (Handle::iter, Vec); exhausted; __next__ raising; __iter__ returning a non-iterator."""
+    """Rust iterator classes iterated by Python (list(Range), a Bag's separate BagIter, a Failing
+    yielding, then raising) and by Rust (a Vec); exhausted; __iter__ returning a non-iterator;
+    next() of a non-iterator."""
     pr = m.protocols
-    Range, Bag, Failing, Parser = pr.Range, pr.Bag, pr.Failing, pr.Parser
+    Range, Bag = pr.Range, pr.Bag
     def step():
         assert list(Range(0, 3)) == [0, 1, 2]
         r = Range(5, 6)
         assert next(r) == 5 and r.remaining() == 0
         raises(StopIteration, next, r)
-        assert list(Bag(["a", "b"])) == ["a", "b"]
+        assert list(Bag(["a"])) == ["a"]
         assert pr.total(Range(0, 4)) == 6
-        assert pr.items(Range(0, 2)) == [0, 1]
-        assert list(Parser(["1", "2"])) == [1, 2]
-        raises(ValueError, list, Failing(1))
-        raises(ValueError, pr.total, Failing(2))
-        raises(ValueError, list, Parser(["x"]))
-        raises(OverflowError, list, Parser(["300"]))
+        raises(ValueError, list, pr.Failing(1))
         raises(TypeError, iter, pr.NotAnIterator())
         raises(TypeError, next, Bag([]))
     return step
@@ -742,23 +736,16 @@ def iterator_classes(m):
 
 @workload("protocols", types=True)
 def attribute_hooks(m):
-    """Record's __getattr__/__setattr__/__delattr__ (a BTreeMap of attributes), Shouter's
-    __getattr__; missing names, a read-only name, a value of the wrong type, out of range."""
+    """Record's __getattr__/__setattr__/__delattr__ (a BTreeMap of attributes); a missing name
+    (the AttributeError of __getattr__, which getattr() with a default catches)."""
     pr = m.protocols
-    Record, shouter = pr.Record, pr.Shouter()
+    Record = pr.Record
     def step():
         r = Record()
         r.x = 5
-        setattr(r, "y", -1)
-        assert r.x == 5 and r.size == 2 and r.names() == ["x", "y"]
+        assert r.x == 5 and r.size == 1 and r.names() == ["x"]
         del r.x
         assert getattr(r, "x", None) is None
-        raises(AttributeError, delattr, r, "x")
-        raises(AttributeError, setattr, r, "size", 3)
-        raises(TypeError, setattr, r, "z", "five")
-        raises(OverflowError, setattr, r, "z", 2**64)
-        assert shouter.anything == "ANYTHING" and shouter.hello() == "hello"
-        assert not hasattr(shouter, "_private")
     return step
 
 
@@ -794,56 +781,36 @@ def raise_key_error():
 
 @workload("errors")
 def error_with_args(m):
-    """Raising with arguments: KeyError(key) from a Rust value and from an object, StopIteration
-    (value), OSError(errno, strerror) (a subclass picked), ValueError with none and with three;
-    raising an object (and a non-exception); a failing constructor."""
+    """Raising with arguments: KeyError(key) from an object, StopIteration(value) and ValueError
+    with three from Rust values; raising an object (and a non-exception); a failing constructor."""
+    # (The error workloads pass few strs: each costs ~12 us in debug mode. KeyError(key) from a
+    # Rust String is raised by error_causes' lazy_cause.)
     er = m.errors
-    exc, key = ValueError("mine"), (1, 2)
+    key = (1, 2)
     def step():
-        raises(KeyError, er.key_error, "k")
         raises(KeyError, er.key_error_of, key)
         raises(StopIteration, er.stop_iteration, 5)
-        raises(FileNotFoundError, er.os_error, 2, "gone")
-        raises(ValueError, er.value_error_args, 0)
         raises(ValueError, er.value_error_args, 3)
-        raises(ValueError, er.raise_value, exc)
+        # a new object each time: raising the same one again and again grows its traceback
+        raises(ValueError, er.raise_value, ValueError("mine"))
         raises(TypeError, er.raise_value, 3)
         raises(TypeError, er.unicode_error_args)
     return step
 
 
 @workload("errors")
-def error_from_thread(m):
-    """A lazy error (KeyError(key)) made on a thread spawned with the GIL released, raised after."""
-    f = m.errors.error_from_thread
-    def step():
-        raises(KeyError, f, "t")
-    return step
-
-
-@workload("errors")
 def error_io(m):
-    """std::io::Error: from the OS (ENOENT, EISDIR), with the file name (also a non-UTF-8 one),
-    made in Rust with and without a name, from an errno; and a successful read."""
-    import tempfile
+    """std::io::Error: from the OS, with a file name that is not UTF-8; made in Rust, with a
+    name; from an errno."""
     er = m.errors
-    directory = tempfile.mkdtemp(prefix="hpyrs-soak-")
-    present = os.path.join(directory, "ok.txt")
-    with open(present, "w") as f:
-        f.write("content")
-    missing = os.path.join(directory, "missing.txt")
-    odd = os.fsdecode(os.path.join(os.fsencode(directory), b"\xff-missing"))
+    odd = os.fsdecode(b"/nonexistent-hpyrs-soak/\xff-missing")
     def step():
-        assert er.read(present) == "content"
-        raises(FileNotFoundError, er.read, missing)
-        raises(IsADirectoryError, er.read, directory)
         try:
             er.read_named(odd)
             raise AssertionError("read_named did not raise")
         except FileNotFoundError as e:
             assert e.filename == odd and e.errno == 2
         raises(PermissionError, er.io_custom, "permission", True)
-        raises(FileNotFoundError, er.io_custom, "not_found", False)
         raises(PermissionError, er.io_errno, 1)
     return step
 
@@ -859,7 +826,6 @@ def error_causes(m):
             raise AssertionError("wrap_call did not raise")
         except ValueError as e:
             assert type(e.__cause__) is KeyError
-        assert er.wrap_call(int) == 0
         raises(RuntimeError, er.lazy_cause, "q")
         raises(KeyError, er.pending_with_cause, raise_key_error)
         try:
@@ -874,27 +840,20 @@ def error_causes(m):
 @workload("errors")
 def error_into_value(m):
     """A caught exception taken as an object (Error::into_value: in the universal build through
-    the private sys.unraisablehook), raised again, matched, taken twice in one call; lazy errors
-    built as objects; taking when nothing is pending (SystemError); Rust-side matches and Display."""
+    the private sys.unraisablehook), raised again, matched; lazy errors built as objects; taking
+    when nothing is pending (SystemError); Rust-side matches and Display."""
     er = m.errors
-    exc = KeyError("mine")
-
-    def raise_it():
-        raise exc
     c_error = functools.partial(int, "x")
     def step():
+        exc = KeyError("mine")  # a new one: a raised object's traceback grows with each raise
+
+        def raise_it():
+            raise exc
         assert er.catch(raise_it) is exc
-        assert type(er.catch(c_error)) is ValueError
-        assert er.catch(int) is None
+        assert type(er.catch(c_error)) is ValueError  # raised by C code: no traceback
         raises(KeyError, er.catch_and_reraise, raise_it)
-        raises(ValueError, er.catch_and_reraise, c_error)
         assert er.key_error_args(raise_key_error) == ("k",)
-        raises(ValueError, er.key_error_args, c_error)
-        first, second = er.catch_twice(raise_key_error)
-        assert first is not second and first.args == second.args == ("k",)
-        assert type(er.lazy_value("os")) is FileNotFoundError
         assert type(er.lazy_value("cause").__cause__) is TypeError
-        assert type(er.lazy_value("wrong type")) is TypeError
         raises(SystemError, er.into_value_without_exception)
         assert er.lazy_matches() == [True, True, True, False, False, True, True, True]
         assert len(er.displays()) == 7
@@ -903,28 +862,24 @@ def error_into_value(m):
 
 @workload("errors")
 def error_declared(m):
-    """#[hpy::exception] classes raised (with args, a subclass, a renamed one), From<user error>
-    into one, matched against a Python-raised subclass."""
+    """#[hpy::exception] classes: From<user error> into one, one raised in Python matched
+    against its base."""
     er = m.errors
 
     def raise_deep():
         raise er.DeepError("d")
     def step():
-        raises(er.ParseError, er.raise_declared, "parse", "oops")
-        raises(er.DeepError, er.raise_declared, "deep", "x")
-        raises(er.Renamed, er.raise_declared, "renamed", "r")
         raises(er.ParseError, er.parse_number, "x")
-        assert er.parse_number(" 12 ") == 12
         assert er.matches_parse_error(raise_deep) is True
-        assert er.matches_parse_error(raise_key_error) is False
     return step
 
 
 @workload("errors", types=True, live=lambda m: m.errors.live_values())
 def exc_values_python(m):
-    """Exception classes holding a Rust value, used from Python: LineError constructed, its
-    getters, setter, methods, a method returning a new one, raised and caught with a cause, a
-    Python subclass, a Fault with a cycle through its field; bad constructor arguments."""
+    """Exception classes holding a Rust value, used from Python: a LineError constructed, its
+    getters, a method returning a new one, raised and caught with a cause (a Python subclass), a
+    Fault in a cycle through its field, a Code extracted by value; a read-only attribute set, a
+    class without a constructor called."""
     er = m.errors
     LineError = er.LineError
 
@@ -933,9 +888,7 @@ def exc_values_python(m):
     def step():
         e = LineError(3, "bad")
         assert e.line == 3 and e.args == (3, "bad") and str(e) == "line 3: bad"
-        e.message = "worse"
-        assert e.describe("") == "worse at line 3" and e.at_line(9).line == 9 and e.itself() is e
-        assert LineError.at_start("s").line == 0
+        assert e.at_line(9).line == 9 and e.itself() is e
         try:
             try:
                 {}["k"]
@@ -947,39 +900,32 @@ def exc_values_python(m):
         f.attach(f)  # a cycle through the Rust value's field
         assert f.payload is f
         assert er.code_value(er.Code(7)) == 7
-        raises(TypeError, LineError, "three", "bad")
         raises(AttributeError, setattr, e, "line", 4)
         raises(TypeError, er.Fault, 1)
-        raises(TypeError, er.code_value, 7)
     return step
 
 
 @workload("errors", types=True, live=lambda m: m.errors.live_values())
 def exc_values_rust(m):
-    """Exception classes holding a Rust value, from Rust: raised lazily (with and without args,
-    from a thread, with a cause), dropped unraised, its value taken (value_as, exception_value,
-    borrow_mut), and the error paths: not a LineError, no Rust value."""
+    """Exception classes holding a Rust value, from Rust: raised lazily (also with a cause),
+    dropped unraised, its value taken (value_as, exception_value), and the error paths: not a
+    LineError (raised again), no Rust value."""
     er = m.errors
+    bare = ValueError.__new__(er.LineError)  # no Rust value
     eleven = er.LineError(11, "x")
 
     def raise_eleven():
         raise eleven
-    bare = ValueError.__new__(er.LineError)  # no Rust value
     def step():
-        raises(er.LineError, er.raise_line_error, 4, "from rust")
-        raises(er.LineError, er.raise_line_error_with_args, 5, "args")
-        raises(er.LineError, er.line_error_from_thread, 6)
-        raises(er.LineError, er.line_error_with_cause, "key")
+        eleven.__traceback__ = None  # each raise would add to it, as in pure Python
+        raises(er.LineError, er.raise_line_error, 4, "r")
+        raises(er.LineError, er.line_error_with_cause, "k")
         raises(er.Fault, er.raise_fault, 42)
         er.drop_unraised(2)
         assert er.line_error_rust_side()[2] == [True, True, False, True, False]
-        assert er.line_of(raise_eleven) == 11
         assert er.value_as_line_error(raise_eleven) == 11
-        raises(KeyError, er.line_of, raise_key_error)
         raises(KeyError, er.value_as_line_error, raise_key_error)
         assert er.line_of_exception(eleven) == 11
-        er.set_message_of(eleven, "y")
-        raises(TypeError, er.line_of_exception, ValueError(1))
         raises(TypeError, er.line_of_exception, bare)
     return step
 
@@ -989,7 +935,7 @@ def exc_values_rust(m):
 @workload("layout")
 def submodules(m):
     """Module constants; functions of two submodules (a keyword-only argument, a Global of the
-    submodule); the submodule's declared exception, an OverflowError, a wrong argument type."""
+    submodule); the submodule's declared exception."""
     lay = m.layout
     geo, text = lay.geometry, lay.text
     def step():
@@ -999,9 +945,6 @@ def submodules(m):
         assert text.shout("abc") == "ABC"
         assert geo.count() > 0
         raises(geo.RangeError, geo.scale, -1)
-        raises(OverflowError, geo.scale, 2**62, factor=4)
-        raises(TypeError, geo.scale, "x")
-        raises(TypeError, geo.scale, 1, 2)
     return step
 
 
@@ -1010,21 +953,18 @@ def submodules(m):
 @workload("stdtypes")
 def sets_both_ways(m):
     """HashSet/BTreeSet from set and frozenset and back; Set methods (insert, discard, contains,
-    iter, pop, clear); new sets from Rust; refused: not a set, bad items, unhashable ones."""
+    iter, pop, clear); new sets from Rust; refused: not a set, an unhashable item, a list for a
+    frozenset, not iterable."""
     st = m.stdtypes
     def step():
-        assert st.set_sum({1, 2, 3}) == 6 and st.set_sum(frozenset({4, 5})) == 9
-        assert st.sorted_words({"b", "a"}) == ["a", "b"]
+        assert st.set_sum({1, 2, 3}) == 6
         assert st.range_set(3) == {0, 1, 2}
         assert st.btree_roundtrip(frozenset({3, 1})) == {1, 3}
         s = {1, 2}
         assert st.set_add_discard(s, 3, 1) == 2 and st.set_contains(s, 2)
-        assert st.set_kinds(s) == (True, False) and st.frozenset_len(frozenset({1})) == 1
         assert st.set_iter_sum({5, 6}) == 11 and st.set_drain(s) == 5 and not s
         assert st.new_sets([1, 2, 2]) == ({1, 2}, frozenset({1, 2}), set())
         raises(TypeError, st.set_sum, [1, 2])
-        raises(TypeError, st.set_sum, {1, "a"})
-        raises(OverflowError, st.set_sum, {2**65})
         raises(TypeError, st.set_add_discard, s, [1], 1)
         raises(TypeError, st.set_contains, [1], 1)
         raises(TypeError, st.new_sets, 5)
@@ -1034,7 +974,7 @@ def sets_both_ways(m):
 @workload("stdtypes")
 def slices(m):
     """Slice, SliceBounds and SliceOrIndex arguments: indices, positions, bounds (huge ones
-    clamped), index or slice; a zero step, non-integer bounds, an index too big, a non-slice."""
+    clamped), index or slice; a zero step, non-integer bounds, an index too big, not a slice."""
     st = m.stdtypes
     s, huge = slice(1, 8, 2), slice(-2**100, 2**100, -2**100)
     def step():
@@ -1045,7 +985,6 @@ def slices(m):
         raises(ValueError, st.slice_indices, slice(None, None, 0), 5)
         raises(TypeError, st.slice_positions, slice("a"), 5)
         raises(TypeError, st.slice_indices, 5, 10)
-        raises(TypeError, st.key_kind, "x")
         raises(IndexError, st.key_kind, 2**100)
     return step
 
@@ -1053,8 +992,8 @@ def slices(m):
 @workload("stdtypes", types=True)
 def slice_class(m):
     """Seq: __getitem__/__setitem__/__delitem__ with an index or a slice (SliceOrIndex),
-    iterated through the sequence protocol; every error: a zero step, a str key, out of range,
-    an extended slice of the wrong size, a value of the wrong type."""
+    iterated through the sequence protocol; a zero step, a str key, out of range, an extended
+    slice of the wrong size, a bad item."""
     Seq = m.stdtypes.Seq
     def step():
         seq = Seq([0, 1, 2, 3, 4, 5])
@@ -1068,19 +1007,15 @@ def slice_class(m):
         raises(ValueError, seq.__getitem__, slice(None, None, 0))
         raises(TypeError, seq.__getitem__, "x")
         raises(IndexError, seq.__getitem__, 3)
-        raises(IndexError, seq.__getitem__, 2**100)
         raises(ValueError, seq.__setitem__, slice(None, None, 2), [9])
-        raises(TypeError, seq.__setitem__, 0, "a")
         raises(TypeError, seq.__setitem__, slice(0, 1), [1, "a"])
-        raises(IndexError, seq.__delitem__, 5)
     return step
 
 
 @workload("stdtypes")
 def complex_and_bytearray(m):
-    """Complex from complex, float, int, __complex__ and back; bytearray read, made, and
-    snapshotted across a resize; refused: str, too big, a raising __complex__, bytes for a
-    bytearray."""
+    """Complex from complex and __complex__ and back; bytearray read, made, and snapshotted
+    across a resize; refused: a str, a raising __complex__."""
     st = m.stdtypes
 
     class WithComplex:
@@ -1092,74 +1027,50 @@ def complex_and_bytearray(m):
             raise RuntimeError("no complex today")
     with_complex, raising = WithComplex(), Raising()
     def step():
-        assert st.complex_parts(1 + 2j) == (1.0, 2.0) and st.complex_parts(3) == (3.0, 0.0)
-        assert st.complex_parts(with_complex) == (4.0, -1.0)
-        assert st.conjugate(3 + 4j) == 3 - 4j and st.make_complex(1.0, -1.0) == 1 - 1j
+        assert st.complex_parts(1 + 2j) == (1.0, 2.0) and st.complex_parts(with_complex) == (4.0, -1.0)
+        assert st.conjugate(3 + 4j) == 3 - 4j
         data = bytearray(b"abc")
         assert st.bytearray_contents(data) == b"abc"
         assert st.make_bytearray(b"xy") == bytearray(b"xy")
         assert st.bytearray_snapshot(data, lambda: data.extend(b"z" * 100)) == b"abc"
         raises(TypeError, st.complex_parts, "1+2j")
-        raises(OverflowError, st.complex_parts, 10**400)
         raises(RuntimeError, st.complex_parts, raising)
-        raises(TypeError, st.bytearray_contents, b"abc")
     return step
 
 
 @workload("stdtypes")
 def paths(m):
-    """PathBuf and OsString from str, bytes (non-UTF-8), pathlib and __fspath__, and back
-    (surrogate escapes); joined, parent as &Path and &OsStr; refused: an int, a bad __fspath__,
-    a raising one."""
-    import pathlib
+    """PathBuf from str (not UTF-8) and back (surrogate escapes), from bytes; the parent as
+    &Path and &OsStr; an OsString from a raising __fspath__."""
     st = m.stdtypes
-
-    class BadFsPath:
-        def __fspath__(self):
-            return 5
 
     class Raising:
         def __fspath__(self):
             raise RuntimeError("no path today")
-    path, bad, raising = pathlib.PurePosixPath("/tmp/x"), BadFsPath(), Raising()
+    raising = Raising()
     def step():
-        assert st.path_bytes(b"abc/\xff") == b"abc/\xff"
-        assert st.path_bytes(path) == b"/tmp/x"
         assert st.path_roundtrip("a\udcff") == "a\udcff"
-        assert st.os_string_roundtrip("caf\u00e9") == "caf\u00e9"
         assert st.path_from_bytes(b"a\xffb") == "a\udcffb"
-        assert st.path_join("/usr", path) == "/tmp/x"
-        assert st.path_parent("/usr/lib/x.so") == ("/usr/lib", "/usr/lib")
-        raises(TypeError, st.path_bytes, 5)
-        raises(TypeError, st.path_bytes, bad)
+        assert st.path_parent("/usr/x.so") == ("/usr", "/usr")
         raises(RuntimeError, st.os_string_roundtrip, raising)
     return step
 
 
 @workload("stdtypes")
 def dicts_keywords_inplace(m):
-    """Dict items, values, get and get_or from Rust; call_method_kw; in-place operators on
-    immutables (a new object) and mutables (changed in place); unhashable keys, a bad keyword,
-    a non-str keyword, unsupported operands, division by zero, an unknown operator."""
+    """Dict items, values, get and get_or from Rust; call_method_kw; an in-place operator on a
+    list (changed in place); an unhashable key, a bad keyword."""
     st = m.stdtypes
-    d, sort_desc, fmt = {"a": 1, "b": [2], 3: None}, {"reverse": True}, {"x": 2}
+    d, sort_desc = {"a": 1, "b": [2], 3: None}, {"reverse": True}
     def step():
         assert st.dict_items(d) == list(d.items()) and st.dict_values(d) == list(d.values())
         assert st.dict_get(d, "a") == (True, 1) and st.dict_get(d, "z") == (False, None)
         assert st.dict_get_or(d, "z", 5) == 5
         lst = [1, 3, 2]
         assert st.call_method_kw(lst, "sort", sort_desc) is None and lst == [3, 2, 1]
-        assert st.call_method_kw("{} {x}", "format", fmt, 1) == "1 2"
-        assert st.inplace(13, "+", 3) == 16 and st.inplace(2, "**", 10) == 1024
         assert st.inplace(lst, "+", [0]) is lst and len(lst) == 4
-        s = {1}
-        assert st.inplace(s, "|", {2}) is s and s == {1, 2}
         raises(TypeError, st.dict_get, d, [1])
         raises(TypeError, st.call_method_kw, lst, "sort", {"bogus": 1})
-        raises(TypeError, st.call_method_kw, lst, "sort", {1: 2})
-        raises(TypeError, st.inplace, 1, "+", "a")
-        raises(ZeroDivisionError, st.inplace, 1, "//", 0)
-        raises(ValueError, st.inplace, 1, "++", 1)
     return step
 
 
@@ -1171,23 +1082,17 @@ class Holder:
 
 @workload("inherit", types=True, live=lambda m: m.inherit.live_values())
 def subclass_instances(m):
-    """Named, Circle (two Rust values) and Ring (three, through Init) made and dropped (the live
+    """Circle (two Rust values) and Ring (three, through Init) made and dropped (the live
     counters come back: each value dropped once); base methods, properties and slots on them,
-    as_base reads and writes; refused constructors and receivers."""
+    as_base reads; a constructor refusing its arguments, a missing argument."""
     inh = m.inherit
-    Named, Circle, Ring = inh.Named, inh.Circle, inh.Ring
+    Circle, Ring = inh.Circle, inh.Ring
     def step():
-        n, c, r = Named("n"), Circle("c", 2.0), Ring("r", 3.0, 1.0)
-        assert n.greet() == "hello, n" and len(c) == 1 and repr(r) == "<r>"
-        c.name = "disc"
-        assert c.describe() == "disc (r=2)" and r.root_name() == "r" and r.area() > c.area()
-        c.grow_and_rename(1.0, "bigger")
-        assert c.radius == 3.0 and c.name == "bigger"
+        c, r = Circle("c", 2.0), Ring("r", 3.0, 1.0)
+        assert c.greet() == "hello, c" and len(c) == 1 and repr(r) == "<r>"
+        assert c.describe() == "c (r=2)" and r.root_name() == "r" and r.area() > c.area()
         raises(ValueError, Circle, "c", -1.0)
-        raises(ValueError, Ring, "r", 1.0, 2.0)
         raises(TypeError, Circle, "c")
-        raises(TypeError, Ring.root_name, c)
-        raises(TypeError, Named.__new__, Circle, "x")
     return step
 
 
@@ -1211,24 +1116,19 @@ def init_with_fields(m):
 
 @workload("inherit", types=True, live=lambda m: m.inherit.live_values())
 def inherit_cycles(m):
-    """Reference cycles through the fields of each level (a Circle's base field and its own, a
-    Ring through itself and a Python object, an EventBus whose fallback holds it), left to the
-    garbage collector."""
+    """Reference cycles through the fields of each level (a Circle's base field, a Ring's base
+    field and its own, an EventBus whose fallback holds it), left to the garbage collector."""
     inh = m.inherit
     def step():
         c = inh.Circle("c", 1.0)
         holder = Holder()
         holder.c = c
         c.set_tag(holder)
-        c2 = inh.Circle("c2", 1.0)
-        c2.set_extra([c2])
         r = inh.Ring("r", 2.0, 1.0)
         r.set_tag(r)
         r.set_extra([r])
         bus_holder = Holder()
         bus_holder.bus = inh.EventBus(fallback=bus_holder)
-        t = inh.Circle.tagged("t", holder, holder)
-        holder.t = t
     return step
 
 
@@ -1420,7 +1320,12 @@ class Table:
             failed = ["%s: %s" % (r["mode"], r["failure"]) for r in rows if "failure" in r]
             ran = [r for r in rows if "skipped" not in r]
             notes = failed or ([verdict(ran[0])] if ran else [])
-            notes += [verdict(r) for r in rows if "skipped" in r]
+            skipped = [r for r in rows if "skipped" in r]
+            if len({r["skipped"] for r in skipped}) == 1:  # one reason: said once
+                notes.append("skipped in %s mode: %s" % (" and ".join(r["mode"] for r in skipped),
+                                                         skipped[0]["skipped"]))
+            else:
+                notes += [verdict(r) for r in skipped]
             self.line("%-24s" + " %12s" * len(rows) + "  %s", rows[0]["workload"], *growths,
                       "; ".join(notes))
             return
