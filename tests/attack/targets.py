@@ -65,6 +65,7 @@ ARGUMENTS = {
     "apitest.make_tuple": ({"n": _LOOP_COUNT}, "makes n ints one by one first: as sum_nogil"),
     "apitest.list_builder": ({"n": _ALLOC_SIZE}, "allocates n slots: as builder_new"),
     "apitest.tuple_builder": ({"n": _ALLOC_SIZE}, "allocates n slots: as builder_new"),
+    "apitest.builder_in_order": ({"n": _ALLOC_SIZE}, "allocates n slots: as builder_new"),
     "apitest.panics_holding_handles": ({"n": _LOOP_COUNT}, "opens n handles one by one first: as sum_nogil"),
     "apitest.tracker": ({"capacity": _ALLOC_SIZE, "n": _LOOP_COUNT}, "allocates capacity, then opens n handles"),
     "apitest.leak_bytes_on_purpose": ({"n": lambda S: st.sampled_from(["0", "1", "3", "-1", "None", "'3'", "2**64"])},
@@ -107,12 +108,15 @@ PANICS = {
                              "documented: items beyond n panic in ListBuilder::set"),
     "apitest.tuple_builder": (r"^Rust panic: TupleBuilder index \d+ out of range for length \d+$",
                               "documented: items beyond n panic in TupleBuilder::set"),
+    "apitest.builder_in_order": (r"^Rust panic: (List|Tuple)Builder index \d+ out of range for length \d+$",
+                                 "documented: an index of `order` past n panics in ListBuilder/TupleBuilder::set"),
 }
 
 # raise SystemError on purpose: {target: (regex, reason)}
 SYSTEM_ERRORS = {
     "apitest.list_builder": (r"^ListBuilder item \d+ was never set$", "documented: fewer items than n"),
     "apitest.tuple_builder": (r"^TupleBuilder item \d+ was never set$", "documented: fewer items than n"),
+    "apitest.builder_in_order": (r"^(List|Tuple)Builder item \d+ was never set$", "documented: `order` misses an index below n"),
     "apitest.pending_without_exception": (r"", "returns Error::pending() with nothing pending on purpose"),
     "apitest.exception_from_misused_global": (r"", "documented: a global holding a non-type used as an exception type"),
     "apitest.restore_then_pending": (r"", "raises the exception type it is given by name, SystemError included"),
@@ -270,6 +274,9 @@ RECEIVERS = {
         st.just("subclass(m.IntList, len=RAISE, getitem=RAISE, eq=RAISE)([1, 2])"),
         st.just("m.IntList()")),
     "StrMap": lambda S: st.dictionaries(_TEXT, _TEXT, max_size=5).map(lambda d: "m.StrMap(%r)" % d),
+    "F64Array": lambda S: st.one_of(
+        st.lists(st.floats(allow_nan=False, allow_infinity=False, width=32), max_size=6).map(lambda xs: "m.F64Array(%r)" % xs),
+        st.just("m.F64Array([])"), st.just("m.F64Array([float('nan'), float('inf'), -0.0])")),
     "Counter": lambda S: st.one_of(_I64.map(lambda n: "m.Counter(%r)" % n),
                                    st.just("filled(m.Counter(0), '__call__', [(1,), (2,)])")),
     "Node": lambda S: st.one_of(
@@ -344,6 +351,7 @@ RECEIVERS = {
 SIMPLE = {
     "Vector": "m.Vector(1.0, 2.0)", "Point": "m.Point(1.0, 2.0)", "Polyline": "filled(m.Polyline(), 'append', [(0.0, 1.0)])",
     "Meters": "m.Meters(2.0)", "IntList": "m.IntList([1, 2])", "StrMap": "m.StrMap({'a': 'b'})",
+    "F64Array": "m.F64Array([1.0, 2.0])",
     "Counter": "m.Counter(1)", "Node": "m.Node('x')", "Extremes": "m.Extremes(True)", "Token": "m.make_token(1)",
     "FrozenBytes": "m.FrozenBytes(b'ab')",
     "Range": "m.Range(0, 3)", "Bag": "m.Bag(['a'])", "BagIter": "iter(m.Bag(['a']))", "Failing": "m.Failing(2)",

@@ -665,6 +665,11 @@ class Runner:
             except BaseException as e:  # noqa: B902
                 if dunder == "__len__" and isinstance(e, OverflowError):
                     continue  # a length past sys.maxsize (len(Code(-2**63))): Python's limit, not a broken object
+                if dunder == "__repr__" and isinstance(e, RecursionError) and isinstance(obj, BaseException) \
+                        and any(a is obj for a in obj.args):
+                    # an exception that is its own argument (`e.__init__(e)`): BaseException's repr
+                    # recurses for a pure-Python exception too (`e = ValueError(1); e.__init__(e); repr(e)`)
+                    continue
                 out.append("the object is unusable afterwards: %s raised %s: %s" % (dunder, type(e).__name__, safe_str(e)))
                 continue
             if not check(value):
