@@ -196,8 +196,24 @@ fi
 # The crates as a user would get them: every workspace crate packaged and built from its package
 # alone (hpy-sys with neither the hpy headers nor Python); publish = false on all but the four
 # library crates. --allow-dirty: `make test` also runs in a tree with uncommitted changes.
+# Its output goes to a log; a failure names its first error in the summary (CI shows only the
+# summary). One retry, reported as such, for a registry hiccup: the build itself is deterministic.
 step "cargo package --workspace (each crate built from its own package)"
-cargo package --workspace --allow-dirty --quiet || fail "cargo package --workspace"
+package_log=build/test-results/cargo-package.log
+package_try() { cargo package --workspace --allow-dirty --quiet >"$package_log" 2>&1; }
+package_error() {  # the first error and the lines after it (its "Caused by"), on one line
+    { grep -m1 -A6 -E '^error' "$package_log" || tail -n3 "$package_log"; } | tr -s ' \n' ' ' | cut -c1-500
+}
+if ! package_try; then
+    tail -n 40 "$package_log"
+    first_error=$(package_error)
+    if package_try; then
+        results+=("cargo package: passed on a second try; the first failed with: $first_error")
+    else
+        tail -n 40 "$package_log"
+        fail "cargo package --workspace: $(package_error) (build/test-results/cargo-package.log)"
+    fi
+fi
 
 step "hpy-sys freshness (regenerating from the hpy 0.9.0 headers changes nothing)"
 "$header_python" hpy-sys/codegen/generate.py --check || fail "hpy-sys freshness"
@@ -280,10 +296,13 @@ if [ $pypy_only = 0 ]; then
 step "attack: hostile calls to every public callable, universal, debug and trace mode (tests/attack)"
 attack_pythons=(); for minor in "${versions[@]}"; do attack_pythons+=("$minor=${venv_python[$minor]}"); done
 attack_start=$SECONDS
-if HPYRS_ATTACK_EXAMPLES="${HPYRS_ATTACK_EXAMPLES:-30}" "$header_python" tests/attack/run.py --selftest "${attack_pythons[@]}"; then
+# attack_verdict <log>: run.py's last line, which names each problem briefly (for the summary)
+attack_verdict() { grep '^attack: ' "$1" | tail -n 1 | cut -c1-700; }
+attack_log=build/test-results/attack.log
+if HPYRS_ATTACK_EXAMPLES="${HPYRS_ATTACK_EXAMPLES:-30}" "$header_python" tests/attack/run.py --selftest "${attack_pythons[@]}" 2>&1 | tee "$attack_log"; [ "${PIPESTATUS[0]}" -eq 0 ]; then
     results+=("attack: no failure, no crash on CPython ${versions[*]} ($((SECONDS - attack_start)) s; CPython only)")
 else
-    fail "attack (tests/attack: a failure or a crash, reproducers above)"
+    fail "attack (tests/attack, reproducers above): $(attack_verdict "$attack_log")"
 fi
 # The same on the native build, on every CPython 3.9+ of the loop: the files native_tests built
 # above (build/native-cp3XY/<name><EXT_SUFFIX>), else built here; one run per interpreter (the
@@ -292,10 +311,11 @@ step "attack native: the same on the native build (run.py --modes native), every
 attack_start=$SECONDS; attacked_native=()
 for minor in "${versions[@]}"; do
     [ "$minor" = 3.8 ] && continue   # pyo3-ffi 0.30 supports CPython 3.9+
-    if attack_native "$minor" "${venv_python[$minor]}"; then
+    attack_log=build/test-results/attack-native-$minor.log
+    if attack_native "$minor" "${venv_python[$minor]}" 2>&1 | tee "$attack_log"; [ "${PIPESTATUS[0]}" -eq 0 ]; then
         attacked_native+=("$minor")
     else
-        fail "attack native on CPython $minor (tests/attack --modes native: a failure or a crash, reproducers above)"
+        fail "attack native on CPython $minor (tests/attack --modes native, reproducers above): $(attack_verdict "$attack_log")"
     fi
 done
 [ ${#attacked_native[@]} -gt 0 ] && results+=("attack native: no failure, no crash on CPython ${attacked_native[*]}, native build ($((SECONDS - attack_start)) s; rawadd skipped: universal-only)")

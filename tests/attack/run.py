@@ -276,7 +276,9 @@ def report(jobs, options, seconds):
     for note in sorted({n for j in jobs for n in j.notes}):
         print("note: %s" % note)
 
+    brief = []  # what the last line names, for a summary that shows only that line
     problems = sorted({p for j in jobs for p in j.problems})
+    brief += problems
     if problems:
         bad += len(problems)
         print("\n== attack: coverage problems")
@@ -289,10 +291,12 @@ def report(jobs, options, seconds):
         if unattacked and not any(c["target"] is None for c in job.crashes):
             bad += 1
             print("coverage: %s left %s unattacked" % (job.name, ", ".join(unattacked)))
+            brief.append("%s left %s unattacked" % (job.name, ", ".join(unattacked)))
         zero = [t for t, d in job.done.items() if d["calls"] == 0]
         if zero:
             bad += 1
             print("coverage: %s made no call to %s" % (job.name, ", ".join(zero)))
+            brief.append("%s made no call to %s" % (job.name, ", ".join(zero)))
 
     failures = [(j, d) for j in jobs for d in j.done.values() if d["failure"]]
     if failures:
@@ -300,11 +304,13 @@ def report(jobs, options, seconds):
         for job, d in failures:
             bad += 1
             print("\n[%s %s] %s" % (job.minor, job.mode, d["failure"]))
+            brief.append("failure [%s %s] %s" % (job.minor, job.mode, d["failure"].splitlines()[0][:160]))
     crashes = [(j, c) for j in jobs for c in j.crashes]
     if crashes:
         print("\n== attack: %d crashes" % len(crashes))
         for job, c in crashes:
             bad += 1
+            brief.append("crash [%s %s] %s: %s" % (job.minor, job.mode, c["target"] or job.module, c["how"]))
             lines = [line for line in c["stderr"].splitlines()
                      if line.strip() and not line.startswith(("  File", "Current thread", "Extension modules"))]
             print("\n[%s %s] %s: %s, while calling\n    %s" % (
@@ -314,7 +320,7 @@ def report(jobs, options, seconds):
                 print("  replay: %s%s tests/attack/replay.py --module %s --so %s --mode %s %s" % (
                     "HPYRS_ABI=native " if job.mode == NATIVE_MODE else "", job.python, job.module, job.so,
                     job.mode, os.path.relpath(c["reproducer"], ROOT)))
-    print("\nattack: %s" % ("%d problem(s)" % bad if bad else "no failure, no crash"))
+    print("\nattack: %s" % ("%d problem(s): %s" % (bad, "; ".join(brief)[:600]) if bad else "no failure, no crash"))
     return 1 if bad else 0
 
 
