@@ -797,16 +797,29 @@ fn dunder_defs(
                 // `__len__`: one still negative was out of range, and is given back as written
                 // (`i - len`), so the function sees the index `obj[i]` would give it and refuses it
                 // alike, instead of counting from the end a second time.
-                let key = py_params(params)[0].1;
+                // An integer key is converted from the C index directly (iteration boxes no
+                // Python int); an index out of the key type's range goes the Python way, for the
+                // error `obj[i]` would raise.
+                let (key_name, key) = py_params(params)[0];
                 if is_integer_type(key) || is_slice_or_index(key) {
-                    let conv = convert(params, 0, quote!(&__hpy_key), &func, &format_ident!("__hpy_v0"));
+                    let conv = if is_integer_type(key) {
+                        let arg = key_name.to_string();
+                        quote_spanned!(key.span()=> let __hpy_v0: #key =
+                            match <#key as ::core::convert::TryFrom<::core::primitive::isize>>::try_from(__hpy_i) {
+                                ::core::result::Result::Ok(__hpy_v) => __hpy_v,
+                                ::core::result::Result::Err(_) => ::hpy::impl_::extract_arg(
+                                    &::hpy::IntoHPy::into_hpy(__hpy_i, __hpy_ctx)?, #func, #arg)?,
+                            };)
+                    } else {
+                        let conv = convert(params, 0, quote!(&__hpy_key), &func, &format_ident!("__hpy_v0"));
+                        quote!(let __hpy_key = ::hpy::IntoHPy::into_hpy(__hpy_i, __hpy_ctx)?; #conv)
+                    };
                     defs.push(quote_spanned!(*span=> ::hpy::__hpy_slot_def!(ssizearg[#class], ::hpy::ffi::HPy_sq_item, |__hpy_ctx, __hpy_a, __hpy_i| {
                         let __hpy_i = if __hpy_i < 0 && __hpy_a.get_type().hasattr("__len__")? {
                             __hpy_i.saturating_sub(__hpy_a.len()? as ::core::primitive::isize)
                         } else {
                             __hpy_i
                         };
-                        let __hpy_key = ::hpy::IntoHPy::into_hpy(__hpy_i, __hpy_ctx)?;
                         #conv #trusted #borrow
                         ::hpy::impl_::slots::SlotReturn::slot_return(#class::#f(#self_arg, #(#args),*), __hpy_ctx)
                     })));
