@@ -721,6 +721,17 @@ fn convert(params: &[Param], i: usize, src: TokenStream, func: &str, var: &Ident
     quote_spanned!(ty.span()=> let #var: #ty = ::hpy::impl_::extract_arg(#src, #func, #arg)?;)
 }
 
+/// `convert` for the key of `__getitem__`/`__setitem__`/`__delitem__`: an integer key out of
+/// its type's range is an IndexError (`impl_::extract_index`), as in CPython's sequences.
+fn convert_key(params: &[Param], src: TokenStream, func: &str, var: &Ident) -> TokenStream {
+    let (ident, ty) = py_params(params)[0];
+    if !is_integer_type(ty) {
+        return convert(params, 0, src, func, var);
+    }
+    let arg = ident.to_string();
+    quote_spanned!(ty.span()=> let #var: #ty = ::hpy::impl_::extract_index(#src, #func, #arg)?;)
+}
+
 /// The defs of the protocol methods; the keyword cache of `__call__`, if it takes keywords, is
 /// added to `keyword_caches`.
 fn dunder_defs(
@@ -783,7 +794,7 @@ fn dunder_defs(
                 })));
             }
             GetItem => {
-                let conv = convert(params, 0, quote!(&*__hpy_b), &func, &format_ident!("__hpy_v0"));
+                let conv = convert_key(params, quote!(&*__hpy_b), &func, &format_ident!("__hpy_v0"));
                 let args = dunder_args(params, &[quote!(__hpy_v0)]);
                 defs.push(quote_spanned!(*span=> ::hpy::__hpy_slot_def!(binary[#class], ::hpy::ffi::HPy_mp_subscript, |__hpy_ctx, __hpy_a, __hpy_b| {
                     #conv #trusted #borrow
@@ -802,12 +813,14 @@ fn dunder_defs(
                 // error `obj[i]` would raise.
                 let (key_name, key) = py_params(params)[0];
                 if is_integer_type(key) || is_slice_or_index(key) {
-                    let conv = if is_integer_type(key) {
+                    let conv = if matches!(key, Type::Path(p) if p.path.is_ident("isize")) {
+                        quote!(let __hpy_v0 = __hpy_i;)
+                    } else if is_integer_type(key) {
                         let arg = key_name.to_string();
                         quote_spanned!(key.span()=> let __hpy_v0: #key =
                             match <#key as ::core::convert::TryFrom<::core::primitive::isize>>::try_from(__hpy_i) {
                                 ::core::result::Result::Ok(__hpy_v) => __hpy_v,
-                                ::core::result::Result::Err(_) => ::hpy::impl_::extract_arg(
+                                ::core::result::Result::Err(_) => ::hpy::impl_::extract_index(
                                     &::hpy::IntoHPy::into_hpy(__hpy_i, __hpy_ctx)?, #func, #arg)?,
                             };)
                     } else {
@@ -834,7 +847,7 @@ fn dunder_defs(
                 let set_branch = match set {
                     Some((_, sf, srecv, sparams, _)) => {
                         let (sborrow, sself) = borrow_self(srecv.expect("checked"));
-                        let k = convert(sparams, 0, quote!(&*__hpy_b), &format!("{class_py_name}.__setitem__"), &format_ident!("__hpy_v0"));
+                        let k = convert_key(sparams, quote!(&*__hpy_b), &format!("{class_py_name}.__setitem__"), &format_ident!("__hpy_v0"));
                         let v = convert(sparams, 1, quote!(&*__hpy_v), &format!("{class_py_name}.__setitem__"), &format_ident!("__hpy_v1"));
                         let args = dunder_args(sparams, &[quote!(__hpy_v0), quote!(__hpy_v1)]);
                         quote!({ #k #v #receiver #sborrow
@@ -846,7 +859,7 @@ fn dunder_defs(
                 let del_branch = match del {
                     Some((_, df, drecv, dparams, _)) => {
                         let (dborrow, dself) = borrow_self(drecv.expect("checked"));
-                        let k = convert(dparams, 0, quote!(&*__hpy_b), &format!("{class_py_name}.__delitem__"), &format_ident!("__hpy_v0"));
+                        let k = convert_key(dparams, quote!(&*__hpy_b), &format!("{class_py_name}.__delitem__"), &format_ident!("__hpy_v0"));
                         let args = dunder_args(dparams, &[quote!(__hpy_v0)]);
                         quote!({ #k #receiver #dborrow
                             ::hpy::impl_::slots::unit_return(::hpy::impl_::slots::IntoResult::into_result(#class::#df(#dself, #(#args),*))) })

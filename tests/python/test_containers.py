@@ -176,10 +176,16 @@ def test_intlist_getitem_bad_input(IntList):
             lst[index]
     with pytest.raises(IndexError, match=r"^IntList index out of range$"):
         IntList()[0]
-    with pytest.raises(OverflowError, match=r"^IntList.__getitem__\(\) argument 'index': int out of range for isize$"):
-        lst[2**70]
-    with pytest.raises(OverflowError, match=r"^IntList.__getitem__\(\) argument 'index': int out of range for isize$"):
-        lst[-2**70]
+    # an int too large for the isize key: IndexError, as for a list ([][2**70]), in every slot
+    for index in [2**70, -2**70]:
+        with pytest.raises(IndexError, match=r"^index out of range$"):
+            lst[index]
+        with pytest.raises(IndexError, match=r"^index out of range$"):
+            lst[index] = 1
+        with pytest.raises(IndexError, match=r"^index out of range$"):
+            del lst[index]
+        with pytest.raises(IndexError):
+            [][index]
     with pytest.raises(TypeError, match=r"^IntList.__getitem__\(\) argument 'index' must be int, not str$"):
         lst["a"]
     with pytest.raises(TypeError, match=r"^IntList.__getitem__\(\) argument 'index' must be int, not float$"):

@@ -271,3 +271,21 @@ pub fn extract_arg<'a, 'ctx, T: crate::FromHPy<'a, 'ctx>>(
 ) -> crate::Result<T> {
     T::from_hpy(obj).map_err(|e| e.for_argument(func, arg))
 }
+
+/// The integer key of a `__getitem__`, `__setitem__` or `__delitem__`: an int out of the key
+/// type's range (`v[2**70]`, or `v[-1]` for a `usize` key) is an IndexError ("index out of
+/// range"), as CPython's sequences raise for `[][2**70]`, rather than an argument's OverflowError.
+pub fn extract_index<'a, 'ctx, T: crate::FromHPy<'a, 'ctx>>(
+    obj: &'a crate::Handle<'ctx>,
+    func: &str,
+    arg: &str,
+) -> crate::Result<T> {
+    T::from_hpy(obj).map_err(|e| {
+        if e.matches(obj.ctx(), crate::exceptions::OverflowError::TYPE) {
+            e.clear(obj.ctx());
+            crate::exceptions::IndexError::new_err("index out of range")
+        } else {
+            e.for_argument(func, arg)
+        }
+    })
+}
