@@ -13,20 +13,7 @@ py="$(tools/venv.sh "bench-$minor" "$python" "$PWD/bench/requirements.txt")"
 out="$PWD/build/bench"
 mkdir -p "$out"
 echo "building the benchmark modules for CPython $minor ..." >&2
-bash bench/c/build.sh "$py" "$out" >&2
-bash bench/pyo3/build.sh "$py" "$out" >&2
-cargo build --release --quiet -p bench_hpyrs
-cp target/release/libbench_hpyrs.so "$out/bench_hpyrs.hpy0.so"
-# The same crate, native: pyo3-ffi's build script reads this CPython's configuration
-# (PYO3_PYTHON, an absolute path); its own target directory (absolute), so that neither build
-# invalidates the other. Its module name is bench_hpyrs too: it goes to a directory of its own,
-# native/, from which run.py loads it by path.
-native_suffix="$("$py" -c 'import sysconfig; print(sysconfig.get_config_var("EXT_SUFFIX"))')"
-mkdir -p "$out/native"
-rm -f "$out/native/"bench_hpyrs*
-PYO3_PYTHON="$py" PYO3_BUILD_EXTENSION_MODULE=1 CARGO_TARGET_DIR="$PWD/target/bench-native" \
-    cargo build --release --quiet -p bench_hpyrs --features hpy/native
-cp target/bench-native/release/libbench_hpyrs.so "$out/native/bench_hpyrs$native_suffix"
+bash bench/build.sh "$py" "$out"
 echo "HPy's own microbenchmark suite (hpy 0.9.0 sdist) with hpy-rs's hpy_simple ..." >&2
 mkdir -p bench/results
 bench/microbench.sh "$py" | tee bench/results/microbench.txt | sed -n '/BENCHMARKS/,$p'

@@ -3,6 +3,7 @@ measured round-robin in one process; hpy-rs and C-HPy also in HPy's debug mode, 
 also built natively (hpy-rs-native: the same crate on CPython's own C API, CPython only).
 
 Usage: python bench/run.py <modules-dir> [--callgrind] [--quick] [--pypy <pypy.json>]
+       python bench/run.py <modules-dir> --check [--hpy-only]   (make test: no measurement)
                             [--stable-abi-results <stable-abi.json>]
        pypy3 bench/run.py <modules-dir> --out <pypy.json> [--quick]
        python3.12 bench/run.py --stable-abi <stable-dir> [--out <stable-abi.json>] [--callgrind] [--quick]
@@ -44,6 +45,8 @@ import sys
 import tempfile
 import textwrap
 import timeit
+
+import workloads  # bench/workloads.py: the realistic workloads, their specification and check
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(HERE)
@@ -120,7 +123,6 @@ def load_stable_abi(directory):
 def load_modules(directory):
     """variant -> module, in the order of VARIANTS. HPy modules are loaded from copies: one
     binary loaded twice (universal and debug) would share its trampoline context."""
-    import hpy.universal as U
     sys.path.insert(0, directory)
     mods = {"c-api": __import__("bench_capi"), "pyo3": __import__("bench_pyo3")}
     if not PYPY:
@@ -129,6 +131,14 @@ def load_modules(directory):
             raise SystemExit("no %s/bench_hpyrs%s: bench/bench.sh builds it" % (
                 os.path.join(directory, NATIVE_DIR), importlib.machinery.EXTENSION_SUFFIXES[0]))
         mods["hpy-rs-native"] = native
+    mods.update(load_hpy_modules(directory))
+    return {v: mods[v] for v in VARIANTS if v in mods}
+
+
+def load_hpy_modules(directory):
+    """The HPy variants (c-hpy and hpy-rs, universal and debug), from copies of their .hpy0.so."""
+    import hpy.universal as U
+    mods = {}
     for name, variant in [("bench_chpy", "c-hpy"), ("bench_hpyrs", "hpy-rs")]:
         for suffix, mode in [("", U.MODE_UNIVERSAL), ("-debug", U.MODE_DEBUG)]:
             tmp = tempfile.mkdtemp(prefix="hpyrs-bench-")
@@ -136,7 +146,20 @@ def load_modules(directory):
             shutil.copy(os.path.join(directory, name + ".hpy0.so"), path)
             spec = importlib.util.spec_from_file_location(name, path)
             mods[variant + suffix] = U.load(name, path, spec, mode=mode)
-    return {v: mods[v] for v in VARIANTS if v in mods}
+    return mods
+
+
+def main_check(args):
+    """--check: no measurement; the variants in <modules-dir> agree on the micro-operations and
+    behave alike on the workloads (bench/workloads.py's check, against its plain-Python
+    specification too). --hpy-only: the .hpy0.so files alone (PyPy in `make test`, where the
+    C API and PyO3 modules are not built)."""
+    directory = os.path.abspath(args[0])
+    mods = load_hpy_modules(directory) if "--hpy-only" in args else load_modules(directory)
+    check(mods)
+    names = workloads.check(dict(mods, python=workloads.PythonModule))
+    print("bench check on %s: %s agree with the specification and with each other" % (
+        pypy_version() if PYPY else "CPython " + sys.version.split()[0], ", ".join(n for n in names if n != "python")))
 
 
 def check(mods):
@@ -149,18 +172,19 @@ def check(mods):
         assert got == (3, 2048, (2048, 2049), 42, 42, 42, 3, 2, {"a": 1}, None, None, None, True), (v, got)
 
 
-def wall(mods, repeats, target_s, per_variant=False):
+def wall(mods, repeats, target_s, per_variant=False, ops=OPS):
+    """ns per operation of `ops` (OPS or workloads.WORKLOADS), for every variant."""
     timers = {}
-    for op, (stmt, setup) in OPS.items():
+    for op, (stmt, setup) in ops.items():
         for v, m in mods.items():
-            g = {"m": m, "len": len, "dict": dict}
+            g = {"m": m, "w": workloads, "len": len, "dict": dict}
             exec(setup, g)
             timers[op, v] = timeit.Timer(stmt, globals=g)
     # iterations per op: enough for ~target_s on the C-API variant. per_variant (PyPy): each
     # variant gets its own count, as HPy's debug mode there is about a thousand times slower
     # than the others; autorange also warms the JIT up on every loop.
     numbers = {}
-    for op in OPS:
+    for op in ops:
         if per_variant:
             for v in mods:
                 n, t = timers[op, v].autorange()
@@ -175,11 +199,11 @@ def wall(mods, repeats, target_s, per_variant=False):
     order = list(mods)
     for _ in range(repeats):
         order = order[1:] + order[:1]
-        for op in OPS:
+        for op in ops:
             for v in order:
                 t = timers[op, v].timeit(numbers[op, v]) / numbers[op, v]
                 best[op, v] = min(best[op, v], t)
-    return {op: {v: best[op, v] * 1e9 for v in mods} for op in OPS}
+    return {op: {v: best[op, v] * 1e9 for v in mods} for op in ops}
 
 
 CALLGRIND_SCRIPT = r"""
@@ -187,16 +211,17 @@ import sys
 sys.argv = ["run.py"]
 sys.path.insert(0, {here!r})
 import run
+import workloads
 mods = run.{loader}({directory!r})
 m = mods[{variant!r}]
-g = {{"m": m, "len": len, "dict": dict}}
+g = {{"m": m, "w": workloads, "len": len, "dict": dict}}
 exec({setup!r}, g)
 exec(compile("for _ in range({n}):\n    " + {stmt!r}, "loop", "exec"), g)
 """
 
 
-def instructions(directory, op, variant, n, loader="load_modules"):
-    stmt, setup = OPS[op]
+def instructions(directory, op, variant, n, loader="load_modules", ops=OPS):
+    stmt, setup = ops[op]
     script = CALLGRIND_SCRIPT.format(here=HERE, loader=loader, directory=directory, variant=variant, setup=setup,
                                      stmt=stmt, n=n)
     with tempfile.TemporaryDirectory() as tmp:
@@ -217,17 +242,17 @@ def instructions(directory, op, variant, n, loader="load_modules"):
     raise RuntimeError("no callgrind total")
 
 
-def callgrind(directory, variants, loader="load_modules"):
-    """Instructions per operation, for every op and variant (the modules loaded by `loader`, a
-    function of this file). The valgrind runs are independent (counts do not depend on machine
-    load), so they run on every CPU at once."""
+def callgrind(directory, variants, loader="load_modules", ops=OPS, lengths=(2000, 12000)):
+    """Instructions per operation, for every op of `ops` and variant (the modules loaded by
+    `loader`, a function of this file), from loops of the two `lengths`. The valgrind runs are
+    independent (counts do not depend on machine load), so they run on every CPU at once."""
     from concurrent.futures import ThreadPoolExecutor
-    n1, n2 = 2000, 12000
-    jobs = [(op, v, n) for op in OPS for v in variants for n in (n1, n2)]
+    n1, n2 = lengths
+    jobs = [(op, v, n) for op in ops for v in variants for n in (n1, n2)]
     with ThreadPoolExecutor(max_workers=os.cpu_count() or 1) as pool:
-        counts = dict(zip(jobs, pool.map(lambda job: instructions(directory, *job, loader=loader), jobs)))
+        counts = dict(zip(jobs, pool.map(lambda job: instructions(directory, *job, loader=loader, ops=ops), jobs)))
     result = {}
-    for op in OPS:
+    for op in ops:
         result[op] = {v: (counts[op, v, n2] - counts[op, v, n1]) / (n2 - n1) for v in variants}
         print("  instructions: %-20s %s" % (op, "  ".join("%s=%.0f" % (v, result[op][v]) for v in variants)),
               file=sys.stderr)
@@ -248,6 +273,13 @@ PYPY_RATIOS = RATIOS[:1] + [("dbg/c-dbg", "hpy-rs-debug", "c-hpy-debug")] + RATI
     ("c-hpy/c-api", "c-hpy", "c-api")]
 
 
+# The workloads: hpy-rs against C on HPy in both modes (the targets: at most 1.00x in
+# instructions), the C API and PyO3; the native build against the C API (at most 1.05x) and PyO3.
+WORKLOAD_RATIOS = RATIOS[:1] + [("dbg/c-dbg", "hpy-rs-debug", "c-hpy-debug")] + RATIOS[1:] + NATIVE_RATIOS
+# callgrind's two loop lengths for a workload (a workload is up to a few thousand calls)
+WORKLOAD_LENGTHS = (200, 1200)
+
+
 # --stable-abi: what the stable ABI costs C and hpy-rs (abi3 build / full-API build of the same
 # source), and hpy-rs on the stable ABI against C on the full API.
 STABLE_RATIOS = [("c abi3/full", "c-api-abi3", "c-api"), ("rs abi3/full", "hpy-rs-abi3", "hpy-rs-native"),
@@ -262,11 +294,12 @@ def table(results, unit, ratios=RATIOS + NATIVE_RATIOS, order=VARIANTS,
     variants = [v for v in order if v in first]
     ratios = [r for r in ratios if r[1] in first and r[2] in first]
     w = max([12] + [len(name) + 2 for name, _, _ in ratios])
-    head = "%-20s" % "operation" + "".join("%14s" % v for v in variants) + "".join(
+    opw = max([20] + [len(op) + 1 for op in results])
+    head = "%-*s" % (opw, "operation") + "".join("%14s" % v for v in variants) + "".join(
         "%*s" % (w, name) for name, _, _ in ratios)
     lines = [head, "-" * len(head)]
     for op, row in results.items():
-        lines.append("%-20s" % op + "".join("%14.1f" % row[v] for v in variants) + "".join(
+        lines.append("%-*s" % (opw, op) + "".join("%14.1f" % row[v] for v in variants) + "".join(
             "%*.2f" % (w, ratio(row[a], row[b])) for _, a, b in ratios))
     lines.append(textwrap.fill("(%s per operation; ratios: the first variant divided by the second, %s; lower "
                                "is better for the first)" % (unit, legend), width=100, break_on_hyphens=False))
@@ -350,13 +383,17 @@ def main_pypy(args):
     quick = "--quick" in args
     mods = load_modules(directory)
     check(mods)
+    workloads.check(mods)
     print("hpy-rs bench: %s, %d operations x %d variants, round-robin (wall time)" % (
         pypy_version(), len(OPS), len(mods)), file=sys.stderr)
     ns = wall(mods, repeats=3 if quick else 2 * len(mods), target_s=0.005 if quick else 0.02, per_variant=True)
     print(table(ns, "ns", PYPY_RATIOS))
+    work = wall(mods, repeats=3 if quick else 2 * len(mods), target_s=0.005 if quick else 0.05, per_variant=True,
+                ops=workloads.WORKLOADS)
+    print(table(work, "ns", PYPY_RATIOS))
     with open(out, "w") as f:
-        json.dump({"python": pypy_version(), "hpy": hpy.universal.get_version()[0], "unit": "ns", "ops": ns}, f,
-                  indent=2)
+        json.dump({"python": pypy_version(), "hpy": hpy.universal.get_version()[0], "unit": "ns", "ops": ns,
+                   "workloads": {"unit": "ns", "ops": work}}, f, indent=2)
 
 
 def stable_abi_versions():
@@ -401,6 +438,8 @@ def main_stable_abi(args):
 
 def main():
     args = sys.argv[1:]
+    if "--check" in args:
+        return main_check(args)
     if PYPY:
         return main_pypy(args)
     if "--stable-abi" in args:
@@ -417,6 +456,7 @@ def main():
     quick = "--quick" in args
     mods = load_modules(directory)
     check(mods)
+    workloads.check(mods)
     print("hpy-rs bench: CPython %s, %d operations x %d variants, round-robin" % (
         sys.version.split()[0], len(OPS), len(mods)), file=sys.stderr)
     ns = wall(mods, repeats=3 if quick else 2 * len(mods), target_s=0.005 if quick else 0.02)
@@ -424,6 +464,14 @@ def main():
     doc = {"python": info["python"], "machine": info["machine"], "unit": "ns", "versions": info, "ops": ns,
            "native_module": os.path.relpath(mods["hpy-rs-native"].__file__, directory)}
     print(table(ns, "ns"))
+    # The workloads: each variant its own iteration count (debug mode runs a workload several
+    # times slower than the others).
+    print("hpy-rs bench: %d workloads x %d variants, round-robin" % (len(workloads.WORKLOADS), len(mods)),
+          file=sys.stderr)
+    doc["workloads"] = {"unit": "ns", "ops": wall(mods, repeats=3 if quick else 2 * len(mods),
+                                                  target_s=0.005 if quick else 0.05, per_variant=True,
+                                                  ops=workloads.WORKLOADS)}
+    print(table(doc["workloads"]["ops"], "ns", WORKLOAD_RATIOS))
     if "--pypy" in args:
         # bench/bench.sh's PyPy run: its results, or {"skipped": why}
         with open(args[args.index("--pypy") + 1]) as f:
@@ -437,6 +485,9 @@ def main():
         doc["ir"] = ir
         print()
         print(table(ir, "instructions"))
+        doc["workloads"]["ir"] = callgrind(directory, list(mods), ops=workloads.WORKLOADS, lengths=WORKLOAD_LENGTHS)
+        print()
+        print(table(doc["workloads"]["ir"], "instructions", WORKLOAD_RATIOS))
     results = os.path.join(HERE, "results")
     os.makedirs(results, exist_ok=True)
     with open(os.path.join(results, "latest.json"), "w") as f:
@@ -559,6 +610,53 @@ def stable_abi_markdown(stable):
     return "\n".join(out)
 
 
+# The workloads' targets (issue 16): hpy-rs at most C on HPy's instructions, universal and
+# debug; the native build at most NATIVE_TARGET_CAPI times the C API's.
+WORKLOAD_TARGETS = [("hpy-rs", "c-hpy", 1.0), ("hpy-rs-debug", "c-hpy-debug", 1.0),
+                    ("hpy-rs-native", "c-api", NATIVE_TARGET_CAPI)]
+
+
+def workloads_markdown(doc):
+    """"Workloads": small programs on the same four modules (bench/workloads.py), wall time and
+    instructions, checked against the targets; PyPy's wall time; then bench/workloads.md (the
+    hand-written why)."""
+    out = ["## Workloads\n"]
+    work = doc.get("workloads")
+    if not work:
+        out.append("Not measured: this run predates the workloads.\n")
+        return "\n".join(out)
+    out.append("Small programs rather than single calls, on the same module written four ways\n"
+               "(`bench/workloads.py` specifies them and drives them with the same Python code for every\n"
+               "variant; its `check`, run by `make test` and before every measurement, requires identical\n"
+               "results bit for bit and the same errors): an `Array` of doubles (element-wise arithmetic\n"
+               "with arrays and numbers, reflected, a foreign operand ending in TypeError, indexing,\n"
+               "iteration through the sequence protocol, a Runge-Kutta integrator of four damped\n"
+               "oscillators over 10 steps), and a binary codec (decode 8.9 KB into 40 records of dicts,\n"
+               "lists, strings, floats, ints, bools and None; encode them back). Targets: hpy-rs at most C\n"
+               "on HPy in instructions, universal (`rs/c-hpy`) and debug (`dbg/c-dbg`); the native build\n"
+               "at most %.2fx the C API (`nat/c-api`).\n" % NATIVE_TARGET_CAPI)
+    if "ir" in work:
+        out.append("Instructions per workload (callgrind):\n\n```\n" + table(work["ir"], "instructions", WORKLOAD_RATIOS)
+                   + "\n```\n")
+        missed = []
+        for op, row in work["ir"].items():
+            for a, b, limit in WORKLOAD_TARGETS:
+                if a in row and b in row and ratio(row[a], row[b]) > limit:
+                    missed.append("`%s` %s/%s %.2fx" % (op, a, b, ratio(row[a], row[b])))
+        out.append(textwrap.fill("In this run, against the targets (instructions): %s." % (
+            "missed on " + ", ".join(missed) if missed else "met on every workload"),
+            width=96, break_on_hyphens=False) + "\n")
+    out.append("Wall time (ns per workload):\n\n```\n" + table(work["ops"], "ns", WORKLOAD_RATIOS) + "\n```\n")
+    pypy = doc.get("pypy") or {}
+    if "workloads" in pypy:
+        out.append("On %s (wall time, ns per workload):\n\n```\n%s\n```\n" % (
+            pypy["python"], table(pypy["workloads"]["ops"], "ns", PYPY_RATIOS)))
+    notes = os.path.join(HERE, "workloads.md")
+    if os.path.exists(notes):
+        out.append(open(notes).read())
+    return "\n".join(out)
+
+
 def write_markdown(doc, has_chart):
     v = doc["versions"]
     parts = ["# Benchmarks\n",
@@ -593,6 +691,7 @@ def write_markdown(doc, has_chart):
     if os.path.exists(analysis):
         parts.append(open(analysis).read())
     parts.append(native_markdown(doc))
+    parts.append(workloads_markdown(doc))
     parts.append(stable_abi_markdown(doc.get("stable_abi")))
     with open(os.path.join(ROOT, "BENCHMARKS.md"), "w") as f:
         f.write("\n".join(parts))

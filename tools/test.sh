@@ -13,7 +13,9 @@
 #     and on CPython 3.14 (tools/cpython314.sh: a Debian root under build/cpython314, made once;
 #     needs root); and the stable-ABI build (feature hpy/abi3), built once and tested on every
 #     CPython 3.12+
-#  5. attack and soak (CPython only), the universal wheel on every CPython and on PyPy
+#  5. attack and soak (CPython only); the benchmark's variants behave alike (bench/workloads.py's
+#     check, on CPython 3.11 and, for the .hpy0.so files, on PyPy); the universal wheel on every
+#     CPython and on PyPy
 #
 # `tools/test.sh --pypy-only` (`make test-pypy`): only the PyPy part of 4 and 5 (the modules are
 # still built, and the wheel with the tools venv of a CPython).
@@ -340,6 +342,32 @@ else
         fail "soak native on CPython $soak_minor (tools/soak.py --modes native: memory growth, a failed workload or no build)"
     else
         results+=("soak native: no memory growth on CPython $soak_minor, native build ($((SECONDS - soak_start)) s; rawadd skipped: universal-only)")
+    fi
+fi
+
+# The benchmark's variants (C API, C on HPy, hpy-rs universal/debug/native, PyO3) behave alike:
+# the micro-operations, and the workloads bit for bit against bench/workloads.py's
+# specification (arrays, reflected operators, negative indices, the codec, bad input). Built
+# in release mode as `make bench` builds them (bench/build.sh); on PyPy the .hpy0.so files.
+step "bench check: every variant of the benchmark module behaves alike (bench/build.sh, run.py --check)"
+bench_start=$SECONDS
+bench_minor=3.11; [ -n "${venv_python[3.11]:-}" ] || bench_minor="${versions[-1]}"
+bench_dir="$PWD/build/bench-check"
+if bench/build.sh "${venv_python[$bench_minor]}" "$bench_dir" \
+        && out="$("${venv_python[$bench_minor]}" bench/run.py "$bench_dir" --check 2>&1)"; then
+    echo "$out"
+    results+=("$(echo "$out" | tail -n 1) ($((SECONDS - bench_start)) s)")
+else
+    echo "${out:-}"
+    fail "bench check on CPython $bench_minor: $(echo "${out:-bench/build.sh failed}" | tail -n 1 | cut -c1-400)"
+fi
+if [ -n "$pypy" ] && [ -e "$bench_dir/bench_hpyrs.hpy0.so" ]; then
+    if out="$("$pypy" bench/run.py "$bench_dir" --check --hpy-only 2>&1)"; then
+        echo "$out"
+        results+=("$(echo "$out" | tail -n 1) (the .hpy0.so files)")
+    else
+        echo "$out"
+        fail "bench check on PyPy: $(echo "$out" | tail -n 1 | cut -c1-400)"
     fi
 fi
 fi  # pypy_only

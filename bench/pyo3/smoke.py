@@ -1,4 +1,5 @@
-"""Smoke test of the bench_pyo3 extension: checks every item of the benchmark's Python API.
+"""Smoke test of the bench_pyo3 extension: checks every item of the benchmark's Python API, and
+the workloads against their specification (bench/workloads.py's `check`).
 
 Usage: python bench/pyo3/smoke.py <outdir>   (the directory build.sh copied the module to)
 """
@@ -113,6 +114,13 @@ def main(outdir):
     assert len(foo) == 42
     assert foo[0] == 0 and foo[7] == 7 and foo[-3] == -3
     assert foo[2**40] == 2**40
+
+    # The workloads (Array, decode, encode): the specification's own check, against the plain
+    # Python reference.
+    sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+    import workloads
+
+    workloads.check({"python": workloads.PythonModule, "pyo3": m})
 
     print(f"bench_pyo3 smoke test passed ({m.__file__})")
 
