@@ -78,6 +78,15 @@ NO_SELF_SKIPPED = ("unbound methods are not called without self on CPython 3.11:
                    "then decrefs a stale stack slot (CPython's bug; `type([]).pop()` in a loop shows it)")
 
 
+def _repr_raises(value):
+    """repr(value) raises (a hostile argument's hook, say)."""
+    try:
+        repr(value)
+    except BaseException:  # noqa: B902 - any exception is the answer
+        return True
+    return False
+
+
 class AttackFailure(Exception):
     """A check failed; the message holds the reproducer."""
 
@@ -669,6 +678,10 @@ class Runner:
                         and any(a is obj for a in obj.args):
                     # an exception that is its own argument (`e.__init__(e)`): BaseException's repr
                     # recurses for a pure-Python exception too (`e = ValueError(1); e.__init__(e); repr(e)`)
+                    continue
+                if dunder == "__repr__" and isinstance(obj, BaseException) and any(_repr_raises(a) for a in obj.args):
+                    # an exception with an argument whose repr raises: BaseException's repr shows
+                    # its arguments, so a pure-Python exception raises the same
                     continue
                 out.append("the object is unusable afterwards: %s raised %s: %s" % (dunder, type(e).__name__, safe_str(e)))
                 continue
