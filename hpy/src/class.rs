@@ -560,6 +560,10 @@ unsafe impl<B: Class> ClassBase for B {
         unsafe { cell.init(value) };
         // SAFETY: `obj` is an instance of `B` (or of a subclass of it).
         let owner = unsafe { obj.cast_unchecked::<B>() };
+        // (most instances have no field to fill: no iterator made and dropped for them)
+        if fields.is_empty() {
+            return Ok(());
+        }
         fields.into_iter().try_for_each(|store| store(owner))
     }
 

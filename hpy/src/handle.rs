@@ -155,6 +155,19 @@ impl<'ctx, K> Handle<'ctx, K> {
     pub fn is_kind<K2: Kind>(&self) -> bool {
         K2::check(self.as_any())
     }
+
+    /// The handle as kind `K2` if the object is one, else `None`: one check, and no error built
+    /// on failure (an operator that takes several operand types tries each kind in turn;
+    /// [`downcast`](Self::downcast) builds a TypeError naming the type, and `is_kind` then
+    /// `downcast` checks twice).
+    pub fn as_kind<K2: Kind>(&self) -> Option<&Handle<'ctx, K2>> {
+        if K2::check(self.as_any()) {
+            // SAFETY: just checked.
+            Some(unsafe { self.cast_unchecked() })
+        } else {
+            None
+        }
+    }
 }
 
 impl<K> Drop for Handle<'_, K> {

@@ -132,15 +132,15 @@ mod bench_hpyrs {
     }
 
     /// `other` as an operand, or `None` for any other type (then the operator returns
-    /// NotImplemented). Checks only, so a foreign operand builds no error. Floats first: the
-    /// cheapest check (a context constant) and the commonest scalar.
+    /// NotImplemented). Checks only, so a foreign operand builds no error; an array first, as
+    /// the C variants check.
     fn operand<'a>(other: &'a Handle<'_>) -> Result<Option<Operand<'a>>> {
+        if let Some(array) = other.as_kind::<Array>() {
+            return Ok(Some(Operand::Array(array.borrow()?)));
+        }
         if other.is_kind::<Float>() || other.is_kind::<Long>() {
             // HPyFloat_AsDouble: an int too large for a double raises OverflowError.
             return Ok(Some(Operand::Scalar(other.extract()?)));
-        }
-        if other.is_kind::<Array>() {
-            return Ok(Some(Operand::Array(other.downcast::<Array>()?.borrow()?)));
         }
         Ok(None)
     }
