@@ -242,18 +242,28 @@ def instructions(directory, op, variant, n, loader="load_modules", ops=OPS):
     raise RuntimeError("no callgrind total")
 
 
-def callgrind(directory, variants, loader="load_modules", ops=OPS, lengths=(2000, 12000)):
+def callgrind(directory, variants, loader="load_modules", ops=OPS, lengths=None):
     """Instructions per operation, for every op of `ops` and variant (the modules loaded by
-    `loader`, a function of this file), from loops of the two `lengths`. The valgrind runs are
-    independent (counts do not depend on machine load), so they run on every CPU at once."""
+    `loader`, a function of this file), from loops of two lengths: `lengths[op]` (a tenth of
+    it for the debug modes), else 2000 and 12000. The valgrind runs are independent (counts do not depend on machine load), so they
+    run on every CPU at once."""
     from concurrent.futures import ThreadPoolExecutor
-    n1, n2 = lengths
-    jobs = [(op, v, n) for op in ops for v in variants for n in (n1, n2)]
+    loops = {}
+    for op in ops:
+        for v in variants:
+            n1, n2 = (lengths or {}).get(op, (2000, 12000))
+            if v.endswith("-debug") and op in (lengths or {}):
+                # HPy's debug mode runs a program 10-1000 times slower (a str's UTF-8 is copied
+                # into pages of its own, for one): a tenth of the iterations, each much longer
+                n1, n2 = n1 // 10, n2 // 10
+            loops[op, v] = (n1, n2)
+    jobs = [(op, v, n) for op in ops for v in variants for n in loops[op, v]]
     with ThreadPoolExecutor(max_workers=os.cpu_count() or 1) as pool:
         counts = dict(zip(jobs, pool.map(lambda job: instructions(directory, *job, loader=loader, ops=ops), jobs)))
     result = {}
     for op in ops:
-        result[op] = {v: (counts[op, v, n2] - counts[op, v, n1]) / (n2 - n1) for v in variants}
+        result[op] = {v: (counts[op, v, loops[op, v][1]] - counts[op, v, loops[op, v][0]])
+                         / (loops[op, v][1] - loops[op, v][0]) for v in variants}
         print("  instructions: %-20s %s" % (op, "  ".join("%s=%.0f" % (v, result[op][v]) for v in variants)),
               file=sys.stderr)
     return result
@@ -276,8 +286,11 @@ PYPY_RATIOS = RATIOS[:1] + [("dbg/c-dbg", "hpy-rs-debug", "c-hpy-debug")] + RATI
 # The workloads: hpy-rs against C on HPy in both modes (the targets: at most 1.00x in
 # instructions), the C API and PyO3; the native build against the C API (at most 1.05x) and PyO3.
 WORKLOAD_RATIOS = RATIOS[:1] + [("dbg/c-dbg", "hpy-rs-debug", "c-hpy-debug")] + RATIOS[1:] + NATIVE_RATIOS
-# callgrind's two loop lengths for a workload (a workload is up to a few thousand calls)
-WORKLOAD_LENGTHS = (200, 1200)
+# callgrind's two loop lengths for the workloads that are programs rather than a few calls
+# (the others get the micro-operations' 2000 and 12000: 100 iterations of `a + b` are too few
+# for a stable difference)
+WORKLOAD_LENGTHS = {"array sum(iter(a))": (1000, 6000), "array rk4 (4 bodies)": (200, 1200),
+                    "decode (40 records)": (200, 1200), "encode (40 records)": (200, 1200)}
 
 
 # --stable-abi: what the stable ABI costs C and hpy-rs (abi3 build / full-API build of the same
