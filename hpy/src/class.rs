@@ -754,8 +754,32 @@ pub fn base_type<'ctx, T: Class>(ctx: Context<'ctx>) -> Result<Handle<'ctx, crat
 /// A new instance of `ty` (`T`'s type or a subclass of it) built from `init` (a value of a
 /// class that extends no other, or an [`Init`]).
 pub fn new_instance<'ctx, T: Class>(ctx: Context<'ctx>, ty: &Handle<'ctx>, init: impl Into<Init<'ctx, T>>) -> Result<Handle<'ctx, T>> {
-    shape_supported::<T>()?;
     let init = init.into();
+    let (obj, start) = allocate::<T>(ctx, ty)?;
+    // SAFETY: the fresh, zeroed struct of the new instance of `T` (or a subclass), seen by
+    // nobody else yet.
+    unsafe { <T as ClassBase>::write_levels(obj.as_any(), start, init)? };
+    Ok(obj)
+}
+
+/// [`new_instance`] of a class that extends no other, from its value alone: what `#[new]`
+/// returning `Self` and [`Context::instance`] do. No [`Init`] is built (no base levels, no
+/// fields to fill): the value goes straight into the fresh struct.
+pub fn new_instance_of_value<'ctx, T: Class<Base = NoBase>>(ctx: Context<'ctx>, ty: &Handle<'ctx>, value: T) -> Result<Handle<'ctx, T>> {
+    let (obj, start) = allocate::<T>(ctx, ty)?;
+    // SAFETY: `T` extends no other class, so the fresh struct starts with `T`'s cell.
+    let cell = unsafe { ClassCell::<T>::at(start) };
+    // SAFETY: the new object's zeroed cell, seen by nobody else yet (and so not initialised:
+    // no flag to check, unlike `write_levels`, which `init_instance` also calls).
+    unsafe { cell.init(value) };
+    Ok(obj)
+}
+
+/// A new, zeroed instance of `ty` (`T`'s type or a subclass of it), and the start of the
+/// struct that holds `T`'s levels.
+#[inline]
+fn allocate<'ctx, T: Class>(ctx: Context<'ctx>, ty: &Handle<'ctx>) -> Result<(Handle<'ctx, T>, *mut u8)> {
+    shape_supported::<T>()?;
     let mut data: *mut core::ffi::c_void = core::ptr::null_mut();
     // SAFETY: live context, a type handle; HPy_New returns a zeroed struct of `basicsize`.
     let raw = unsafe { ffi::_HPy_New(ctx.as_ptr(), ty.as_raw(), &mut data) };
@@ -770,10 +794,7 @@ pub fn new_instance<'ctx, T: Class>(ctx: Context<'ctx>, ty: &Handle<'ctx>, init:
     } else {
         obj.cell().struct_start() as *mut u8
     };
-    // SAFETY: the fresh, zeroed struct of the new instance of `T` (or a subclass), seen by
-    // nobody else yet.
-    unsafe { <T as ClassBase>::write_levels(obj.as_any(), start, init)? };
-    Ok(obj)
+    Ok((obj, start))
 }
 
 /// Put `init` into `obj`, a fresh instance of `T`'s type (or a subclass) made by a built-in
@@ -792,7 +813,8 @@ impl<'ctx> Context<'ctx> {
     /// A new Python instance of class `T` holding `value` (what returning a `T` does). For a
     /// class that extends another, use [`instance_init`](Self::instance_init).
     pub fn instance<T: Class<Base = NoBase>>(self, value: T) -> Result<Handle<'ctx, T>> {
-        self.instance_init(Init::new(value))
+        let ty = type_of::<T>(self)?;
+        new_instance_of_value(self, &ty, value)
     }
 
     /// A new Python instance of class `T` built from `init`: the values of `T` and of the

@@ -363,6 +363,10 @@ impl<'ctx, T: Class<Base = NoBase>> IntoNew<'ctx, T> for T {
     fn into_initializer(self) -> Result<Init<'ctx, T>> {
         Ok(Init::new(self))
     }
+
+    fn into_new(self, ctx: Context<'ctx>, ty: &Handle<'ctx>) -> Result<ffi::HPy> {
+        Ok(crate::class::new_instance_of_value(ctx, ty, self)?.into_raw())
+    }
 }
 
 impl<'ctx, T: Class> IntoNew<'ctx, T> for Init<'ctx, T> {
