@@ -201,6 +201,7 @@ impl SliceOrIndex {
     /// The position of the Python index `index` in a sequence of `length` items (a negative
     /// index counts from the end), or `None` if it is out of range (an IndexError, for a
     /// sequence).
+    #[inline]
     pub fn resolve_index(index: isize, length: usize) -> Option<usize> {
         let length = isize::try_from(length).unwrap_or(isize::MAX);
         let i = if index < 0 { index.checked_add(length)? } else { index };
