@@ -531,9 +531,9 @@ def compare(target, actual, expected, obj, context, reference):
     return []
 
 
-# CPython raises IndexError for an index that does not fit a Py_ssize_t where extraction code
-# raises OverflowError: both say "too large"; either is accepted for a model's IndexError only
-# when the index is out of the isize range (see _position)
+# Error kinds accepted in place of a model's (exception type -> the accepted type or tuple);
+# none at present: an integer key out of range is IndexError in hpy-rs and in the models, as
+# for a list (see _position)
 ACCEPTED_ERRORS = {}
 
 I64 = (-(2**63), 2**63 - 1)
@@ -672,7 +672,12 @@ CONTEXT_NAMES = {"universal": "HPy Universal ABI (CPython backend)", "debug": "H
 
 
 def _position(items, index):
-    index = _int_param(index, (-(2**63), 2**63 - 1), "isize")
+    """An index key: an int beyond the isize range is IndexError, as for a list (hpy-rs's
+    integer keys of __getitem__/__setitem__/__delitem__)."""
+    try:
+        index = _int_param(index, (-(2**63), 2**63 - 1), "isize")
+    except OverflowError:
+        raise IndexError("index out of range") from None
     i = index + len(items) if index < 0 else index
     if not 0 <= i < len(items):
         raise IndexError("IntList index out of range")
