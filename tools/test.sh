@@ -201,8 +201,20 @@ fi
 # Its output goes to a log; a failure names its first error in the summary (CI shows only the
 # summary). One retry, reported as such, for a registry hiccup: the build itself is deterministic.
 step "cargo package --workspace (each crate built from its own package)"
+# cargo treats the packaged crates as registry crates, which it never rebuilds for a change of
+# content: it reuses its extraction of them under $CARGO_HOME/registry/src/-<hash of the
+# package directory>/ and their compiled libraries in the target directory. A tree packaged
+# before at the same path, with the same version and older code, was verified against the old
+# sources (`cannot find function` in hpy-macros). So: our crates' old extractions go, and the
+# verification builds in a target directory of its own, new every time (about a minute).
+cargo_home="${CARGO_HOME:-$HOME/.cargo}"
+rm -rf "$cargo_home"/registry/src/-*/hpy-[0-9]* "$cargo_home"/registry/src/-*/hpy-sys-[0-9]* \
+    "$cargo_home"/registry/src/-*/hpy-macros-[0-9]* "$cargo_home"/registry/src/-*/hpy-macros-backend-[0-9]*
 package_log=build/test-results/cargo-package.log
-package_try() { cargo package --workspace --allow-dirty --quiet >"$package_log" 2>&1; }
+package_try() {
+    rm -rf build/cargo-package
+    cargo package --workspace --allow-dirty --quiet --target-dir build/cargo-package >"$package_log" 2>&1
+}
 package_error() {  # the first error and the lines after it (its "Caused by"), on one line
     { grep -m1 -A6 -E '^error' "$package_log" || tail -n3 "$package_log"; } | tr -s ' \n' ' ' | cut -c1-500
 }
