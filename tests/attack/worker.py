@@ -22,6 +22,7 @@ in --current (a memory-mapped file, readable after a crash), so run.py can repor
 an abort with its reproducer and restart the worker after that target.
 """
 import argparse
+import contextlib
 import faulthandler
 import gc
 import json
@@ -76,6 +77,24 @@ SELFTEST_CRASH = "rawadd.ctx_name"
 NO_SELF_CALLS = sys.version_info[:2] != (3, 11)
 NO_SELF_SKIPPED = ("unbound methods are not called without self on CPython 3.11: its specialising interpreter "
                    "then decrefs a stale stack slot (CPython's bug; `type([]).pop()` in a loop shows it)")
+
+
+@contextlib.contextmanager
+def default_recursion_headroom():
+    """Python's default recursion limit (1000 frames) from here, for the call being made; the
+    worker's own limit (3000, for hypothesis) is back afterwards. A recursion through a module's
+    frames (a bus whose fallback emits on it) must end in RecursionError, as it does for users:
+    at 3000 levels, an unoptimised build's ~5.5 KB of C stack per level would overflow the
+    8 MB stack first, as a C extension's recursion would."""
+    saved = sys.getrecursionlimit()
+    depth, frame = 0, sys._getframe()
+    while frame is not None:
+        depth, frame = depth + 1, frame.f_back
+    sys.setrecursionlimit(depth + 1000)
+    try:
+        yield
+    finally:
+        sys.setrecursionlimit(saved)
 
 
 def _repr_raises(value):
@@ -842,7 +861,8 @@ def main():
             @given(plan=strategy)
             def attack_target(plan):
                 examples[0] += 1
-                runner.execute(target, plan)
+                with default_recursion_headroom():
+                    runner.execute(target, plan)
                 if examples[0] % 32 == 0:
                     gc.collect()  # let the __del__ games and cycle collection run inside the attack
 
