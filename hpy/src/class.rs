@@ -739,9 +739,12 @@ fn shape_unsupported<T: Class>() -> ! {
 
 /// The type object of `T`, once the module has created it.
 pub(crate) fn type_of<'ctx, T: Class>(ctx: Context<'ctx>) -> Result<Handle<'ctx>> {
-    T::type_global()
-        .load(ctx)
-        .ok_or_else(|| RuntimeError::new_err(format!("the {} type is not created yet (is its module imported?)", T::NAME)))
+    T::type_global().load(ctx).ok_or_else(type_not_created::<T>)
+}
+
+#[cold]
+fn type_not_created<T: Class>() -> Error {
+    RuntimeError::new_err(format!("the {} type is not created yet (is its module imported?)", T::NAME))
 }
 
 /// The type object of `T`, for creating the type of a class that extends `T` (the module
@@ -754,7 +757,12 @@ pub fn base_type<'ctx, T: Class>(ctx: Context<'ctx>) -> Result<Handle<'ctx, crat
 /// A new instance of `ty` (`T`'s type or a subclass of it) built from `init` (a value of a
 /// class that extends no other, or an [`Init`]).
 pub fn new_instance<'ctx, T: Class>(ctx: Context<'ctx>, ty: &Handle<'ctx>, init: impl Into<Init<'ctx, T>>) -> Result<Handle<'ctx, T>> {
-    let init = init.into();
+    new_instance_of_type(ctx, ty.as_raw(), init.into())
+}
+
+/// [`new_instance`] with `ty` any open handle of the call (a borrowed global's, too).
+#[inline]
+fn new_instance_of_type<'ctx, T: Class>(ctx: Context<'ctx>, ty: ffi::HPy, init: Init<'ctx, T>) -> Result<Handle<'ctx, T>> {
     let (obj, start) = allocate::<T>(ctx, ty)?;
     // SAFETY: the fresh, zeroed struct of the new instance of `T` (or a subclass), seen by
     // nobody else yet.
@@ -766,6 +774,12 @@ pub fn new_instance<'ctx, T: Class>(ctx: Context<'ctx>, ty: &Handle<'ctx>, init:
 /// returning `Self` and [`Context::instance`] do. No [`Init`] is built (no base levels, no
 /// fields to fill): the value goes straight into the fresh struct.
 pub fn new_instance_of_value<'ctx, T: Class<Base = NoBase>>(ctx: Context<'ctx>, ty: &Handle<'ctx>, value: T) -> Result<Handle<'ctx, T>> {
+    new_instance_of_type_and_value(ctx, ty.as_raw(), value)
+}
+
+/// [`new_instance_of_value`] with `ty` any open handle of the call (a borrowed global's, too).
+#[inline]
+fn new_instance_of_type_and_value<'ctx, T: Class<Base = NoBase>>(ctx: Context<'ctx>, ty: ffi::HPy, value: T) -> Result<Handle<'ctx, T>> {
     let (obj, start) = allocate::<T>(ctx, ty)?;
     // SAFETY: `T` extends no other class, so the fresh struct starts with `T`'s cell.
     let cell = unsafe { ClassCell::<T>::at(start) };
@@ -778,11 +792,12 @@ pub fn new_instance_of_value<'ctx, T: Class<Base = NoBase>>(ctx: Context<'ctx>, 
 /// A new, zeroed instance of `ty` (`T`'s type or a subclass of it), and the start of the
 /// struct that holds `T`'s levels.
 #[inline]
-fn allocate<'ctx, T: Class>(ctx: Context<'ctx>, ty: &Handle<'ctx>) -> Result<(Handle<'ctx, T>, *mut u8)> {
+fn allocate<'ctx, T: Class>(ctx: Context<'ctx>, ty: ffi::HPy) -> Result<(Handle<'ctx, T>, *mut u8)> {
     shape_supported::<T>()?;
     let mut data: *mut core::ffi::c_void = core::ptr::null_mut();
-    // SAFETY: live context, a type handle; HPy_New returns a zeroed struct of `basicsize`.
-    let raw = unsafe { ffi::_HPy_New(ctx.as_ptr(), ty.as_raw(), &mut data) };
+    // SAFETY: live context, an open handle of a type; HPy_New returns a zeroed struct of
+    // `basicsize`.
+    let raw = unsafe { ffi::_HPy_New(ctx.as_ptr(), ty, &mut data) };
     // SAFETY: a new handle or NULL.
     let obj: Handle<'ctx, T> = unsafe { Handle::from_new(ctx, raw)? };
     // `data` is the struct for a plain class that Python cannot subclass. Otherwise `ty` may be
@@ -812,16 +827,20 @@ pub(crate) fn init_instance<'ctx, T: Class>(obj: Handle<'ctx>, init: Init<'ctx, 
 impl<'ctx> Context<'ctx> {
     /// A new Python instance of class `T` holding `value` (what returning a `T` does). For a
     /// class that extends another, use [`instance_init`](Self::instance_init).
+    #[inline]
     pub fn instance<T: Class<Base = NoBase>>(self, value: T) -> Result<Handle<'ctx, T>> {
-        let ty = type_of::<T>(self)?;
-        new_instance_of_value(self, &ty, value)
+        // The type straight from its global where the context can lend it (no new handle).
+        T::type_global()
+            .with_object(self, |ty| new_instance_of_type_and_value(self, ty, value))
+            .unwrap_or_else(|| Err(type_not_created::<T>()))
     }
 
     /// A new Python instance of class `T` built from `init`: the values of `T` and of the
     /// classes it extends, and fields to fill.
     pub fn instance_init<T: Class>(self, init: Init<'ctx, T>) -> Result<Handle<'ctx, T>> {
-        let ty = type_of::<T>(self)?;
-        new_instance(self, &ty, init)
+        T::type_global()
+            .with_object(self, |ty| new_instance_of_type(self, ty, init))
+            .unwrap_or_else(|| Err(type_not_created::<T>()))
     }
 }
 

@@ -30,7 +30,7 @@ import weakref
 
 import pytest
 
-from conftest import (CONTEXT_NAMES, PYPY, ListClaiming, collect, built_module, expect, load, refuses_python_subclass,
+from conftest import (CONTEXT_NAMES, NATIVE, PYPY, ListClaiming, collect, built_module, expect, load, refuses_python_subclass,
                       run_call_sites, skip_module_if_types_crash)
 
 PY310 = sys.version_info >= (3, 10)
@@ -195,6 +195,15 @@ def test_context_of_each_mode(api, hpy_mode, request):
     assert api.fmt_context() == 'Context("%s")' % CONTEXT_NAMES[hpy_mode]
     assert api.handle_ctx_name(1) == (CONTEXT_NAMES[hpy_mode], CONTEXT_NAMES[hpy_mode])
     assert request.node.leak_checked == (hpy_mode == "debug")
+
+
+def test_globals_are_lent_only_where_handles_are_addresses(api, hpy_mode):
+    # hpy-rs checks instances against a class's type, and creates instances, with the type
+    # held by the class's global as it is (no HPyGlobal_Load and HPy_Close) only where a
+    # global's number is a handle to its object: the native build, and CPython's universal
+    # mode. Never in the debug and trace modes (their handles are allocated per handle), nor
+    # on PyPy (handle tables).
+    assert api.context_lends_globals() == (NATIVE or (hpy_mode == "universal" and not PYPY))
 
 
 @pytest.mark.leaks_on_purpose

@@ -9,8 +9,7 @@
 //! | exports | `HPyInit_<name>`, `HPyInitGlobalContext_<name>`, the two version getters | `PyInit_<name>` (multi-phase) |
 //! | trampoline context | the one `hpy.universal` hands over at load time | the static native context |
 //! | modes | universal, debug, trace | none: the C API itself |
-//! | a global's object against a handle | load, compare, close | one pointer comparison |
-//! | an instance check against a global's type | load, check, close | the check on the global's pointer |
+//! | a global's object as a handle | borrowed in CPython's universal mode, else load … close | borrowed: the global's pointer |
 //! | `__iter__` / `__next__` | methods made slots after creation | `tp_iter` / `tp_iternext` |
 
 use crate::ffi;
@@ -45,54 +44,116 @@ mod universal {
     pub fn trampoline_context() -> *mut ffi::HPyContext {
         TRAMPOLINE_CONTEXT.load(Ordering::Acquire)
     }
+
+    /// The context of CPython's `hpy` universal mode, once [`detect_direct_context`] verified
+    /// it: there a handle is its object's address plus one, and so is a global (`handles.h` of
+    /// `hpy` 0.9), so a global's number is a valid handle to its object while the global holds
+    /// it, and an object's handles are all the same number. Null until then; never a debug or
+    /// trace context (their handles are allocated per handle) nor PyPy's (handle tables). One
+    /// process can load a module in several modes, so each call compares its own context.
+    static DIRECT_CONTEXT: AtomicPtr<ffi::HPyContext> = AtomicPtr::new(core::ptr::null_mut());
+
+    #[inline(always)]
+    pub(super) fn direct_context() -> *mut ffi::HPyContext {
+        DIRECT_CONTEXT.load(Ordering::Relaxed)
+    }
+
+    /// At module exec: remember `ctx` as the direct context if it is CPython's universal one,
+    /// by its name and by what its handles and globals do (a global of `None` loads as the
+    /// global's own number, which is `h_None`'s; the same for `True`), so that a runtime with
+    /// another encoding under the same name is never taken for it.
+    ///
+    /// # Safety
+    /// `ctx` is the context of the current call (module exec), with no exception set.
+    pub unsafe fn detect_direct_context(ctx: *mut ffi::HPyContext) {
+        // SAFETY: `name` is a NUL-terminated static string in every runtime.
+        let name = unsafe { (*ctx).name };
+        // SAFETY: as above.
+        if name.is_null() || unsafe { core::ffi::CStr::from_ptr(name) } != c"HPy Universal ABI (CPython backend)" {
+            return;
+        }
+        // SAFETY: live context; the local global is filled, loaded and emptied again (in this
+        // runtime a global needs no registration); every loaded handle is closed.
+        let verified = unsafe {
+            [(*ctx).h_None, (*ctx).h_True].into_iter().all(|object| {
+                let mut global = ffi::HPyGlobal_NULL;
+                ffi::HPyGlobal_Store(ctx, &mut global, object);
+                let loaded = ffi::HPyGlobal_Load(ctx, global);
+                let same = loaded._i == global._i && loaded._i == object._i;
+                ffi::HPy_Close(ctx, loaded);
+                ffi::HPyGlobal_Store(ctx, &mut global, ffi::HPy_NULL);
+                same
+            })
+        };
+        if verified {
+            DIRECT_CONTEXT.store(ctx, Ordering::Relaxed);
+        }
+    }
 }
 #[cfg(not(feature = "native"))]
 pub use universal::*;
 
-/// Is the object a global holds (`global`, set) the object of handle `h`? Universal: HPy has no
-/// such query, so the global is loaded, compared and closed.
+/// A handle to the object a set global holds, valid while the global keeps it (borrowed: never
+/// closed), where the context can give one without a call: in the native build always (globals
+/// and handles are both the object's address); in the universal build only for the context
+/// [`universal::detect_direct_context`] verified, CPython's universal mode. Elsewhere (HPy's
+/// debug and trace modes, PyPy) `None`: the global must be loaded and the handle closed.
 #[cfg(not(feature = "native"))]
+#[inline(always)]
+pub(crate) fn borrowed_global(ctx: crate::Context<'_>, global: ffi::HPyGlobal) -> Option<ffi::HPy> {
+    (ctx.as_ptr() == universal::direct_context()).then_some(ffi::HPy { _i: global._i })
+}
+
+/// Native: the global is the object's pointer, kept alive by the global's reference.
+#[cfg(feature = "native")]
+#[inline(always)]
+pub(crate) fn borrowed_global(_ctx: crate::Context<'_>, global: ffi::HPyGlobal) -> Option<ffi::HPy> {
+    Some(ffi::HPy { _i: global._i })
+}
+
+/// Does this call's context lend globals as handles (`borrowed_global`)? For the tests: the
+/// detection must hold exactly where handles are addresses.
+pub fn lends_globals(ctx: crate::Context<'_>) -> bool {
+    borrowed_global(ctx, ffi::HPyGlobal { _i: 1 }).is_some()
+}
+
+/// `f` of a handle to the object a set global holds: borrowed where the context allows
+/// ([`borrowed_global`]), else loaded and closed after `f` (also if `f` panics).
+#[inline(always)]
+pub(crate) fn with_global<R>(ctx: crate::Context<'_>, global: ffi::HPyGlobal, f: impl FnOnce(ffi::HPy) -> R) -> R {
+    if let Some(h) = borrowed_global(ctx, global) {
+        return f(h);
+    }
+    struct Loaded(*mut ffi::HPyContext, ffi::HPy);
+    impl Drop for Loaded {
+        #[inline]
+        fn drop(&mut self) {
+            // SAFETY: the new handle Load returned below, closed once, in its call.
+            unsafe { ffi::HPy_Close(self.0, self.1) }
+        }
+    }
+    // SAFETY: live context, a set global; Load returns a new handle, closed by the guard.
+    let loaded = Loaded(ctx.as_ptr(), unsafe { ffi::HPyGlobal_Load(ctx.as_ptr(), global) });
+    f(loaded.1)
+}
+
+/// Is the object a global holds (`global`, set) the object of handle `h`?
 #[inline]
 pub(crate) fn global_is(ctx: crate::Context<'_>, global: ffi::HPyGlobal, h: ffi::HPy) -> bool {
-    // SAFETY: live context, a set global; Load returns a new handle, closed here.
-    unsafe {
-        let loaded = ffi::HPyGlobal_Load(ctx.as_ptr(), global);
-        let same = ffi::HPy_Is(ctx.as_ptr(), loaded, h) != 0;
-        ffi::HPy_Close(ctx.as_ptr(), loaded);
-        same
+    match borrowed_global(ctx, global) {
+        // Where globals can be borrowed, all handles of an object are the same number.
+        Some(object) => object._i == h._i,
+        // SAFETY: live context, open handles.
+        None => with_global(ctx, global, |object| unsafe { ffi::HPy_Is(ctx.as_ptr(), object, h) != 0 }),
     }
 }
 
-/// Native: a global and a handle are both the object's pointer.
-#[cfg(feature = "native")]
-#[inline(always)]
-pub(crate) fn global_is(_ctx: crate::Context<'_>, global: ffi::HPyGlobal, h: ffi::HPy) -> bool {
-    global._i == h._i
-}
-
-/// Is `h`'s object an instance of the type a global holds (`global`, set)? Universal: the
-/// global is loaded, checked against and closed.
-#[cfg(not(feature = "native"))]
+/// Is `h`'s object an instance of the type a global holds (`global`, set)?
 #[inline]
 pub(crate) fn global_type_check(ctx: crate::Context<'_>, global: ffi::HPyGlobal, h: ffi::HPy) -> bool {
-    // SAFETY: live context, a set global holding a type; Load returns a new handle, closed here.
-    unsafe {
-        let ty = ffi::HPyGlobal_Load(ctx.as_ptr(), global);
-        let is = ffi::HPy_TypeCheck(ctx.as_ptr(), h, ty) != 0;
-        ffi::HPy_Close(ctx.as_ptr(), ty);
-        is
-    }
-}
-
-/// Native: the global is the type's pointer, used as it is (no new reference). The global
-/// keeps the type alive during the check, and `PyObject_TypeCheck` runs no Python code that
-/// could store another object in the global meanwhile.
-#[cfg(feature = "native")]
-#[inline(always)]
-pub(crate) fn global_type_check(ctx: crate::Context<'_>, global: ffi::HPyGlobal, h: ffi::HPy) -> bool {
-    // SAFETY: live context; the set global holds a strong reference to the type, which stays
-    // alive for the duration of the check (see above).
-    unsafe { ffi::HPy_TypeCheck(ctx.as_ptr(), h, ffi::HPy { _i: global._i }) != 0 }
+    // SAFETY: live context, open handles, `ty` a type; `PyObject_TypeCheck` runs no Python code
+    // that could store another object in the global (and drop the type) meanwhile.
+    with_global(ctx, global, |ty| unsafe { ffi::HPy_TypeCheck(ctx.as_ptr(), h, ty) != 0 })
 }
 
 /// Take the pending exception out of the interpreter, if the build can do it directly (a new
@@ -111,6 +172,14 @@ pub(crate) fn fetch_raised(ctx: crate::Context<'_>) -> Option<ffi::HPy> {
     let raw = unsafe { ffi::hpyrs_Err_Fetch(ctx.as_ptr()) };
     (raw._i != 0).then_some(raw)
 }
+
+/// Native: nothing to detect (every global can be borrowed, `borrowed_global`).
+///
+/// # Safety
+/// None needed; `unsafe` only to match the universal build's signature.
+#[cfg(feature = "native")]
+#[inline(always)]
+pub unsafe fn detect_direct_context(_ctx: *mut ffi::HPyContext) {}
 
 /// The context of the native build, for CPython trampolines: a constant.
 #[cfg(feature = "native")]

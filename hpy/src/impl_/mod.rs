@@ -131,6 +131,8 @@ pub fn detect_interpreter(ctx: crate::Context<'_>) -> crate::Result<()> {
     // First, before anything calls a context function behind `h_Builtins` (PyPy 3.11 moved them).
     // SAFETY: `ctx` is the context of the current call (module exec), with no exception set.
     unsafe { ffi::layout::detect(ctx.as_ptr()) };
+    // SAFETY: as above.
+    unsafe { abi::detect_direct_context(ctx.as_ptr()) };
     let sys = ctx.import("sys")?;
     let implementation: String = sys.getattr("implementation")?.getattr("name")?.extract()?;
     let (major, minor): (i64, i64) = {
