@@ -21,12 +21,75 @@ pub(crate) struct TypeExtra {
     shape: HPyType_BuiltinShape,
     traverse_impl: HPyFunc_traverseproc,
     destroy_impl: HPyFunc_destroyfunc,
+    /// The type and its bases when it was made, from the type up to `object`, and the HPy
+    /// levels among them (the type's own first): deallocating an instance of the type itself
+    /// runs these without looking every level up in the registry, once the type's bases are
+    /// checked to be still these (`__bases__` can be assigned).
+    hierarchy: Box<[usize]>,
+    levels: Box<[Level]>,
     /// The `HPy_tp_call` trampoline every new instance starts with.
     pub(crate) vectorcall_default: cpy_vectorcallfunc,
     /// What the stable ABI cannot read from the type ([`limited`]); empty in the full API build,
     /// which never reads it.
     #[allow(dead_code)]
     pub(crate) cache: TypeCache,
+}
+
+/// What deallocation needs of one HPy type in an instance's hierarchy.
+#[derive(Clone, Copy)]
+struct Level {
+    shape: HPyType_BuiltinShape,
+    traverse_impl: HPyFunc_traverseproc,
+    destroy_impl: HPyFunc_destroyfunc,
+}
+
+impl TypeExtra {
+    fn level(&self) -> Level {
+        Level { shape: self.shape, traverse_impl: self.traverse_impl, destroy_impl: self.destroy_impl }
+    }
+}
+
+/// The HPy levels of an instance of `tp`, from `tp` up, if `tp` was made here and its bases are
+/// those it was made with; `None` otherwise (a Python subclass, or bases reassigned): then the
+/// hierarchy is walked ([`walk_levels`]).
+///
+/// # Safety
+/// `tp` is a live type; the GIL is held.
+#[inline]
+unsafe fn known_levels(tp: *mut py::PyTypeObject) -> Option<&'static [Level]> {
+    // SAFETY: per the contract.
+    let extra = unsafe { registered(tp) }?;
+    let mut base = tp;
+    for &expected in extra.hierarchy.iter() {
+        if base as usize != expected {
+            return None;
+        }
+        // SAFETY: a live type's base is a live type or NULL (then the next comparison fails).
+        base = unsafe { limited::type_base(base) };
+    }
+    base.is_null().then_some(&extra.levels[..])
+}
+
+/// `f` of each HPy level of an instance of `tp`, from `tp` up.
+///
+/// # Safety
+/// `tp` is a live type; the GIL is held.
+#[inline]
+unsafe fn walk_levels(tp: *mut py::PyTypeObject, mut f: impl FnMut(Level)) {
+    // SAFETY (whole function): per the contract; a live type's base is a live type or NULL.
+    unsafe {
+        if let Some(levels) = known_levels(tp) {
+            levels.iter().for_each(|&level| f(level));
+            return;
+        }
+        let mut base = tp;
+        while !base.is_null() {
+            if let Some(extra) = registered(base) {
+                f(extra.level());
+            }
+            base = limited::type_base(base);
+        }
+    }
 }
 
 /// The extra data of `tp` if the native build made it (not for its subclasses).
@@ -213,15 +276,11 @@ unsafe extern "C" fn clear_field(field: *mut HPyField, _: *mut c_void) -> c_int 
 unsafe extern "C" fn hpytype_clear(obj: *mut py::PyObject) -> c_int {
     // SAFETY: CPython calls tp_clear with a live object and the GIL held.
     unsafe {
-        let mut tp = py::Py_TYPE(obj);
-        while !tp.is_null() {
-            if let Some(extra) = registered(tp) {
-                if let Some(traverse) = extra.traverse_impl {
-                    traverse(payload(obj, extra.shape), Some(clear_field), null_mut());
-                }
+        walk_levels(py::Py_TYPE(obj), |level| {
+            if let Some(traverse) = level.traverse_impl {
+                traverse(payload(obj, level.shape), Some(clear_field), null_mut());
             }
-            tp = limited::type_base(tp);
-        }
+        });
     }
     0
 }
@@ -279,15 +338,27 @@ unsafe fn dealloc_one(obj: *mut py::PyObject, gc: bool) {
         if limited::type_weaklistoffset(tp) > 0 {
             py::PyObject_ClearWeakRefs(obj);
         }
-        hpytype_clear(obj);
-        let mut base = tp;
-        while !base.is_null() {
-            if let Some(extra) = registered(base) {
-                if let Some(destroy) = extra.destroy_impl {
-                    destroy(payload(obj, extra.shape));
-                }
+        // As HPy's runtime does: the fields of every level cleared first, then each level's
+        // destroy function; the levels looked up once for a type made here.
+        let clear = |level: Level| {
+            if let Some(traverse) = level.traverse_impl {
+                traverse(payload(obj, level.shape), Some(clear_field), null_mut());
             }
-            base = limited::type_base(base);
+        };
+        let destroy = |level: Level| {
+            if let Some(destroy) = level.destroy_impl {
+                destroy(payload(obj, level.shape));
+            }
+        };
+        match known_levels(tp) {
+            Some(levels) => {
+                levels.iter().copied().for_each(clear);
+                levels.iter().copied().for_each(destroy);
+            }
+            None => {
+                walk_levels(tp, clear);
+                walk_levels(tp, destroy);
+            }
         }
         match limited::type_free(tp) {
             Some(free) => free(obj.cast()),
@@ -611,7 +682,27 @@ unsafe fn type_from_spec(spec: &HPyType_Spec, params: *mut HPyType_SpecParam) ->
             py::Py_DECREF(result);
             return None;
         };
-        let extra = TypeExtra { shape: spec.builtin_shape, traverse_impl, destroy_impl, vectorcall_default, cache };
+        let own = Level { shape: spec.builtin_shape, traverse_impl, destroy_impl };
+        let (mut hierarchy, mut levels) = (Vec::new(), vec![own]);
+        let mut base = tp;
+        while !base.is_null() {
+            hierarchy.push(base as usize);
+            if base != tp {
+                if let Some(extra) = registered(base) {
+                    levels.push(extra.level());
+                }
+            }
+            base = limited::type_base(base);
+        }
+        let extra = TypeExtra {
+            shape: spec.builtin_shape,
+            traverse_impl,
+            destroy_impl,
+            hierarchy: hierarchy.into_boxed_slice(),
+            levels: levels.into_boxed_slice(),
+            vectorcall_default,
+            cache,
+        };
         registry::insert(tp, Box::leak(Box::new(extra)));
         Some(result)
     }
