@@ -185,6 +185,14 @@ impl<'ctx> Context<'ctx> {
         crate::conversion::new_str(self, s)
     }
 
+    /// A new `str` from bytes that should be UTF-8 (read from a file or a buffer), checked by the
+    /// interpreter as it decodes them: `UnicodeDecodeError` if they are not UTF-8. Checking them
+    /// first with `std::str::from_utf8` and then calling [`str`](Self::str) does the same work
+    /// twice.
+    pub fn str_from_utf8(self, bytes: &[u8]) -> Result<Handle<'ctx, Unicode>> {
+        crate::conversion::new_str_from_bytes(self, bytes, false)
+    }
+
     /// A new empty `dict`.
     pub fn dict(self) -> Result<Handle<'ctx, Dict>> {
         // SAFETY: live context.

@@ -475,26 +475,35 @@ impl<'a, 'ctx> FromHPy<'a, 'ctx> for char {
 
 /// A new `str` from UTF-8 (HPy 0.9 has no "from UTF-8 and size": choose the cheapest route).
 pub(crate) fn new_str<'ctx>(ctx: Context<'ctx>, s: &str) -> Result<Handle<'ctx, Unicode>> {
+    new_str_from_bytes(ctx, s.as_bytes(), true)
+}
+
+/// A new `str` from `bytes`, UTF-8 (`checked`: a `&str`'s bytes) or to be checked by the
+/// interpreter (UnicodeDecodeError). HPy 0.9 has no "decode UTF-8 of this length": ASCII (the
+/// common case) is decoded in place by `HPyUnicode_DecodeASCII`; other text with no NUL is copied
+/// NUL-terminated (on the stack when short) for `HPyUnicode_FromString`, which decodes strictly
+/// on CPython; the rest (a NUL inside, or unchecked bytes on PyPy, whose `FromString` fails
+/// invalid UTF-8 with a SystemError) goes through a bytes object and `FromEncodedObject`.
+pub(crate) fn new_str_from_bytes<'ctx>(ctx: Context<'ctx>, bytes: &[u8], checked: bool) -> Result<Handle<'ctx, Unicode>> {
     let c = ctx.as_ptr();
-    let raw = if s.is_ascii() {
-        // SAFETY: live context; `s` is valid for `len` bytes; ASCII decodes exactly.
-        unsafe { ffi::HPyUnicode_DecodeASCII(c, s.as_ptr().cast(), s.len() as isize, c"strict".as_ptr()) }
-    } else if !s.as_bytes().contains(&0) {
+    let raw = if bytes.is_ascii() {
+        // SAFETY: live context; `bytes` is valid for `len` bytes; ASCII decodes exactly.
+        unsafe { ffi::HPyUnicode_DecodeASCII(c, bytes.as_ptr().cast(), bytes.len() as isize, c"strict".as_ptr()) }
+    } else if !bytes.contains(&0) && (checked || crate::impl_::runtime_decodes_utf8_strictly()) {
         // A NUL-terminated copy, on the stack when short.
         let mut stack = [0u8; 256];
         let heap;
-        let buf: &[u8] = if s.len() < stack.len() {
-            stack[..s.len()].copy_from_slice(s.as_bytes());
-            &stack[..=s.len()]
+        let buf: &[u8] = if bytes.len() < stack.len() {
+            stack[..bytes.len()].copy_from_slice(bytes);
+            &stack[..=bytes.len()]
         } else {
-            heap = [s.as_bytes(), &[0]].concat();
+            heap = [bytes, &[0]].concat();
             &heap
         };
-        // SAFETY: live context; `buf` is NUL-terminated UTF-8.
+        // SAFETY: live context; `buf` is NUL-terminated.
         unsafe { ffi::HPyUnicode_FromString(c, buf.as_ptr().cast()) }
     } else {
-        // Non-ASCII with an embedded NUL: decode a bytes object.
-        let bytes = s.as_bytes().into_hpy(ctx)?;
+        let bytes = bytes.into_hpy(ctx)?;
         // SAFETY: live context, a bytes handle, static encoding names.
         unsafe { ffi::HPyUnicode_FromEncodedObject(c, bytes.as_raw(), c"utf-8".as_ptr(), c"strict".as_ptr()) }
     };

@@ -1709,6 +1709,25 @@ def test_make_str(api, s):
     assert r == s and type(r) is str
 
 
+@pytest.mark.parametrize("s", [
+    "", "plain ascii", "nul\0inside", "héllo", "é" * 200, "🐍" * 100, "x" * 10_000, "nul\0é",
+], ids=lambda s: "%d-bytes" % len(s.encode()))
+def test_str_from_utf8(api, s):
+    """ctx.str_from_utf8: the same paths as ctx.str, the bytes checked by the interpreter."""
+    r = api.str_from_utf8(s.encode())
+    assert r == s and type(r) is str
+
+
+@pytest.mark.parametrize("b", [b"\xff", b"ab\xc3", b"\xed\xa0\x80", b"\xc3\x28" * 200, b"\0\xff", b"ok" * 200 + b"\x80"])
+def test_str_from_utf8_refuses_what_is_not_utf8(api, b):
+    # Lone surrogates (b"\xed\xa0\x80") included: what b.decode() refuses, on every interpreter.
+    with pytest.raises(UnicodeDecodeError) as e:
+        api.str_from_utf8(b)
+    with pytest.raises(UnicodeDecodeError) as expected:
+        b.decode()
+    assert e.value.reason == expected.value.reason and e.value.start == expected.value.start
+
+
 def test_tuples_from_handles(api):
     for n in [0, 1, 15, 16, 17, 100]:  # up to 16 items on the stack, more on the heap
         assert api.make_tuple(n) == tuple(range(n))

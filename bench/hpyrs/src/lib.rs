@@ -259,10 +259,10 @@ mod bench_hpyrs {
             Ok(n)
         }
 
-        /// The `n` bytes of a str, as a `&str`.
-        fn text(&mut self) -> Result<&'b str> {
+        /// A str: its length and UTF-8 bytes, decoded (and checked) by the interpreter.
+        fn text<'ctx>(&mut self, ctx: Context<'ctx>) -> Result<Handle<'ctx, Unicode>> {
             let n = u32::from_le_bytes(self.take_array()?) as usize;
-            std::str::from_utf8(self.take(n)?).map_err(|_| ValueError::new_err("invalid UTF-8 in a str"))
+            ctx.str_from_utf8(self.take(n)?)
         }
 
         /// One value; `depth` lists and dicts are around it.
@@ -274,7 +274,7 @@ mod bench_hpyrs {
                 b'F' => Ok(ctx.false_().to_owned().into_any()),
                 b'i' => ctx.object(i64::from_le_bytes(self.take_array()?)),
                 b'd' => ctx.object(f64::from_le_bytes(self.take_array()?)),
-                b's' => Ok(ctx.str(self.text()?)?.into_any()),
+                b's' => Ok(self.text(ctx)?.into_any()),
                 b'l' | b'm' if depth >= MAX_DEPTH => Err(ValueError::new_err("nested too deeply")),
                 b'l' => {
                     let n = self.count()?;
@@ -293,7 +293,7 @@ mod bench_hpyrs {
                         if self.take_array()? != [b's'] {
                             return Err(ValueError::new_err("dict key not a str"));
                         }
-                        let key = ctx.str(self.text()?)?;
+                        let key = self.text(ctx)?;
                         dict.set_item(&key, &self.value(ctx, depth + 1)?)?;
                     }
                     Ok(dict.into_any())

@@ -47,6 +47,13 @@ pub(crate) fn runtime_validates_utf8() -> bool {
     CPYTHON_RUNTIME.load(Ordering::Relaxed)
 }
 
+/// CPython's `HPyUnicode_FromString` decodes strictly (UnicodeDecodeError for invalid UTF-8);
+/// PyPy 7.3.19's fails such bytes with a SystemError (C on HPy meets the same).
+#[inline]
+pub(crate) fn runtime_decodes_utf8_strictly() -> bool {
+    CPYTHON_RUNTIME.load(Ordering::Relaxed)
+}
+
 /// CPython's runtime implements `_HPy_AsStruct_<Shape>` for every built-in shape; PyPy 7.3.19
 /// only for `Object`, `Type` and `Legacy`: the others are stubs that set NotImplementedError and
 /// return garbage (so C on HPy with `.builtin_shape = HPyType_BuiltinShape_Float` fails there
