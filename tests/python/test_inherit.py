@@ -133,6 +133,31 @@ def test_each_value_is_dropped_once(m):
     assert live(m) == (0, 0, 0, 0)
 
 
+def test_values_are_dropped_once_after_bases_are_reassigned(m):
+    # The native build records each type's levels (fields, destroy functions) when it makes the
+    # type, and uses them while the type's bases are still those: after `__bases__` is assigned
+    # (allowed for a layout-compatible base), deallocation walks the hierarchy again.
+    if refuses_python_subclass(m.Named):
+        return  # no Python class to assign as a base (PyPy; the refusal is what is checked)
+
+    class Layer(m.Named):
+        __slots__ = ()
+
+    m.Circle.__bases__ = (Layer,)
+    try:
+        assert m.Circle.__mro__[1:3] == (Layer, m.Named)
+        c, r = m.Circle("c", 1.0), m.Ring("r", 2.0, 1.0)
+        c.set_tag(c)  # a cycle through the base's field
+        assert live(m) == (2, 2, 1, 0)
+        del c, r
+        assert live(m) == (0, 0, 0, 0)
+    finally:
+        m.Circle.__bases__ = (m.Named,)
+    c = m.Circle("c", 1.0)
+    del c
+    assert live(m) == (0, 0, 0, 0)
+
+
 @pytest.mark.parametrize("level", ["base", "subclass"])
 def test_cycles_through_fields_of_each_level_are_collected(m, level):
     c = m.Circle("c", 1.0)
