@@ -827,20 +827,19 @@ pub(crate) fn init_instance<'ctx, T: Class>(obj: Handle<'ctx>, init: Init<'ctx, 
 impl<'ctx> Context<'ctx> {
     /// A new Python instance of class `T` holding `value` (what returning a `T` does). For a
     /// class that extends another, use [`instance_init`](Self::instance_init).
-    #[inline]
     pub fn instance<T: Class<Base = NoBase>>(self, value: T) -> Result<Handle<'ctx, T>> {
-        // The type straight from its global where the context can lend it (no new handle).
-        T::type_global()
-            .with_object(self, |ty| new_instance_of_type_and_value(self, ty, value))
-            .unwrap_or_else(|| Err(type_not_created::<T>()))
+        // A new handle to the type, not one lent by its global: allocating can run a garbage
+        // collection (CPython <= 3.11 collects inside the allocation) whose finalizers run
+        // Python code, which must not be able to free the type meanwhile.
+        let ty = type_of::<T>(self)?;
+        new_instance_of_type_and_value(self, ty.as_raw(), value)
     }
 
     /// A new Python instance of class `T` built from `init`: the values of `T` and of the
     /// classes it extends, and fields to fill.
     pub fn instance_init<T: Class>(self, init: Init<'ctx, T>) -> Result<Handle<'ctx, T>> {
-        T::type_global()
-            .with_object(self, |ty| new_instance_of_type(self, ty, init))
-            .unwrap_or_else(|| Err(type_not_created::<T>()))
+        let ty = type_of::<T>(self)?;
+        new_instance(self, &ty, init)
     }
 }
 

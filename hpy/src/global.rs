@@ -62,15 +62,6 @@ impl Global {
         Some(unsafe { Handle::from_raw(ctx, ffi::HPyGlobal_Load(ctx.as_ptr(), raw)) })
     }
 
-    /// `f` of a handle to the stored object, borrowed where the context allows it (no new
-    /// handle), else loaded and closed after `f`; `None` if nothing was stored.
-    #[inline]
-    pub(crate) fn with_object<R>(&'static self, ctx: Context<'_>, f: impl FnOnce(ffi::HPy) -> R) -> Option<R> {
-        // SAFETY: reads under the GIL (we hold a context).
-        let raw = unsafe { *self.cell.get() };
-        (raw._i != 0).then(|| crate::impl_::abi::with_global(ctx, raw, f))
-    }
-
     /// Is the stored object `h` itself? (`false` if nothing was stored.)
     #[inline]
     pub(crate) fn holds(&'static self, ctx: Context<'_>, h: ffi::HPy) -> bool {
