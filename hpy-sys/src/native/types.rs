@@ -22,7 +22,8 @@ pub(crate) struct TypeExtra {
     traverse_impl: HPyFunc_traverseproc,
     destroy_impl: HPyFunc_destroyfunc,
     /// The type and its bases when it was made, from the type up to `object`, and the HPy
-    /// levels among them (the type's own first): deallocating an instance of the type itself
+    /// levels among them (the type's own first, a copy of the three fields above, which
+    /// `HPy_New` reads directly on every instance): deallocating an instance of the type itself
     /// runs these without looking every level up in the registry, once the type's bases are
     /// checked to be still these (`__bases__` can be assigned).
     hierarchy: Box<[usize]>,
@@ -70,25 +71,33 @@ unsafe fn known_levels(tp: *mut py::PyTypeObject) -> Option<&'static [Level]> {
     base.is_null().then_some(&extra.levels[..])
 }
 
-/// `f` of each HPy level of an instance of `tp`, from `tp` up.
+/// `f` of each HPy level of an instance of `tp`, from `tp` up, found by walking the hierarchy
+/// and looking each type up in the registry (where [`known_levels`] has none).
 ///
 /// # Safety
 /// `tp` is a live type; the GIL is held.
-#[inline]
 unsafe fn walk_levels(tp: *mut py::PyTypeObject, mut f: impl FnMut(Level)) {
-    // SAFETY (whole function): per the contract; a live type's base is a live type or NULL.
-    unsafe {
-        if let Some(levels) = known_levels(tp) {
-            levels.iter().for_each(|&level| f(level));
-            return;
-        }
-        let mut base = tp;
-        while !base.is_null() {
+    let mut base = tp;
+    while !base.is_null() {
+        // SAFETY: per the contract; a live type's base is a live type or NULL.
+        unsafe {
             if let Some(extra) = registered(base) {
                 f(extra.level());
             }
             base = limited::type_base(base);
         }
+    }
+}
+
+/// Drop the fields of `obj`'s `level` (HPy's `tp_clear` of one level).
+///
+/// # Safety
+/// `obj` is a live object, or one being deallocated, of a type with this level; the GIL is held.
+#[inline]
+unsafe fn clear_level(obj: *mut py::PyObject, level: Level) {
+    if let Some(traverse) = level.traverse_impl {
+        // SAFETY: per the contract; the level's struct is at its payload offset.
+        unsafe { traverse(payload(obj, level.shape), Some(clear_field), null_mut()) };
     }
 }
 
@@ -276,11 +285,11 @@ unsafe extern "C" fn clear_field(field: *mut HPyField, _: *mut c_void) -> c_int 
 unsafe extern "C" fn hpytype_clear(obj: *mut py::PyObject) -> c_int {
     // SAFETY: CPython calls tp_clear with a live object and the GIL held.
     unsafe {
-        walk_levels(py::Py_TYPE(obj), |level| {
-            if let Some(traverse) = level.traverse_impl {
-                traverse(payload(obj, level.shape), Some(clear_field), null_mut());
-            }
-        });
+        let tp = py::Py_TYPE(obj);
+        match known_levels(tp) {
+            Some(levels) => levels.iter().for_each(|&level| clear_level(obj, level)),
+            None => walk_levels(tp, |level| clear_level(obj, level)),
+        }
     }
     0
 }
@@ -340,11 +349,7 @@ unsafe fn dealloc_one(obj: *mut py::PyObject, gc: bool) {
         }
         // As HPy's runtime does: the fields of every level cleared first, then each level's
         // destroy function; the levels looked up once for a type made here.
-        let clear = |level: Level| {
-            if let Some(traverse) = level.traverse_impl {
-                traverse(payload(obj, level.shape), Some(clear_field), null_mut());
-            }
-        };
+        let clear = |level: Level| clear_level(obj, level);
         let destroy = |level: Level| {
             if let Some(destroy) = level.destroy_impl {
                 destroy(payload(obj, level.shape));

@@ -117,24 +117,17 @@ pub fn lends_globals(ctx: crate::Context<'_>) -> bool {
     borrowed_global(ctx, ffi::HPyGlobal { _i: 1 }).is_some()
 }
 
-/// `f` of a handle to the object a set global holds: borrowed where the context allows
-/// ([`borrowed_global`]), else loaded and closed after `f` (also if `f` panics).
+/// `f` of a new handle to the object a set global holds, closed after it (`f` is a context
+/// call, which does not unwind).
 #[inline(always)]
-pub(crate) fn with_global<R>(ctx: crate::Context<'_>, global: ffi::HPyGlobal, f: impl FnOnce(ffi::HPy) -> R) -> R {
-    if let Some(h) = borrowed_global(ctx, global) {
-        return f(h);
+fn with_loaded_global<R>(ctx: crate::Context<'_>, global: ffi::HPyGlobal, f: impl FnOnce(ffi::HPy) -> R) -> R {
+    // SAFETY: live context, a set global; Load returns a new handle, closed here.
+    unsafe {
+        let loaded = ffi::HPyGlobal_Load(ctx.as_ptr(), global);
+        let result = f(loaded);
+        ffi::HPy_Close(ctx.as_ptr(), loaded);
+        result
     }
-    struct Loaded(*mut ffi::HPyContext, ffi::HPy);
-    impl Drop for Loaded {
-        #[inline]
-        fn drop(&mut self) {
-            // SAFETY: the new handle Load returned below, closed once, in its call.
-            unsafe { ffi::HPy_Close(self.0, self.1) }
-        }
-    }
-    // SAFETY: live context, a set global; Load returns a new handle, closed by the guard.
-    let loaded = Loaded(ctx.as_ptr(), unsafe { ffi::HPyGlobal_Load(ctx.as_ptr(), global) });
-    f(loaded.1)
 }
 
 /// Is the object a global holds (`global`, set) the object of handle `h`?
@@ -144,7 +137,7 @@ pub(crate) fn global_is(ctx: crate::Context<'_>, global: ffi::HPyGlobal, h: ffi:
         // Where globals can be borrowed, all handles of an object are the same number.
         Some(object) => object._i == h._i,
         // SAFETY: live context, open handles.
-        None => with_global(ctx, global, |object| unsafe { ffi::HPy_Is(ctx.as_ptr(), object, h) != 0 }),
+        None => with_loaded_global(ctx, global, |object| unsafe { ffi::HPy_Is(ctx.as_ptr(), object, h) != 0 }),
     }
 }
 
@@ -153,7 +146,11 @@ pub(crate) fn global_is(ctx: crate::Context<'_>, global: ffi::HPyGlobal, h: ffi:
 pub(crate) fn global_type_check(ctx: crate::Context<'_>, global: ffi::HPyGlobal, h: ffi::HPy) -> bool {
     // SAFETY: live context, open handles, `ty` a type; `PyObject_TypeCheck` runs no Python code
     // that could store another object in the global (and drop the type) meanwhile.
-    with_global(ctx, global, |ty| unsafe { ffi::HPy_TypeCheck(ctx.as_ptr(), h, ty) != 0 })
+    let check = |ty| unsafe { ffi::HPy_TypeCheck(ctx.as_ptr(), h, ty) != 0 };
+    match borrowed_global(ctx, global) {
+        Some(ty) => check(ty),
+        None => with_loaded_global(ctx, global, check),
+    }
 }
 
 /// Take the pending exception out of the interpreter, if the build can do it directly (a new
