@@ -806,8 +806,8 @@ fn dunder_defs(
                 // runtime. `sq_item` is reached by index (iteration, C's `PySequence_GetItem`), and
                 // the runtimes add `len(obj)` to a negative index first when the type has
                 // `__len__`: one still negative was out of range, and is given back as written
-                // (`i - len`), so the function sees the index `obj[i]` would give it and refuses it
-                // alike, instead of counting from the end a second time.
+                // (`impl_::slots::sq_item_negative_index`), so the function sees the index `obj[i]`
+                // would give it and refuses it alike, instead of counting from the end a second time.
                 // An integer key is converted from the C index directly (iteration boxes no
                 // Python int); an index out of the key type's range goes the Python way, for the
                 // error `obj[i]` would raise.
@@ -828,8 +828,8 @@ fn dunder_defs(
                         quote!(let __hpy_key = ::hpy::IntoHPy::into_hpy(__hpy_i, __hpy_ctx)?; #conv)
                     };
                     defs.push(quote_spanned!(*span=> ::hpy::__hpy_slot_def!(ssizearg[#class], ::hpy::ffi::HPy_sq_item, |__hpy_ctx, __hpy_a, __hpy_i| {
-                        let __hpy_i = if __hpy_i < 0 && __hpy_a.get_type().hasattr("__len__")? {
-                            __hpy_i.saturating_sub(__hpy_a.len()? as ::core::primitive::isize)
+                        let __hpy_i = if __hpy_i < 0 {
+                            ::hpy::impl_::slots::sq_item_negative_index(__hpy_a, __hpy_i)?
                         } else {
                             __hpy_i
                         };
@@ -1166,7 +1166,7 @@ mod tests {
             assert!(tokens.contains("HPy_mp_subscript"), "{key}: {tokens}");
             assert!(tokens.contains("HPy_sq_item"), "{key}: {tokens}");
             // a negative index that the runtime already counted from the end goes back as written
-            assert!(tokens.contains("saturating_sub"), "{key}: {tokens}");
+            assert!(tokens.contains("sq_item_negative_index (__hpy_a , __hpy_i)"), "{key}: {tokens}");
         }
         for key in [quote!(&str), quote!(String), quote!(&Handle<'_>), quote!(SliceBounds)] {
             let out = expand_block(parse_quote! {

@@ -77,12 +77,14 @@ impl ExceptionType {
     }
 
     /// A new lazy error of this type.
+    #[inline]
     pub fn new_err(self, msg: impl Into<Cow<'static, str>>) -> Error {
         Error::new(self, msg)
     }
 
     /// A new lazy error of this type, constructed with `args` (`KeyError(key)`,
     /// `OSError(errno, strerror)`); see [`Error::with_args`].
+    #[inline]
     pub fn new_err_args(self, args: impl ExceptionArgs) -> Error {
         Error::with_args(self, args)
     }
@@ -259,6 +261,10 @@ impl FileName {
 
 impl Error {
     /// A new error of type `ty` with message `msg`.
+    // Cold and out of line (also `with_args`): an error is the unlikely path of the function
+    // making it, whose fast path then keeps fewer registers and no inlined allocation.
+    #[cold]
+    #[inline(never)]
     pub fn new(ty: ExceptionType, msg: impl Into<Cow<'static, str>>) -> Self {
         Error(Some(Box::new(Lazy::Message { ty, msg: msg.into() })))
     }
@@ -275,6 +281,8 @@ impl Error {
     /// let e = hpy::Error::with_args(OSError::TYPE, (2, "No such file or directory"));
     /// assert_eq!(e.to_string(), r#"OSError(2, "No such file or directory")"#);
     /// ```
+    #[cold]
+    #[inline(never)]
     pub fn with_args(ty: ExceptionType, args: impl ExceptionArgs) -> Self {
         Error(Some(Box::new(Lazy::Args { ty, args: Box::new(args) })))
     }

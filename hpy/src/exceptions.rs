@@ -46,11 +46,13 @@ macro_rules! exceptions {
                 ExceptionType::builtin(offset_of!(HPyContext, $field), stringify!($name));
 
             #[doc = concat!("A new `", stringify!($name), "` with message `msg`, raised when it reaches Python.")]
+            #[inline]
             pub fn new_err(msg: impl Into<Cow<'static, str>>) -> Error {
                 Error::new(Self::TYPE, msg)
             }
 
             #[doc = concat!("A new `", stringify!($name), "(*args)`, raised when it reaches Python (see [`Error::with_args`]).")]
+            #[inline]
             pub fn new_err_args(args: impl ExceptionArgs) -> Error {
                 Error::with_args(Self::TYPE, args)
             }

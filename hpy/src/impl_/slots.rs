@@ -451,6 +451,17 @@ pub fn unit_return<E: Into<Error>>(r: core::result::Result<(), E>) -> Result<c_i
     Ok(0)
 }
 
+/// The index a generated `sq_item` passes on for a negative `i`: the runtimes add `len(obj)` to a
+/// negative index before `sq_item` when the type has `__len__`, so one still negative was out
+/// of range and is given back as written (`i - len`), for the function to refuse it as `obj[i]`
+/// would. Out of line: iteration only passes indices from 0 up, and the slot's fast path keeps
+/// fewer registers without this.
+#[cold]
+#[inline(never)]
+pub fn sq_item_negative_index<K>(obj: Borrowed<'_, '_, K>, i: ffi::HPy_ssize_t) -> Result<ffi::HPy_ssize_t> {
+    Ok(if obj.get_type().hasattr("__len__")? { i.saturating_sub(obj.len()? as ffi::HPy_ssize_t) } else { i })
+}
+
 /// A result that may be a plain value or a `Result`, as a `Result`.
 pub trait IntoResult<T> {
     /// As a `Result` with hpy's error.
