@@ -46,6 +46,43 @@ pub trait FromHPy<'a, 'ctx>: Sized {
     fn vec_from_hpy(_obj: &'a Handle<'ctx>) -> Option<Result<Vec<Self>>> {
         None
     }
+
+    /// `obj` converted, or `None` with no exception pending: the other operand of a binary
+    /// operator, which becomes NotImplemented when it does not convert. The numbers override
+    /// it to fail without building the TypeError `from_hpy` would return (whose message names
+    /// the operand's type, a lookup that HPy's debug mode makes expensive).
+    #[doc(hidden)]
+    #[inline]
+    fn operand_from_hpy(obj: &'a Handle<'ctx>) -> Option<Self> {
+        match Self::from_hpy(obj) {
+            Ok(v) => Some(v),
+            Err(e) => {
+                e.clear(obj.ctx());
+                None
+            }
+        }
+    }
+}
+
+/// [`FromHPy::operand_from_hpy`] of the integer types: an `int` converts (out of its range:
+/// `None`); anything else through `__index__`, and is `None` without one.
+#[inline]
+fn int_operand<'ctx, T: for<'a> FromHPy<'a, 'ctx>>(obj: &Handle<'ctx>) -> Option<T> {
+    let converted = if obj.is_kind::<Long>() {
+        T::from_hpy(obj)
+    } else {
+        let ctx = obj.ctx();
+        // SAFETY: live context, open handle; Index returns a new handle or NULL.
+        let raw = unsafe { ffi::HPy_Index(ctx.as_ptr(), obj.as_raw()) };
+        if raw._i == 0 {
+            ctx.err_clear();
+            return None;
+        }
+        // SAFETY: a new handle to an int.
+        let index: Handle<'ctx> = unsafe { Handle::from_raw(ctx, raw) };
+        T::from_hpy(&index)
+    };
+    converted.map_err(|e| e.clear(obj.ctx())).ok()
 }
 
 /// Convert a Rust value into a new Python object.
@@ -292,6 +329,10 @@ macro_rules! ints {
                 let v = $extract(obj, stringify!($t))?;
                 <$t>::try_from(v).map_err(|_| OverflowError::new_err(concat!("int out of range for ", stringify!($t))))
             }
+            #[inline]
+            fn operand_from_hpy(obj: &'a Handle<'ctx>) -> Option<Self> {
+                int_operand(obj)
+            }
         }
         impl<'ctx> IntoHPy<'ctx> for $t {
             #[inline]
@@ -316,6 +357,11 @@ impl<'a, 'ctx> FromHPy<'a, 'ctx> for u8 {
     fn from_hpy(obj: &'a Handle<'ctx>) -> Result<Self> {
         let v = extract_u64(obj, "u8")?;
         u8::try_from(v).map_err(|_| OverflowError::new_err("int out of range for u8"))
+    }
+
+    #[inline]
+    fn operand_from_hpy(obj: &'a Handle<'ctx>) -> Option<Self> {
+        int_operand(obj)
     }
 
     fn vec_from_hpy(obj: &'a Handle<'ctx>) -> Option<Result<Vec<u8>>> {
@@ -395,12 +441,28 @@ impl<'a, 'ctx> FromHPy<'a, 'ctx> for f64 {
         }
         Ok(v)
     }
+
+    #[inline]
+    fn operand_from_hpy(obj: &'a Handle<'ctx>) -> Option<Self> {
+        // SAFETY: live context, open handle.
+        let v = unsafe { ffi::HPyFloat_AsDouble(obj.ctx().as_ptr(), obj.as_raw()) };
+        if v == -1.0 && obj.ctx().err_occurred() {
+            obj.ctx().err_clear();
+            return None;
+        }
+        Some(v)
+    }
 }
 
 impl<'a, 'ctx> FromHPy<'a, 'ctx> for f32 {
     #[inline]
     fn from_hpy(obj: &'a Handle<'ctx>) -> Result<Self> {
         Ok(f64::from_hpy(obj)? as f32)
+    }
+
+    #[inline]
+    fn operand_from_hpy(obj: &'a Handle<'ctx>) -> Option<Self> {
+        f64::operand_from_hpy(obj).map(|v| v as f32)
     }
 }
 
@@ -430,6 +492,18 @@ impl<'a, 'ctx> FromHPy<'a, 'ctx> for bool {
             Ok(false)
         } else {
             Err(Error::wrong_type("bool", obj))
+        }
+    }
+
+    #[inline]
+    fn operand_from_hpy(obj: &'a Handle<'ctx>) -> Option<Self> {
+        let ctx = obj.ctx();
+        if obj.is(&ctx.true_()) {
+            Some(true)
+        } else if obj.is(&ctx.false_()) {
+            Some(false)
+        } else {
+            None
         }
     }
 }

@@ -2336,6 +2336,30 @@ def test_f64array_operators_with_foreign_operands(api):
     assert a.__mul__("x") is NotImplemented
     assert a.__rmul__([]) is NotImplemented
     assert a.__eq__(1) is NotImplemented
+    # numbers convert as parameters do (`__float__`, `__index__`); what does not convert, or
+    # fails converting, is NotImplemented (its error discarded, or for numbers never built)
+    from fractions import Fraction
+
+    class Index:
+        def __index__(self):
+            return 2
+
+    class BadFloat:
+        def __float__(self):
+            raise ValueError("no float")
+
+    assert (a * Fraction(1, 2)).tolist() == [0.5, 1.0]
+    assert (a // 2).tolist() == [0.0, 1.0] and (a // True).tolist() == [1.0, 2.0]
+    assert (a // Index()).tolist() == [0.0, 1.0]
+    assert (a ^ True).tolist() == [-1.0, -2.0] and (a ^ False).tolist() == [1.0, 2.0]
+    assert a.__mul__(BadFloat()) is NotImplemented
+    assert a.__floordiv__(2.0) is NotImplemented and a.__floordiv__("2") is NotImplemented
+    assert a.__floordiv__(2 ** 70) is NotImplemented    # out of i64's range
+    assert a.__xor__(1) is NotImplemented and a.__xor__(None) is NotImplemented
+    with pytest.raises(TypeError, match=_unsupported("//", name, "float")):
+        a // 2.0
+    with pytest.raises(TypeError, match=_unsupported("^", name, "int")):
+        a ^ 1
     # errors of the method itself still propagate
     with pytest.raises(ValueError, match="^F64Array lengths differ$"):
         a + A([1.0])

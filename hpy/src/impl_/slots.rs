@@ -561,8 +561,9 @@ impl<'a, 'ctx, T: CloneOperand> CheckedOperand<'a, 'ctx> for Operand<T> {
     }
 }
 
-/// Conversion of any other operand (see [`Operand`]): its error is discarded. (The bound is on
-/// the method, so that a parameter type that does not convert is one error naming `FromHPy`.)
+/// Conversion of any other operand (see [`Operand`]): `FromHPy::operand_from_hpy`, which
+/// discards the conversion's error (the numbers build none). (The bound is on the method, so
+/// that a parameter type that does not convert is one error naming `FromHPy`.)
 pub trait AnyOperand<'a, 'ctx, T> {
     /// `obj` converted, or `None`.
     fn operand(&self, obj: &'a Handle<'ctx>) -> Option<T>
@@ -576,13 +577,7 @@ impl<'a, 'ctx, T> AnyOperand<'a, 'ctx, T> for &Operand<T> {
     where
         T: crate::FromHPy<'a, 'ctx>,
     {
-        match T::from_hpy(obj) {
-            Ok(v) => Some(v),
-            Err(e) => {
-                e.clear(obj.ctx());
-                None
-            }
-        }
+        T::operand_from_hpy(obj)
     }
 }
 
