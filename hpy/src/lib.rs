@@ -77,7 +77,7 @@ pub use kinds::{
 };
 pub use object::{CallArgs, CompareOp};
 pub use slice::{SliceBounds, SliceIndices, SliceOrIndex};
-pub use types::{ListBuilder, Tracker, TupleBuilder};
+pub use types::{DictItems, ListBuilder, Tracker, TupleBuilder};
 
 pub use hpy_macros::{class, constant, exception, function, init, methods, module, submodule};
 

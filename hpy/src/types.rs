@@ -80,17 +80,35 @@ impl<'ctx> Handle<'ctx, Dict> {
     }
 
     /// The `(key, value)` pairs, in the dict's order (`list(d.items())`). A `dict` subclass
-    /// gives the pairs `dict(d)` holds, as the `HashMap` conversion reads it.
+    /// gives the pairs `dict(d)` holds, as the `HashMap` conversion reads it. To go through
+    /// them once, [`iter_items`](Self::iter_items) does not collect them.
     pub fn items(&self) -> Result<Vec<(Handle<'ctx>, Handle<'ctx>)>> {
-        let plain = self.plain()?;
-        let keys = plain.keys()?;
-        let mut out = Vec::with_capacity(keys.len()?);
-        for i in 0..keys.len()? {
-            let key = keys.get_index(i)?;
-            let value = plain.get_item(&key)?;
-            out.push((key, value));
-        }
-        Ok(out)
+        self.iter_items()?.collect()
+    }
+
+    /// The `(key, value)` pairs one by one, in the dict's order, as [`items`](Self::items) lists
+    /// them but without collecting them (its `len()` is their number):
+    ///
+    /// ```
+    /// # use hpy::{Dict, Handle, Result};
+    /// fn total(d: &Handle<'_, Dict>) -> Result<f64> {
+    ///     let mut sum = 0.0;
+    ///     for pair in d.iter_items()? {
+    ///         let (_key, value) = pair?;
+    ///         sum += value.extract::<f64>()?;
+    ///     }
+    ///     Ok(sum)
+    /// }
+    /// ```
+    ///
+    /// HPy 0.9 has no dict iteration: the keys are taken as a list first, and each value is
+    /// looked up when its pair is reached, so a key removed meanwhile (by code the loop runs)
+    /// is a `KeyError` item.
+    pub fn iter_items(&self) -> Result<DictItems<'_, 'ctx>> {
+        let dict = self.plain()?;
+        let keys = dict.keys()?;
+        let len = keys.len()?;
+        Ok(DictItems { dict, keys, next: 0, len })
     }
 
     /// The values, in the dict's order (`list(d.values())`); for a subclass, see
@@ -151,6 +169,39 @@ impl<'ctx> Handle<'ctx, Dict> {
         unsafe { Handle::from_new(self.ctx(), ffi::HPyDict_Copy(self.ctx().as_ptr(), self.as_raw())) }
     }
 }
+
+/// The pairs of a dict, from [`Handle::iter_items`]: `Result<(key, value)>` items, new handles.
+pub struct DictItems<'a, 'ctx> {
+    /// The dict, or `dict(d)` for a subclass.
+    dict: std::borrow::Cow<'a, Handle<'ctx, Dict>>,
+    keys: Handle<'ctx, List>,
+    next: usize,
+    len: usize,
+}
+
+impl<'ctx> Iterator for DictItems<'_, 'ctx> {
+    type Item = Result<(Handle<'ctx>, Handle<'ctx>)>;
+
+    #[inline]
+    fn next(&mut self) -> Option<Self::Item> {
+        if self.next == self.len {
+            return None;
+        }
+        let i = self.next;
+        self.next += 1;
+        Some(self.keys.get_index(i).and_then(|key| {
+            let value = self.dict.get_item(&key)?;
+            Ok((key, value))
+        }))
+    }
+
+    #[inline]
+    fn size_hint(&self) -> (usize, Option<usize>) {
+        (self.len - self.next, Some(self.len - self.next))
+    }
+}
+
+impl ExactSizeIterator for DictItems<'_, '_> {}
 
 impl<'ctx> Handle<'ctx, Type> {
     /// The type's name, as the runtime reports it (CPython: the `__name__`, e.g. `"int"`).

@@ -587,6 +587,40 @@ def test_dict_items_and_values(st):
     assert st.dict_items(od) == [("z", 1), ("a", 2)]
 
 
+def test_dict_iter_items(st):
+    """The pairs one by one, as items() lists them; a subclass as dict(d) holds it; a key
+    removed while the loop runs is a KeyError at its turn, one added is not visited."""
+    d = {"a": 1, "b": [2], 3: None}
+    seen = []
+    assert st.dict_visit_items(d, lambda k, v: seen.append((k, v))) == 3
+    assert seen == list(d.items()) and seen[1][1] is d["b"]
+    assert st.dict_visit_items({}, lambda k, v: 1 / 0) == 0
+
+    class Loud(dict):
+        def __getitem__(self, key):
+            return "LOUD"
+
+    seen = []
+    assert st.dict_visit_items(Loud(a=1, b=2), lambda k, v: seen.append((k, v))) == 2
+    assert seen == [("a", 1), ("b", 2)]
+
+    def remove_next(k, v):
+        seen.append(k)
+        d.pop("b", None)
+
+    seen, d = [], {"a": 1, "b": 2, "c": 3}
+    with pytest.raises(KeyError, match="^'b'$"):
+        st.dict_visit_items(d, remove_next)
+    assert seen == ["a"]
+    seen, d = [], {"a": 1}
+    assert st.dict_visit_items(d, lambda k, v: (seen.append(k), d.setdefault("z", 0))) == 1
+    assert seen == ["a"] and d == {"a": 1, "z": 0}
+    with pytest.raises(ZeroDivisionError):
+        st.dict_visit_items({"a": 1}, lambda k, v: 1 / 0)
+    with pytest.raises(TypeError, match=r"^dict_visit_items\(\) argument 'd' must be dict, not list$"):
+        st.dict_visit_items([("a", 1)], print)
+
+
 def test_dict_items_bad_input(st):
     with pytest.raises(TypeError, match=r"^dict_items\(\) argument 'd' must be dict, not list$"):
         st.dict_items([("a", 1)])

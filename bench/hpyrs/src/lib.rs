@@ -372,14 +372,15 @@ mod bench_hpyrs {
             let dict = obj.downcast::<Dict>()?;
             // The pairs in the dict's order (HPy 0.9 has no dict iteration: hpy-rs reads the keys
             // as a list, then each value by key; a subclass as `dict(obj)` holds it).
-            let items = dict.items()?;
+            let items = dict.iter_items()?;
             out.push(b'm');
             write_count(out, items.len())?;
-            for (key, value) in &items {
+            for pair in items {
+                let (key, value) = pair?;
                 // One check: the error is built only for a key that is not a str.
-                let key = key.downcast::<Unicode>().map_err(|_| TypeError::new_err("dict key not a str"))?;
+                let key = key.as_kind::<Unicode>().ok_or_else(|| TypeError::new_err("dict key not a str"))?;
                 write_str(out, key.to_str()?)?;
-                encode_into(value, out, depth + 1)?;
+                encode_into(&value, out, depth + 1)?;
             }
         } else {
             return Err(TypeError::new_err(format!("cannot encode {}", obj.get_type().name())));
@@ -390,7 +391,8 @@ mod bench_hpyrs {
     /// The bytes of `obj`.
     #[hpy::function]
     fn encode(obj: &Handle<'_>) -> Result<Vec<u8>> {
-        let mut out = Vec::new();
+        // As the C variants' writer: 512 bytes before the first growth (theirs on the stack).
+        let mut out = Vec::with_capacity(512);
         encode_into(obj, &mut out, 0)?;
         Ok(out)
     }
