@@ -30,6 +30,9 @@
 use std::borrow::Cow;
 use std::ffi::CString;
 use std::fmt;
+use std::mem::MaybeUninit;
+use std::ptr::null_mut;
+use std::sync::atomic::{AtomicPtr, Ordering};
 
 use crate::ffi;
 use crate::global::Global;
@@ -234,6 +237,42 @@ enum Lazy {
     Carried(Box<dyn crate::exception_class::CarriedValue>),
 }
 
+/// One freed [`Lazy`] block kept for the next error: raising errors from Rust over and over
+/// (the `IndexError` that ends an iteration, a `StopIteration` per generator) then allocates
+/// nothing after the first, as C's `HPyErr_SetString` allocates nothing. Taken and given back
+/// atomically, so any thread may make or raise errors.
+static SPARE: AtomicPtr<Lazy> = AtomicPtr::new(null_mut());
+
+/// `Box::new(lazy)`, in the spare block when there is one.
+#[inline]
+fn boxed(lazy: Lazy) -> Box<Lazy> {
+    let spare = SPARE.swap(null_mut(), Ordering::Acquire);
+    if spare.is_null() {
+        return Box::new(lazy);
+    }
+    // SAFETY: a block of `Box<Lazy>` whose value `unbox` moved out, now only this thread's (it
+    // swapped the pointer out); writing initialises it, so it is a `Box<Lazy>` again.
+    unsafe {
+        spare.write(lazy);
+        Box::from_raw(spare)
+    }
+}
+
+/// `*lazy`, keeping its block as the spare one (freed if there is one already).
+#[inline]
+fn unbox(lazy: Box<Lazy>) -> Lazy {
+    let block = Box::into_raw(lazy);
+    // SAFETY: `block` holds an initialised `Lazy`, moved out here exactly once; from then on
+    // the block is uninitialised memory of `Lazy`'s layout and nothing reads it.
+    let value = unsafe { block.read() };
+    if SPARE.compare_exchange(null_mut(), block, Ordering::Release, Ordering::Relaxed).is_err() {
+        // SAFETY: the allocation of a `Box<Lazy>`, freed as the same layout without dropping
+        // the value already moved out.
+        drop(unsafe { Box::from_raw(block.cast::<MaybeUninit<Lazy>>()) });
+    }
+    value
+}
+
 /// A file name as the OS gave it: bytes on Unix (decoded like `os.fsdecode` when raised).
 #[derive(Clone)]
 struct FileName(std::ffi::OsString);
@@ -266,7 +305,7 @@ impl Error {
     #[cold]
     #[inline(never)]
     pub fn new(ty: ExceptionType, msg: impl Into<Cow<'static, str>>) -> Self {
-        Error(Some(Box::new(Lazy::Message { ty, msg: msg.into() })))
+        Error(Some(boxed(Lazy::Message { ty, msg: msg.into() })))
     }
 
     /// A new error of type `ty`, constructed with `args` when it is raised: `ty(*args)`, as
@@ -284,12 +323,12 @@ impl Error {
     #[cold]
     #[inline(never)]
     pub fn with_args(ty: ExceptionType, args: impl ExceptionArgs) -> Self {
-        Error(Some(Box::new(Lazy::Args { ty, args: Box::new(args) })))
+        Error(Some(boxed(Lazy::Args { ty, args: Box::new(args) })))
     }
 
     /// A lazy error raising an exception that holds a Rust value (see [`Error::with_value`]).
     pub(crate) fn carrying(value: Box<dyn crate::exception_class::CarriedValue>) -> Self {
-        Error(Some(Box::new(Lazy::Carried(value))))
+        Error(Some(boxed(Lazy::Carried(value))))
     }
 
     /// The error of an HPy call that failed: its exception is already set in the interpreter.
@@ -334,12 +373,12 @@ impl Error {
             // Both are the one exception in the interpreter: it cannot be its own cause.
             return self;
         }
-        Error(Some(Box::new(Lazy::Caused { error: self, cause })))
+        Error(Some(boxed(Lazy::Caused { error: self, cause })))
     }
 
     /// TypeError "expected `expected`, got `<type of obj>`".
     pub fn wrong_type(expected: &'static str, obj: &Handle<'_, Any>) -> Self {
-        Error(Some(Box::new(Lazy::WrongType { expected, got: type_name(obj) })))
+        Error(Some(boxed(Lazy::WrongType { expected, got: type_name(obj) })))
     }
 
     /// An `OSError` from an I/O error, with the file name it is about: `.filename` is `path`,
@@ -353,8 +392,8 @@ impl Error {
     pub fn from_io_with_path(err: std::io::Error, path: impl AsRef<std::path::Path>) -> Self {
         let filename = FileName(path.as_ref().as_os_str().to_owned());
         match err.raw_os_error() {
-            Some(errno) => Error(Some(Box::new(Lazy::Os { errno, strerror: strerror(&err), filename: Some(filename) }))),
-            None => Error(Some(Box::new(Lazy::WithFileName { ty: io_kind_type(err.kind()), msg: err.to_string(), filename }))),
+            Some(errno) => Error(Some(boxed(Lazy::Os { errno, strerror: strerror(&err), filename: Some(filename) }))),
+            None => Error(Some(boxed(Lazy::WithFileName { ty: io_kind_type(err.kind()), msg: err.to_string(), filename }))),
         }
     }
 
@@ -371,7 +410,7 @@ impl Error {
                 }
             }
             Some(lazy) if matches!(*lazy, Lazy::Message { .. } | Lazy::WrongType { .. }) => {
-                let (ty, msg) = lazy.into_message();
+                let (ty, msg) = unbox(lazy).into_message();
                 let msg = ty.message_for(ctx, msg);
                 with_message_cstr(&msg, |msg| {
                     ty.with_raw(ctx, |raw_ty| {
@@ -421,7 +460,7 @@ impl Error {
     /// ```
     pub fn into_value<'ctx>(self, ctx: Context<'ctx>) -> Result<Handle<'ctx>> {
         let Some(lazy) = self.0 else { return take_raised(ctx) };
-        match *lazy {
+        match unbox(lazy) {
             lazy @ (Lazy::Message { .. } | Lazy::WrongType { .. }) => {
                 let (ty, msg) = lazy.into_message();
                 let msg = ty.message_for(ctx, msg);
@@ -919,7 +958,7 @@ impl From<std::io::Error> for Error {
     /// (`io::Error::new(kind, ...)`) becomes the subclass for its kind, with its message.
     fn from(e: std::io::Error) -> Self {
         match e.raw_os_error() {
-            Some(errno) => Error(Some(Box::new(Lazy::Os { errno, strerror: strerror(&e), filename: None }))),
+            Some(errno) => Error(Some(boxed(Lazy::Os { errno, strerror: strerror(&e), filename: None }))),
             None => Error::new(io_kind_type(e.kind()), e.to_string()),
         }
     }
@@ -956,5 +995,49 @@ fn io_kind_type(kind: std::io::ErrorKind) -> ExceptionType {
 impl From<std::convert::Infallible> for Error {
     fn from(e: std::convert::Infallible) -> Self {
         match e {}
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::exceptions::ValueError;
+
+    fn message(lazy: Lazy) -> String {
+        match lazy {
+            Lazy::Message { msg, .. } => msg.into_owned(),
+            _ => panic!("not a message"),
+        }
+    }
+
+    #[test]
+    fn the_block_of_a_raised_error_is_used_again() {
+        // Other tests may take the spare block meanwhile: it must come back at least once.
+        let reused = (0..100).any(|i| {
+            let first = boxed(Lazy::Message { ty: ValueError::TYPE, msg: format!("first {i}").into() });
+            let block = &*first as *const Lazy;
+            assert_eq!(message(unbox(first)), format!("first {i}"));
+            let second = boxed(Lazy::Message { ty: ValueError::TYPE, msg: "second".into() });
+            let same = &*second as *const Lazy == block;
+            assert_eq!(message(unbox(second)), "second");
+            same
+        });
+        assert!(reused);
+    }
+
+    #[test]
+    fn errors_made_and_raised_on_many_threads_keep_their_own_values() {
+        let threads: Vec<_> = (0..4)
+            .map(|t| {
+                std::thread::spawn(move || {
+                    for i in 0..20_000 {
+                        let text = format!("{t}/{i}");
+                        let lazy = boxed(Lazy::Message { ty: ValueError::TYPE, msg: text.clone().into() });
+                        assert_eq!(message(unbox(lazy)), text);
+                    }
+                })
+            })
+            .collect();
+        threads.into_iter().for_each(|t| t.join().unwrap());
     }
 }
