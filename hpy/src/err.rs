@@ -1018,7 +1018,7 @@ mod tests {
             let block = &*first as *const Lazy;
             assert_eq!(message(unbox(first)), format!("first {i}"));
             let second = boxed(Lazy::Message { ty: ValueError::TYPE, msg: "second".into() });
-            let same = &*second as *const Lazy == block;
+            let same = std::ptr::eq(&*second, block);
             assert_eq!(message(unbox(second)), "second");
             same
         });
