@@ -189,11 +189,13 @@ impl<'ctx> Context<'ctx> {
     /// interpreter as it decodes them: `UnicodeDecodeError` if they are not UTF-8. Checking them
     /// first with `std::str::from_utf8` and then calling [`str`](Self::str) does the same work
     /// twice.
+    #[inline]
     pub fn str_from_utf8(self, bytes: &[u8]) -> Result<Handle<'ctx, Unicode>> {
         crate::conversion::new_str_from_bytes(self, bytes, false)
     }
 
     /// A new empty `dict`.
+    #[inline]
     pub fn dict(self) -> Result<Handle<'ctx, Dict>> {
         // SAFETY: live context.
         let raw = unsafe { ffi::HPyDict_New(self.as_ptr()) };

@@ -15,6 +15,7 @@ impl<'ctx> Handle<'ctx, Unicode> {
     /// The string as UTF-8, borrowed from the string object (valid as long as this handle).
     ///
     /// Fails with UnicodeEncodeError for strings with lone surrogates.
+    #[inline]
     pub fn to_str(&self) -> Result<&str> {
         let mut size: ffi::HPy_ssize_t = 0;
         // SAFETY: live context, open str handle.
@@ -425,15 +426,29 @@ impl<'ctx, B: BuilderKind> CheckedBuilder<'ctx, B> {
         Ok(CheckedBuilder { builder: RawBuilder::new(ctx, n)?, len, in_order: 0, out_of_order: None })
     }
 
+    #[inline]
     fn set<K>(&mut self, index: usize, item: &Handle<'ctx, K>) {
         let len = self.len;
         assert!(index < len, "{} index {index} out of range for length {len}", B::NAME);
+        if self.out_of_order.is_none() && index == self.in_order {
+            self.in_order += 1;
+        } else {
+            self.record_unusual(index);
+        }
+        // SAFETY: the index is in range (asserted above).
+        unsafe { self.builder.set(index, item.as_raw()) }
+    }
+
+    /// Record that item `index` (in range) is set, when it is not the next one in order.
+    #[cold]
+    #[inline(never)]
+    fn record_unusual(&mut self, index: usize) {
         match &mut self.out_of_order {
             None if index == self.in_order => self.in_order += 1,
             // set again: nothing new to record
             None if index < self.in_order => {}
             None => {
-                let mut bits = vec![0u64; len.div_ceil(64)];
+                let mut bits = vec![0u64; self.len.div_ceil(64)];
                 for i in (0..self.in_order).chain([index]) {
                     bits[i / 64] |= 1 << (i % 64);
                 }
@@ -441,8 +456,6 @@ impl<'ctx, B: BuilderKind> CheckedBuilder<'ctx, B> {
             }
             Some(bits) => bits[index / 64] |= 1 << (index % 64),
         }
-        // SAFETY: the index is in range (asserted above).
-        unsafe { self.builder.set(index, item.as_raw()) }
     }
 
     /// The first item never set, if any.
@@ -498,16 +511,19 @@ pub struct ListBuilder<'ctx>(CheckedBuilder<'ctx, ListKind>);
 
 impl<'ctx> ListBuilder<'ctx> {
     /// A builder for a list of `len` items.
+    #[inline]
     pub fn new(ctx: Context<'ctx>, len: usize) -> Result<Self> {
         CheckedBuilder::new(ctx, len).map(ListBuilder)
     }
 
     /// Set item `index` (the handle is not consumed). Panics if `index >= len`.
+    #[inline]
     pub fn set<K>(&mut self, index: usize, item: &Handle<'ctx, K>) {
         self.0.set(index, item)
     }
 
     /// The list. SystemError if an item was never set.
+    #[inline]
     pub fn build(self) -> Result<Handle<'ctx, List>> {
         self.0.build()
     }
@@ -520,16 +536,19 @@ pub struct TupleBuilder<'ctx>(CheckedBuilder<'ctx, TupleKind>);
 
 impl<'ctx> TupleBuilder<'ctx> {
     /// A builder for a tuple of `len` items.
+    #[inline]
     pub fn new(ctx: Context<'ctx>, len: usize) -> Result<Self> {
         CheckedBuilder::new(ctx, len).map(TupleBuilder)
     }
 
     /// Set item `index` (the handle is not consumed). Panics if `index >= len`.
+    #[inline]
     pub fn set<K>(&mut self, index: usize, item: &Handle<'ctx, K>) {
         self.0.set(index, item)
     }
 
     /// The tuple. SystemError if an item was never set.
+    #[inline]
     pub fn build(self) -> Result<Handle<'ctx, Tuple>> {
         self.0.build()
     }
