@@ -472,12 +472,21 @@ impl<'ctx> IntoHPy<'ctx> for f64 {
         // SAFETY: live context.
         new_handle(ctx, unsafe { ffi::HPyFloat_FromDouble(ctx.as_ptr(), self) })
     }
+    #[inline]
+    fn into_raw_return(self, ctx: Context<'ctx>) -> Result<ffi::HPy> {
+        // SAFETY: live context. A new handle, or NULL with an exception set.
+        Ok(unsafe { ffi::HPyFloat_FromDouble(ctx.as_ptr(), self) })
+    }
 }
 
 impl<'ctx> IntoHPy<'ctx> for f32 {
     #[inline]
     fn into_hpy(self, ctx: Context<'ctx>) -> Result<Handle<'ctx>> {
         (self as f64).into_hpy(ctx)
+    }
+    #[inline]
+    fn into_raw_return(self, ctx: Context<'ctx>) -> Result<ffi::HPy> {
+        (self as f64).into_raw_return(ctx)
     }
 }
 

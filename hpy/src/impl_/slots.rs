@@ -417,14 +417,18 @@ pub trait SlotReturn<'ctx, R> {
     fn slot_return(self, ctx: Context<'ctx>) -> Result<R>;
 }
 
+// Through `into_raw_return`, as functions return: a conversion that is one HPy call hands its
+// result (NULL with an exception set) straight back to the runtime.
 impl<'ctx, T: IntoHPy<'ctx>> SlotReturn<'ctx, ffi::HPy> for T {
+    #[inline]
     fn slot_return(self, ctx: Context<'ctx>) -> Result<ffi::HPy> {
-        Ok(self.into_hpy(ctx)?.into_raw())
+        self.into_raw_return(ctx)
     }
 }
 impl<'ctx, T: IntoHPy<'ctx>, E: Into<Error>> SlotReturn<'ctx, ffi::HPy> for core::result::Result<T, E> {
+    #[inline]
     fn slot_return(self, ctx: Context<'ctx>) -> Result<ffi::HPy> {
-        Ok(self.map_err(Into::into)?.into_hpy(ctx)?.into_raw())
+        self.map_err(Into::into)?.into_raw_return(ctx)
     }
 }
 
