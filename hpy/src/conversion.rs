@@ -494,16 +494,10 @@ impl<'a, 'ctx> FromHPy<'a, 'ctx> for bool {
     /// Only `True` and `False` (not truthiness: use [`Handle::is_true`] for that).
     #[inline]
     fn from_hpy(obj: &'a Handle<'ctx>) -> Result<Self> {
-        let ctx = obj.ctx();
-        if obj.is(&ctx.true_()) {
-            Ok(true)
-        } else if obj.is(&ctx.false_()) {
-            Ok(false)
-        } else {
-            Err(Error::wrong_type("bool", obj))
-        }
+        bool::operand_from_hpy(obj).ok_or_else(|| Error::wrong_type("bool", obj))
     }
 
+    /// `True` or `False`, else `None`.
     #[inline]
     fn operand_from_hpy(obj: &'a Handle<'ctx>) -> Option<Self> {
         let ctx = obj.ctx();
