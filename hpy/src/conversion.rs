@@ -71,16 +71,11 @@ fn int_operand<'ctx, T: for<'a> FromHPy<'a, 'ctx>>(obj: &Handle<'ctx>) -> Option
     let converted = if obj.is_kind::<Long>() {
         T::from_hpy(obj)
     } else {
-        let ctx = obj.ctx();
-        // SAFETY: live context, open handle; Index returns a new handle or NULL.
-        let raw = unsafe { ffi::HPy_Index(ctx.as_ptr(), obj.as_raw()) };
-        if raw._i == 0 {
-            ctx.err_clear();
+        let Some(index) = index_or_pending(obj) else {
+            obj.ctx().err_clear();
             return None;
-        }
-        // SAFETY: a new handle to an int.
-        let index: Handle<'ctx> = unsafe { Handle::from_raw(ctx, raw) };
-        T::from_hpy(&index)
+        };
+        T::from_hpy(index.as_any())
     };
     converted.map_err(|e| e.clear(obj.ctx())).ok()
 }
@@ -212,18 +207,27 @@ fn index_of<'ctx>(obj: &Handle<'ctx>) -> Result<Option<Handle<'ctx, Long>>> {
     if obj.is_kind::<Long>() {
         return Ok(None);
     }
+    match index_or_pending(obj) {
+        Some(index) => Ok(Some(index)),
+        None => {
+            let ctx = obj.ctx();
+            if ctx.err_matches(TypeError::TYPE) {
+                ctx.err_clear();
+                return Err(Error::wrong_type("int", obj));
+            }
+            Err(Error::pending())
+        }
+    }
+}
+
+/// `operator.index(obj)`, or `None` with the exception it raised pending.
+#[inline]
+fn index_or_pending<'ctx>(obj: &Handle<'ctx>) -> Option<Handle<'ctx, Long>> {
     let ctx = obj.ctx();
     // SAFETY: live context, open handle; Index returns a new handle or NULL.
     let raw = unsafe { ffi::HPy_Index(ctx.as_ptr(), obj.as_raw()) };
-    if raw._i == 0 {
-        if ctx.err_matches(TypeError::TYPE) {
-            ctx.err_clear();
-            return Err(Error::wrong_type("int", obj));
-        }
-        return Err(Error::pending());
-    }
     // SAFETY: a new handle to an int.
-    Ok(Some(unsafe { Handle::from_raw(ctx, raw) }))
+    (raw._i != 0).then(|| unsafe { Handle::from_raw(ctx, raw) })
 }
 
 #[inline]
@@ -429,29 +433,31 @@ wide_ints!(i128 => 128, u128 => 128);
 impl<'a, 'ctx> FromHPy<'a, 'ctx> for f64 {
     #[inline]
     fn from_hpy(obj: &'a Handle<'ctx>) -> Result<Self> {
-        // SAFETY: live context, open handle.
-        let v = unsafe { ffi::HPyFloat_AsDouble(obj.ctx().as_ptr(), obj.as_raw()) };
-        if v == -1.0 && obj.ctx().err_occurred() {
+        float_or_pending(obj).ok_or_else(|| {
             let ctx = obj.ctx();
             if ctx.err_matches(TypeError::TYPE) {
                 ctx.err_clear();
-                return Err(Error::wrong_type("float", obj));
+                return Error::wrong_type("float", obj);
             }
-            return Err(Error::pending());
-        }
-        Ok(v)
+            Error::pending()
+        })
     }
 
     #[inline]
     fn operand_from_hpy(obj: &'a Handle<'ctx>) -> Option<Self> {
-        // SAFETY: live context, open handle.
-        let v = unsafe { ffi::HPyFloat_AsDouble(obj.ctx().as_ptr(), obj.as_raw()) };
-        if v == -1.0 && obj.ctx().err_occurred() {
+        float_or_pending(obj).or_else(|| {
             obj.ctx().err_clear();
-            return None;
-        }
-        Some(v)
+            None
+        })
     }
+}
+
+/// `HPyFloat_AsDouble(obj)`, or `None` with the exception it raised pending.
+#[inline]
+fn float_or_pending(obj: &Handle<'_>) -> Option<f64> {
+    // SAFETY: live context, open handle.
+    let v = unsafe { ffi::HPyFloat_AsDouble(obj.ctx().as_ptr(), obj.as_raw()) };
+    (v != -1.0 || !obj.ctx().err_occurred()).then_some(v)
 }
 
 impl<'a, 'ctx> FromHPy<'a, 'ctx> for f32 {

@@ -115,13 +115,7 @@ impl<'ctx> Handle<'ctx, Dict> {
     /// The values, in the dict's order (`list(d.values())`); for a subclass, see
     /// [`items`](Self::items).
     pub fn values(&self) -> Result<Vec<Handle<'ctx>>> {
-        let plain = self.plain()?;
-        let keys = plain.keys()?;
-        let mut out = Vec::with_capacity(keys.len()?);
-        for i in 0..keys.len()? {
-            out.push(plain.get_item(keys.get_index(i)?)?);
-        }
-        Ok(out)
+        self.iter_items()?.map(|pair| pair.map(|(_, value)| value)).collect()
     }
 
     /// `self` if it is exactly a `dict`, else `dict(self)`.
@@ -444,7 +438,6 @@ impl<'ctx, B: BuilderKind> CheckedBuilder<'ctx, B> {
     #[inline(never)]
     fn record_unusual(&mut self, index: usize) {
         match &mut self.out_of_order {
-            None if index == self.in_order => self.in_order += 1,
             // set again: nothing new to record
             None if index < self.in_order => {}
             None => {
